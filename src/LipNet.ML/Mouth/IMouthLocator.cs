@@ -1,0 +1,49 @@
+using LipNet.ML.Video;
+
+namespace LipNet.ML.Mouth;
+
+/// <summary>
+/// Finds the mouth in every frame of a clip. Works on whole clips rather than single frames so an
+/// implementation can detect sparsely, track and smooth over time.
+/// </summary>
+public interface IMouthLocator
+{
+    /// <summary>
+    /// One box per frame, in source pixels, centred on the mouth, with the aspect ratio
+    /// <paramref name="aspect"/> (width / height) of the crop that will be taken from it.
+    /// </summary>
+    MouthBox[] Locate(VideoFrames frames, float aspect);
+}
+
+/// <summary>
+/// A fixed mouth region, for corpora already aligned on the face or as a fallback. The region is
+/// given as fractions of the frame so one setting serves every resolution.
+/// </summary>
+public sealed class FixedRegionMouthLocator : IMouthLocator
+{
+    /// <param name="centerX">Mouth centre x as a fraction of frame width (0..1).</param>
+    /// <param name="centerY">Mouth centre y as a fraction of frame height (0..1).</param>
+    /// <param name="width">Box width as a fraction of frame width (0..1]; height follows from the crop aspect.</param>
+    public FixedRegionMouthLocator(float centerX = 0.5f, float centerY = 0.7f, float width = 0.3f)
+    {
+        if (centerX is < 0 or > 1 || centerY is < 0 or > 1 || width is <= 0 or > 1)
+            throw new MouthLocatorException($"fixed region ({centerX}, {centerY}, width {width}) must lie in the frame: centre in 0..1, width in (0, 1]");
+        CenterX = centerX;
+        CenterY = centerY;
+        Width = width;
+    }
+
+    public float CenterX { get; }
+    public float CenterY { get; }
+    public float Width { get; }
+
+    public MouthBox[] Locate(VideoFrames frames, float aspect)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        float w = Width * frames.Width;
+        var box = MouthBox.FromCenter(CenterX * frames.Width, CenterY * frames.Height, w, w / aspect);
+        var boxes = new MouthBox[frames.FrameCount];
+        Array.Fill(boxes, box);
+        return boxes;
+    }
+}

@@ -1,0 +1,236 @@
+using OpenCvSharp;
+
+namespace LipNet.ML.Video;
+
+/// <summary>Limits and choices for decoding a video.</summary>
+public sealed record VideoReadOptions
+{
+    /// <summary>Channel order of the decoded bytes.</summary>
+    public PixelOrder Order { get; init; } = PixelOrder.Bgr;
+
+    /// <summary>Stop after this many frames (0 = all).</summary>
+    public int MaxFrames { get; init; }
+
+    /// <summary>Frames wider or taller than this are refused as absurd.</summary>
+    public int MaxDimension { get; init; } = 8192;
+
+    /// <summary>A whole clip larger than this many decoded bytes is refused instead of exhausting memory.</summary>
+    public long MaxDecodedBytes { get; init; } = 2L * 1024 * 1024 * 1024;
+
+    public static VideoReadOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Streams frames out of a video file with OpenCV's FFmpeg backend (mpg, mp4, mov, avi ...). One native
+/// frame buffer is reused, so the read loop allocates nothing managed per frame.
+/// </summary>
+/// <remarks>
+/// <see cref="Open(Stream, string?, VideoReadOptions?)"/> copies the stream to a temporary file, because
+/// OpenCV's decoders read from paths only; the file is deleted on <see cref="Dispose"/>.
+/// </remarks>
+public sealed class VideoReader : IDisposable
+{
+    private readonly VideoCapture _capture;
+    private readonly Mat _frame = new();
+    private readonly Mat _converted = new();
+    private readonly string? _tempFile;
+    private readonly VideoReadOptions _options;
+    private int _framesRead;
+
+    private VideoReader(VideoCapture capture, string source, string? tempFile, VideoReadOptions options)
+    {
+        _capture = capture;
+        _tempFile = tempFile;
+        _options = options;
+        Source = source;
+        Fps = capture.Fps;
+        Width = capture.FrameWidth;
+        Height = capture.FrameHeight;
+        ReportedFrameCount = Math.Max(0, capture.FrameCount);
+    }
+
+    public string Source { get; }
+    public int Width { get; private set; }
+    public int Height { get; private set; }
+    public double Fps { get; }
+
+    /// <summary>Frame count the container claims; decoding may yield a few more or fewer.</summary>
+    public int ReportedFrameCount { get; }
+
+    public PixelOrder Order => _options.Order;
+    public int FrameByteCount => Width * Height * VideoFrames.Channels;
+
+    public static VideoReader Open(string path, VideoReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+            throw new VideoDecodeException("video file not found", path);
+        if (new FileInfo(path).Length == 0)
+            throw new VideoDecodeException("video file is empty", path);
+        return OpenCapture(path, path, null, options ?? VideoReadOptions.Default);
+    }
+
+    /// <summary>Opens a video held in a stream (copied to a temporary file first).</summary>
+    /// <param name="nameHint">Original file name; its extension helps the demuxer and it names the source in errors.</param>
+    public static VideoReader Open(Stream stream, string? nameHint = null, VideoReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        string source = nameHint ?? "<stream>";
+        string ext = Path.GetExtension(nameHint ?? "") is { Length: > 0 } e ? e : ".bin";
+        string temp = Path.Combine(Path.GetTempPath(), $"lipnet-{Guid.NewGuid():N}{ext}");
+        try
+        {
+            using (var file = File.Create(temp))
+                stream.CopyTo(file);
+            if (new FileInfo(temp).Length == 0)
+                throw new VideoDecodeException("video stream is empty", source);
+            return OpenCapture(temp, source, temp, options ?? VideoReadOptions.Default);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private static VideoReader OpenCapture(string path, string source, string? tempFile, VideoReadOptions options)
+    {
+        VideoCapture capture;
+        try
+        {
+            capture = new VideoCapture(path, VideoCaptureAPIs.FFMPEG);
+        }
+        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException or DllNotFoundException or TypeInitializationException)
+        {
+            throw new VideoDecodeException($"OpenCV could not open the video ({ex.Message})", source, ex);
+        }
+        if (!capture.IsOpened())
+        {
+            capture.Dispose();
+            throw new VideoDecodeException("unreadable or corrupt video (no decoder could open it)", source);
+        }
+        var reader = new VideoReader(capture, source, tempFile, options);
+        if (reader.Width > options.MaxDimension || reader.Height > options.MaxDimension || reader.Width < 0 || reader.Height < 0)
+        {
+            reader.Dispose();
+            throw new VideoDecodeException($"absurd frame size {reader.Width}x{reader.Height} (limit {options.MaxDimension})", source);
+        }
+        return reader;
+    }
+
+    /// <summary>
+    /// Decodes the next frame into <paramref name="destination"/> (H x W x 3 bytes in <see cref="Order"/>).
+    /// Returns false at the end of the video.
+    /// </summary>
+    public unsafe bool ReadFrame(Span<byte> destination)
+    {
+        if (!ReadNative(out Mat? frame))
+            return false;
+        if (destination.Length < FrameByteCount)
+            throw new TensorShapeException($"destination holds {destination.Length} bytes, a frame needs {FrameByteCount}", Source);
+        new ReadOnlySpan<byte>((void*)frame!.Data, FrameByteCount).CopyTo(destination);
+        return true;
+    }
+
+    /// <summary>
+    /// Decodes the next frame and returns the reader's own continuous 8UC3 Mat (valid until the next read).
+    /// </summary>
+    public bool ReadNative(out Mat? frame)
+    {
+        frame = null;
+        if (_options.MaxFrames > 0 && _framesRead >= _options.MaxFrames)
+            return false;
+        bool ok;
+        try
+        {
+            ok = _capture.Read(_frame);
+        }
+        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException)
+        {
+            throw new VideoDecodeException($"decoding failed at frame {_framesRead} ({ex.Message})", Source, ex);
+        }
+        if (!ok || _frame.Empty())
+            return false;
+        if (_frame.Type() != MatType.CV_8UC3)
+            throw new VideoDecodeException($"unsupported decoded pixel format {_frame.Type()} at frame {_framesRead}", Source);
+        if (_framesRead == 0)
+        {
+            // The container header may lie (or be 0); the first decoded frame is the truth.
+            Width = _frame.Width;
+            Height = _frame.Height;
+            if (Width > _options.MaxDimension || Height > _options.MaxDimension)
+                throw new VideoDecodeException($"absurd frame size {Width}x{Height} (limit {_options.MaxDimension})", Source);
+        }
+        else if (_frame.Width != Width || _frame.Height != Height)
+        {
+            throw new VideoDecodeException($"frame {_framesRead} is {_frame.Width}x{_frame.Height}, earlier frames {Width}x{Height}", Source);
+        }
+        Mat result = _frame;
+        if (_options.Order == PixelOrder.Rgb)
+        {
+            Cv2.CvtColor(_frame, _converted, ColorConversionCodes.BGR2RGB);
+            result = _converted;
+        }
+        if (!result.IsContinuous())
+            throw new VideoDecodeException("decoder returned a non-continuous frame", Source);
+        _framesRead++;
+        frame = result;
+        return true;
+    }
+
+    /// <summary>Decodes every remaining frame into one contiguous <see cref="VideoFrames"/>.</summary>
+    public VideoFrames ReadAll()
+    {
+        byte[] pixels = Array.Empty<byte>();
+        int count = 0;
+        while (ReadNative(out Mat? frame))
+        {
+            int frameBytes = FrameByteCount;
+            long needed = (long)(count + 1) * frameBytes;
+            if (needed > _options.MaxDecodedBytes || needed > Array.MaxLength)
+                throw new VideoDecodeException($"decoded size of {count + 1} frames of {Width}x{Height} exceeds the {_options.MaxDecodedBytes} byte limit", Source);
+            if (needed > pixels.LongLength)
+            {
+                // Size for the container's frame count up front; grow by half when it under-reports.
+                long target = Math.Max(needed, count == 0 ? (long)Math.Max(ReportedFrameCount, 1) * frameBytes : pixels.LongLength * 3 / 2);
+                target = Math.Min(target, Math.Min(_options.MaxDecodedBytes, Array.MaxLength));
+                Array.Resize(ref pixels, (int)target);
+            }
+            unsafe
+            {
+                new ReadOnlySpan<byte>((void*)frame!.Data, frameBytes).CopyTo(pixels.AsSpan(count * frameBytes, frameBytes));
+            }
+            count++;
+        }
+        if (count == 0)
+            throw new VideoDecodeException("video has no decodable frames", Source);
+        return new VideoFrames(pixels, count, Width, Height, Fps, _options.Order, Source);
+    }
+
+    public void Dispose()
+    {
+        _frame.Dispose();
+        _converted.Dispose();
+        _capture.Dispose();
+        if (_tempFile is not null)
+        {
+            try { File.Delete(_tempFile); } catch (IOException) { /* best effort: a temp file left behind is harmless */ }
+        }
+    }
+}
+
+/// <summary>One-call decoding of a whole clip.</summary>
+public static class VideoLoader
+{
+    public static VideoFrames Load(string path, VideoReadOptions? options = null)
+    {
+        using var reader = VideoReader.Open(path, options);
+        return reader.ReadAll();
+    }
+
+    public static VideoFrames Load(Stream stream, string? nameHint = null, VideoReadOptions? options = null)
+    {
+        using var reader = VideoReader.Open(stream, nameHint, options);
+        return reader.ReadAll();
+    }
+}
