@@ -1,0 +1,59 @@
+namespace LipNet.ML.Corpora;
+
+/// <summary>
+/// The GRID audiovisual corpus. Finds videos anywhere below the root and their align files in the
+/// layouts people use: <c>video/sNN/ID.mpg</c> + <c>align/sNN/ID.align</c> (or <c>alignments/</c>), the
+/// official <c>sNN/video/mpg_6000/</c> tree, an align beside the video, or <c>align/ID.align</c> flat.
+/// A video with no align still gets its sentence from its 6-character GRID id (without word timings).
+/// </summary>
+public sealed class GridCorpus(string root, CorpusReadOptions? options = null) : CorpusReader(root, options)
+{
+    public override string Name => "grid";
+
+    public override IEnumerable<CorpusItem> Read()
+    {
+        if (!Directory.Exists(Root))
+            throw new CorpusFormatException("corpus directory not found", Root);
+        foreach (var video in CorpusFiles.Walk(Root, CorpusFiles.IsVideo))
+        {
+            var item = Guard(video, () => ReadItem(video));
+            if (item is not null)
+                yield return item;
+        }
+    }
+
+    private CorpusItem ReadItem(string video)
+    {
+        string id = Path.GetFileNameWithoutExtension(video);
+        string speaker = CorpusFiles.GridSpeaker(video, Root) ?? "unknown";
+        string? align = FindAlign(video, id, speaker);
+        if (align is not null)
+        {
+            var words = GridAlign.Load(align);
+            return new CorpusItem(id, speaker, video, align, string.Join(' ', words.Select(w => w.Word)), words, Name);
+        }
+        if (GridGrammar.TryParseId(id, out var sentence))
+            return new CorpusItem(id, speaker, video, null, sentence, [], Name);
+        throw new CorpusFormatException("no align file found and the file name is not a GRID sentence id", video);
+    }
+
+    /// <summary>The align file of a video, looked for in every known layout; null when there is none.</summary>
+    public string? FindAlign(string video, string id, string speaker)
+    {
+        string file = id + ".align";
+        string dir = Path.GetDirectoryName(Path.GetFullPath(video))!;
+        var candidates = new List<string> { Path.Combine(dir, file) };
+        // Mirror: .../video/sNN/... -> .../align/sNN/... (and 'alignments').
+        string rel = Path.GetRelativePath(Path.GetFullPath(Root), dir);
+        var parts = rel.Split(Path.DirectorySeparatorChar).Where(p => p != "." && !p.StartsWith("mpg_", StringComparison.OrdinalIgnoreCase)).ToList();
+        foreach (var alignName in new[] { "align", "alignments" })
+        {
+            var mirrored = parts.Select(p => p.Equals("video", StringComparison.OrdinalIgnoreCase) || p.Equals("videos", StringComparison.OrdinalIgnoreCase) ? alignName : p).ToList();
+            candidates.Add(Path.Combine([Root, .. mirrored, file]));
+            candidates.Add(Path.Combine(Root, alignName, speaker, file));
+            candidates.Add(Path.Combine(Root, speaker, alignName, file));
+            candidates.Add(Path.Combine(Root, alignName, file));
+        }
+        return candidates.FirstOrDefault(File.Exists);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+
+namespace LipNet.ML.Corpora;
+
+/// <summary>Which Lombard GRID videos have labels and which labels have videos.</summary>
+public sealed record LombardMatch(
+    IReadOnlyList<(string Video, string Label)> Pairs,
+    IReadOnlyList<string> VideosWithoutLabels,
+    IReadOnlyList<string> LabelsWithoutVideos);
+
+/// <summary>
+/// Lombard GRID: <c>sN_{l|p}_ID.mov</c> videos with phone-level <c>sN_{l|p}_ID.json</c> labels
+/// (<c>{"sN_l_ID": [{"phone": "b_B", "offset": s, "duration": s}, ...]}</c>; suffixes _B/_I/_E/_S mark a
+/// phone's place in its word, SIL is silence). Phones are grouped into words and each word is named by
+/// the closest pronunciation among the GRID words of its slot.
+/// </summary>
+public sealed class LombardCorpus(string root, CorpusReadOptions? options = null) : CorpusReader(root, options)
+{
+    public override string Name => "lombard";
+
+    /// <summary>Pairs videos and labels by file stem (the seed scripts' set intersection), listing the leftovers.</summary>
+    public LombardMatch Match()
+    {
+        if (!Directory.Exists(Root))
+            throw new CorpusFormatException("corpus directory not found", Root);
+        var videos = CorpusFiles.Walk(Root, CorpusFiles.IsVideo).ToDictionary(Stem, StringComparer.Ordinal);
+        var labels = CorpusFiles.Walk(Root, f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).ToDictionary(Stem, StringComparer.Ordinal);
+        var pairs = videos.Keys.Intersect(labels.Keys).Order(StringComparer.Ordinal).Select(k => (videos[k], labels[k])).ToList();
+        return new LombardMatch(
+            pairs,
+            videos.Keys.Except(labels.Keys).Order(StringComparer.Ordinal).Select(k => videos[k]).ToList(),
+            labels.Keys.Except(videos.Keys).Order(StringComparer.Ordinal).Select(k => labels[k]).ToList());
+    }
+
+    private static string Stem(string path) => Path.GetFileNameWithoutExtension(path);
+
+    public override IEnumerable<CorpusItem> Read()
+    {
+        var match = Match();
+        foreach (var video in match.VideosWithoutLabels)
+            MissingOrThrow(video, "video has no label file (.json with the same name)");
+        foreach (var label in match.LabelsWithoutVideos)
+            MissingOrThrow(label, "label file has no video with the same name");
+        foreach (var (video, label) in match.Pairs)
+        {
+            var item = Guard(label, () =>
+            {
+                var words = ParseLabel(ReadText(label), label, out string key);
+                string speaker = key.Split('_')[0].ToLowerInvariant();
+                return new CorpusItem(key, speaker, video, label, string.Join(' ', words.Select(w => w.Word)), words, Name);
+            });
+            if (item is not null)
+                yield return item;
+        }
+    }
+
+    /// <summary>Parses a Lombard GRID phone-level label into GRID words with timings.</summary>
+    public static IReadOnlyList<WordTiming> ParseLabel(string json, string? path, out string key)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new CorpusFormatException($"invalid JSON ({ex.Message})", path, (int?)(ex.LineNumber + 1), ex);
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new CorpusFormatException("expected an object mapping the clip name to its phones", path);
+            var props = doc.RootElement.EnumerateObject().ToList();
+            if (props.Count != 1 || props[0].Value.ValueKind != JsonValueKind.Array)
+                throw new CorpusFormatException("expected exactly one clip name mapped to an array of phones", path);
+            key = props[0].Name;
+
+            var groups = new List<(List<string> Phones, double Start, double End)>();
+            List<string>? current = null;
+            double start = 0;
+            int index = 0;
+            foreach (var phone in props[0].Value.EnumerateArray())
+            {
+                index++;
+                if (phone.ValueKind != JsonValueKind.Object ||
+                    !phone.TryGetProperty("phone", out var p) || p.ValueKind != JsonValueKind.String ||
+                    !phone.TryGetProperty("offset", out var o) || !o.TryGetDouble(out double offset) ||
+                    !phone.TryGetProperty("duration", out var d) || !d.TryGetDouble(out double duration) ||
+                    offset < 0 || duration < 0 || !double.IsFinite(offset) || !double.IsFinite(duration))
+                    throw new CorpusFormatException($"phone #{index} needs a string 'phone' and non-negative 'offset' and 'duration'", path);
+                string name = p.GetString()!;
+                int underscore = name.LastIndexOf('_');
+                string baseName = (underscore > 0 ? name[..underscore] : name).ToUpperInvariant();
+                string position = underscore > 0 ? name[(underscore + 1)..].ToUpperInvariant() : "";
+                if (baseName == "SIL" || baseName == "SP")
+                    continue;
+                if (baseName == "AX")
+                    baseName = "AH"; // the aligner's schwa is CMUdict's AH
+                if (position is "B" or "S" || current is null)
+                {
+                    current = [];
+                    start = offset;
+                }
+                current.Add(baseName);
+                if (position is "E" or "S")
+                {
+                    groups.Add((current, start, offset + duration));
+                    current = null;
+                }
+                else if (position is not ("B" or "I"))
+                {
+                    throw new CorpusFormatException($"phone #{index} '{name}' lacks a word position suffix (_B, _I, _E or _S)", path);
+                }
+            }
+            if (current is not null)
+                throw new CorpusFormatException("the last word has no end phone (_E)", path);
+            if (groups.Count != 6)
+                throw new CorpusFormatException($"found {groups.Count} words, a GRID sentence has 6", path);
+            return groups.Select((g, slot) => new WordTiming(ClosestWord(GridGrammar.Slots[slot], g.Phones), g.Start, g.End)).ToList();
+        }
+    }
+
+    private static string ClosestWord(IReadOnlyList<string> candidates, List<string> phones) =>
+        candidates.MinBy(w => EditDistance(GridGrammar.Pronunciations[w], phones))!;
+
+    private static int EditDistance(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        var row = new int[b.Count + 1];
+        for (int j = 0; j <= b.Count; j++)
+            row[j] = j;
+        for (int i = 1; i <= a.Count; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Count; j++)
+            {
+                int next = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = row[j];
+                row[j] = next;
+            }
+        }
+        return row[b.Count];
+    }
+}

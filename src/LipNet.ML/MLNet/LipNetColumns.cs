@@ -1,0 +1,56 @@
+using Microsoft.ML.Data;
+
+namespace LipNet.ML.MLNet;
+
+// Row classes of the custom mappings. Their column names are fixed (ML.NET rebuilds a loaded
+// CustomMapping from its factory alone), so the catalog methods copy user-named columns to and from
+// these temporary names around each mapping.
+
+internal static class TempColumns
+{
+    public const string Options = "__lipnet_options";
+    public const string In = "__lipnet_in";
+    public const string InShape = "__lipnet_in.Shape";
+    public const string InFps = "__lipnet_in.Fps";
+    public const string Out = "__lipnet_out";
+    public const string OutShape = "__lipnet_out.Shape";
+    public const string OutFps = "__lipnet_out.Fps";
+    public const string OutBoxes = "__lipnet_out.Boxes";
+    public const string OutLength = "__lipnet_out.Length";
+}
+
+public sealed class VideoPathInput
+{
+    [ColumnName(TempColumns.In)] public string Path { get; set; } = "";
+    [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
+}
+
+public sealed class FramesInput
+{
+    [ColumnName(TempColumns.In), VectorType] public byte[] Pixels { get; set; } = [];
+    [ColumnName(TempColumns.InShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.InFps)] public float Fps { get; set; }
+    [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
+}
+
+public sealed class FramesOutput
+{
+    [ColumnName(TempColumns.Out), VectorType] public byte[] Pixels { get; set; } = [];
+    [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.OutFps)] public float Fps { get; set; }
+}
+
+public sealed class MouthOutput
+{
+    [ColumnName(TempColumns.Out), VectorType] public byte[] Pixels { get; set; } = [];
+    [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.OutFps)] public float Fps { get; set; }
+    [ColumnName(TempColumns.OutBoxes), VectorType] public float[] Boxes { get; set; } = [];
+}
+
+public sealed class TensorOutput
+{
+    [ColumnName(TempColumns.Out), VectorType] public float[] Tensor { get; set; } = [];
+    [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
+}

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LipNet.ML.Mouth;
+using LipNet.ML.Tensors;
+using LipNet.ML.Video;
+using Microsoft.ML.Transforms;
+
+namespace LipNet.ML.MLNet;
+
+/// <summary>Options of <c>LoadVideo</c>. Video columns in ML.NET pipelines are always RGB.</summary>
+public sealed record LoadVideoOptions
+{
+    /// <summary>Stop after this many frames (0 = all).</summary>
+    public int MaxFrames { get; init; }
+}
+
+/// <summary>Which mouth locator <c>CropMouth</c> uses.</summary>
+public enum MouthLocatorKind
+{
+    /// <summary><see cref="HaarMouthLocator"/>.</summary>
+    Haar,
+    /// <summary><see cref="FixedRegionMouthLocator"/>.</summary>
+    FixedRegion,
+}
+
+/// <summary>Options of <c>CropMouth</c>: the locator and the crop size.</summary>
+public sealed record CropMouthOptions
+{
+    public MouthLocatorKind Locator { get; init; } = MouthLocatorKind.Haar;
+    /// <summary>Haar settings (used when <see cref="Locator"/> is Haar).</summary>
+    public HaarMouthLocatorOptions Haar { get; init; } = new();
+    /// <summary>Fixed region: centre x, centre y, width, as fractions of the frame (used when <see cref="Locator"/> is FixedRegion).</summary>
+    public float[] Region { get; init; } = [0.5f, 0.7f, 0.3f];
+    public int Width { get; init; } = 100;
+    public int Height { get; init; } = 50;
+}
+
+/// <summary>
+/// Options travel through a pipeline as a constant text column, so a saved model carries them. This
+/// turns options into that text and back (JSON, base64url so it fits an ML.NET expression literal).
+/// </summary>
+internal static class OptionsCodec
+{
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    public static string Encode<T>(T options) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(options, Json))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static T Decode<T>(string text)
+    {
+        string b64 = text.Replace('-', '+').Replace('_', '/');
+        b64 = b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=');
+        try
+        {
+            return JsonSerializer.Deserialize<T>(Convert.FromBase64String(b64), Json) ?? throw new LipNetException($"empty {typeof(T).Name}");
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            throw new LipNetException($"pipeline options column is not a valid {typeof(T).Name} ({ex.Message})", inner: ex);
+        }
+    }
+}
+
+/// <summary>Built objects (cascades, croppers) shared by every row with the same options.</summary>
+internal static class MappingCache
+{
+    private static readonly ConcurrentDictionary<string, Lazy<MouthCropper>> Croppers = new();
+    private static readonly ConcurrentDictionary<string, Lazy<FrameNormalizer>> Normalizers = new();
+
+    public static MouthCropper Cropper(string encoded) => Croppers.GetOrAdd(encoded, key => new Lazy<MouthCropper>(() =>
+    {
+        var o = OptionsCodec.Decode<CropMouthOptions>(key);
+        IMouthLocator locator = o.Locator == MouthLocatorKind.Haar
+            ? new HaarMouthLocator(o.Haar)
+            : new FixedRegionMouthLocator(o.Region[0], o.Region[1], o.Region[2]);
+        return new MouthCropper(locator, new MouthCropOptions { Width = o.Width, Height = o.Height });
+    })).Value;
+
+    public static FrameNormalizer Normalizer(string encoded) => Normalizers.GetOrAdd(encoded,
+        key => new Lazy<FrameNormalizer>(() => new FrameNormalizer(OptionsCodec.Decode<FrameNormalizeOptions>(key)))).Value;
+}
+
+internal static class FrameColumns
+{
+    public static VideoFrames ToFrames(FramesInput input)
+    {
+        if (input.Shape is not { Length: 4 } s || s[3] != VideoFrames.Channels || (long)s[0] * s[1] * s[2] * s[3] != input.Pixels.LongLength)
+            throw new TensorShapeException($"frame column shape [{string.Join(",", input.Shape ?? [])}] does not fit {input.Pixels.Length} bytes of T x H x W x 3 pixels");
+        return new VideoFrames(input.Pixels, s[0], s[2], s[1], input.Fps, PixelOrder.Rgb, "<pipeline column>");
+    }
+
+    public static byte[] ExactPixels(VideoFrames frames)
+    {
+        long n = (long)frames.FrameCount * frames.FrameByteCount;
+        return frames.Pixels.LongLength == n ? frames.Pixels : frames.Pixels.AsSpan(0, (int)n).ToArray();
+    }
+}
+
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInput, FramesOutput>
+{
+    public const string ContractName = "LipNet.LoadVideo.v1";
+
+    public override Action<VideoPathInput, FramesOutput> GetMapping() => Map;
+
+    public static void Map(VideoPathInput input, FramesOutput output)
+    {
+        var options = OptionsCodec.Decode<LoadVideoOptions>(input.Options);
+        var frames = VideoLoader.Load(input.Path, new VideoReadOptions { Order = PixelOrder.Rgb, MaxFrames = options.MaxFrames });
+        output.Pixels = FrameColumns.ExactPixels(frames);
+        output.Shape = [frames.FrameCount, frames.Height, frames.Width, VideoFrames.Channels];
+        output.Fps = (float)frames.Fps;
+    }
+}
+
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput, MouthOutput>
+{
+    public const string ContractName = "LipNet.CropMouth.v1";
+
+    public override Action<FramesInput, MouthOutput> GetMapping() => Map;
+
+    public static void Map(FramesInput input, MouthOutput output)
+    {
+        var crop = MappingCache.Cropper(input.Options).Crop(FrameColumns.ToFrames(input));
+        output.Pixels = FrameColumns.ExactPixels(crop.Frames);
+        output.Shape = [crop.Frames.FrameCount, crop.Frames.Height, crop.Frames.Width, VideoFrames.Channels];
+        output.Fps = input.Fps;
+        var boxes = new float[crop.Boxes.Length * 4];
+        for (int i = 0; i < crop.Boxes.Length; i++)
+        {
+            var b = crop.Boxes[i];
+            boxes[4 * i] = b.X; boxes[4 * i + 1] = b.Y; boxes[4 * i + 2] = b.Width; boxes[4 * i + 3] = b.Height;
+        }
+        output.Boxes = boxes;
+    }
+}
+
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesInput, TensorOutput>
+{
+    public const string ContractName = "LipNet.NormalizeFrames.v1";
+
+    public override Action<FramesInput, TensorOutput> GetMapping() => Map;
+
+    public static void Map(FramesInput input, TensorOutput output)
+    {
+        var tensor = MappingCache.Normalizer(input.Options).Normalize(FrameColumns.ToFrames(input));
+        output.Tensor = tensor.Data;
+        output.Shape = tensor.Shape;
+        output.Length = tensor.Length;
+    }
+}

@@ -1,0 +1,83 @@
+using LipNet.ML.Tensors;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace LipNet.ML;
+
+/// <summary>
+/// ML.NET transforms of the lipreading data path, in the style of <c>Microsoft.ML.ImageAnalytics</c>:
+/// <c>mlContext.Transforms.LoadVideo(...).Append(mlContext.Transforms.CropMouth(...))
+/// .Append(mlContext.Transforms.NormalizeFrames(...))</c>.
+/// </summary>
+/// <remarks>
+/// Each transform is a chain of stock ML.NET transforms around a CustomMapping, with its options carried
+/// in a constant column, so a fitted pipeline saves with <c>mlContext.Model.Save</c> and loads with
+/// <c>mlContext.Model.Load</c> once <see cref="RegisterLipNet(MLContext)"/> has been called on the loading context.
+/// Frame columns are byte vectors of T x H x W x 3 RGB pixels with two companions: <c>{name}.Shape</c>
+/// (int[4] = T, H, W, 3) and <c>{name}.Fps</c>. <c>CropMouth</c> adds <c>{name}.Boxes</c> (x, y, w, h per
+/// frame, source pixels); <c>NormalizeFrames</c> outputs a float vector with <c>{name}.Shape</c> (the tensor
+/// shape) and <c>{name}.Length</c> (real frames before padding).
+/// </remarks>
+public static class LipNetTransformsCatalog
+{
+    /// <summary>Registers the LipNet mappings so saved pipelines that use them load.</summary>
+    public static MLContext RegisterLipNet(this MLContext mlContext)
+    {
+        mlContext.ComponentCatalog.RegisterAssembly(typeof(LipNetTransformsCatalog).Assembly);
+        return mlContext;
+    }
+
+    /// <summary>Decodes the video at the path in <paramref name="inputColumnName"/> into an RGB frame column.</summary>
+    public static IEstimator<ITransformer> LoadVideo(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, MLNet.LoadVideoOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return Wrap(catalog, MLNet.OptionsCodec.Encode(options ?? new MLNet.LoadVideoOptions()), inputColumnName ?? outputColumnName,
+            [(MLNet.TempColumns.In, inputColumnName ?? outputColumnName)],
+            catalog.CustomMapping(new MLNet.LoadVideoMappingFactory().GetMapping(), MLNet.LoadVideoMappingFactory.ContractName),
+            FrameOutputs(outputColumnName));
+    }
+
+    /// <summary>Locates the mouth in a frame column and crops it to a fixed size.</summary>
+    public static IEstimator<ITransformer> CropMouth(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, MLNet.CropMouthOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        string input = inputColumnName ?? outputColumnName;
+        var o = options ?? new MLNet.CropMouthOptions();
+        MLNet.MappingCache.Cropper(MLNet.OptionsCodec.Encode(o)); // fail now, not mid-pipeline, on a missing cascade
+        return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input, FrameInputs(input),
+            catalog.CustomMapping(new MLNet.CropMouthMappingFactory().GetMapping(), MLNet.CropMouthMappingFactory.ContractName),
+            [.. FrameOutputs(outputColumnName), (outputColumnName + ".Boxes", MLNet.TempColumns.OutBoxes)]);
+    }
+
+    /// <summary>Turns a frame column into a float tensor column (scaling, standardization, padding to a frame count).</summary>
+    public static IEstimator<ITransformer> NormalizeFrames(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, FrameNormalizeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        string input = inputColumnName ?? outputColumnName;
+        var o = options ?? FrameNormalizeOptions.Default;
+        o.Validate();
+        return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input, FrameInputs(input),
+            catalog.CustomMapping(new MLNet.NormalizeFramesMappingFactory().GetMapping(), MLNet.NormalizeFramesMappingFactory.ContractName),
+            [(outputColumnName, MLNet.TempColumns.Out), (outputColumnName + ".Shape", MLNet.TempColumns.OutShape), (outputColumnName + ".Length", MLNet.TempColumns.OutLength)]);
+    }
+
+    private static (string, string)[] FrameInputs(string input) =>
+        [(MLNet.TempColumns.In, input), (MLNet.TempColumns.InShape, input + ".Shape"), (MLNet.TempColumns.InFps, input + ".Fps")];
+
+    private static (string, string)[] FrameOutputs(string output) =>
+        [(output, MLNet.TempColumns.Out), (output + ".Shape", MLNet.TempColumns.OutShape), (output + ".Fps", MLNet.TempColumns.OutFps)];
+
+    /// <summary>options constant → copy inputs to fixed names → mapping → copy outputs to user names → drop temporaries.</summary>
+    private static IEstimator<ITransformer> Wrap(TransformsCatalog catalog, string encodedOptions, string anyInputColumn,
+        (string Temp, string User)[] inputs, IEstimator<ITransformer> mapping, (string User, string Temp)[] outputs)
+    {
+        var temps = new[] { MLNet.TempColumns.Options }.Concat(inputs.Select(i => i.Temp)).Concat(outputs.Select(o => o.Temp)).Distinct().ToArray();
+        IEstimator<ITransformer> chain = catalog.Expression(MLNet.TempColumns.Options, $"x => \"{encodedOptions}\"", anyInputColumn);
+        foreach (var (temp, user) in inputs)
+            chain = chain.Append(catalog.CopyColumns(temp, user));
+        chain = chain.Append(mapping);
+        foreach (var (user, temp) in outputs)
+            chain = chain.Append(catalog.CopyColumns(user, temp));
+        return chain.Append(catalog.DropColumns(temps));
+    }
+}
