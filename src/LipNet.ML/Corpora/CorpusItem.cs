@@ -15,6 +15,9 @@ public sealed record CorpusItem(
     string Id, string Speaker, string VideoPath, string? LabelPath, string Sentence,
     IReadOnlyList<WordTiming> Words, string Corpus)
 {
+    /// <summary>Clip length in seconds when the labels tell it (GRID align, Lombard phones); null otherwise.</summary>
+    public double? Duration { get; init; }
+
     /// <summary>Extra per-corpus fields (Chinese-LiPS category, wav and ppt paths ...).</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = EmptyExtra;
 

@@ -11,7 +11,10 @@ public static class GridAlign
     /// <summary>Ticks per second of GRID align times.</summary>
     public const double TicksPerSecond = 25000;
 
-    public static IReadOnlyList<WordTiming> Parse(string text, string? path = null)
+    public static IReadOnlyList<WordTiming> Parse(string text, string? path = null) => Parse(text, path, out _);
+
+    /// <summary>Parses an align file; <paramref name="clipSeconds"/> is the end of its last segment (the clip length).</summary>
+    public static IReadOnlyList<WordTiming> Parse(string text, string? path, out double clipSeconds)
     {
         ArgumentNullException.ThrowIfNull(text);
         var words = new List<WordTiming>();
@@ -47,10 +50,13 @@ public static class GridAlign
             throw new CorpusFormatException("align file has no segments", path);
         if (words.Count == 0)
             throw new CorpusFormatException("align file has only silence", path);
+        clipSeconds = lastEnd / TicksPerSecond;
         return words;
     }
 
-    public static IReadOnlyList<WordTiming> Load(string path)
+    public static IReadOnlyList<WordTiming> Load(string path) => Load(path, out _);
+
+    public static IReadOnlyList<WordTiming> Load(string path, out double clipSeconds)
     {
         if (!File.Exists(path))
             throw new CorpusFormatException("align file not found", path);
@@ -63,7 +69,7 @@ public static class GridAlign
         {
             throw new CorpusFormatException($"cannot read align file ({ex.Message})", path, inner: ex);
         }
-        return Parse(text, path);
+        return Parse(text, path, out clipSeconds);
     }
 
     /// <summary>Writes words as a GRID align file, with <c>sil</c> before the first and after the last word.</summary>

@@ -29,8 +29,8 @@ public sealed class GridCorpus(string root, CorpusReadOptions? options = null) :
         string? align = FindAlign(video, id, speaker);
         if (align is not null)
         {
-            var words = GridAlign.Load(align);
-            return new CorpusItem(id, speaker, video, align, string.Join(' ', words.Select(w => w.Word)), words, Name);
+            var words = GridAlign.Load(align, out double seconds);
+            return new CorpusItem(id, speaker, video, align, string.Join(' ', words.Select(w => w.Word)), words, Name) { Duration = seconds };
         }
         if (GridGrammar.TryParseId(id, out var sentence))
             return new CorpusItem(id, speaker, video, null, sentence, [], Name);

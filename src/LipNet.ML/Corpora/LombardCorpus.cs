@@ -45,9 +45,9 @@ public sealed class LombardCorpus(string root, CorpusReadOptions? options = null
         {
             var item = Guard(label, () =>
             {
-                var words = ParseLabel(ReadText(label), label, out string key);
+                var words = ParseLabel(ReadText(label), label, out string key, out double seconds);
                 string speaker = key.Split('_')[0].ToLowerInvariant();
-                return new CorpusItem(key, speaker, video, label, string.Join(' ', words.Select(w => w.Word)), words, Name);
+                return new CorpusItem(key, speaker, video, label, string.Join(' ', words.Select(w => w.Word)), words, Name) { Duration = seconds };
             });
             if (item is not null)
                 yield return item;
@@ -55,7 +55,10 @@ public sealed class LombardCorpus(string root, CorpusReadOptions? options = null
     }
 
     /// <summary>Parses a Lombard GRID phone-level label into GRID words with timings.</summary>
-    public static IReadOnlyList<WordTiming> ParseLabel(string json, string? path, out string key)
+    public static IReadOnlyList<WordTiming> ParseLabel(string json, string? path, out string key) => ParseLabel(json, path, out key, out _);
+
+    /// <summary>As <see cref="ParseLabel(string, string?, out string)"/>; <paramref name="clipSeconds"/> is where the last phone ends.</summary>
+    public static IReadOnlyList<WordTiming> ParseLabel(string json, string? path, out string key, out double clipSeconds)
     {
         JsonDocument doc;
         try
@@ -79,6 +82,7 @@ public sealed class LombardCorpus(string root, CorpusReadOptions? options = null
             List<string>? current = null;
             double start = 0;
             int index = 0;
+            clipSeconds = 0;
             foreach (var phone in props[0].Value.EnumerateArray())
             {
                 index++;
@@ -89,6 +93,7 @@ public sealed class LombardCorpus(string root, CorpusReadOptions? options = null
                     offset < 0 || duration < 0 || !double.IsFinite(offset) || !double.IsFinite(duration))
                     throw new CorpusFormatException($"phone #{index} needs a string 'phone' and non-negative 'offset' and 'duration'", path);
                 string name = p.GetString()!;
+                clipSeconds = Math.Max(clipSeconds, offset + duration);
                 int underscore = name.LastIndexOf('_');
                 string baseName = (underscore > 0 ? name[..underscore] : name).ToUpperInvariant();
                 string position = underscore > 0 ? name[(underscore + 1)..].ToUpperInvariant() : "";
