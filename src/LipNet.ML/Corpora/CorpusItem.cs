@@ -69,7 +69,7 @@ public abstract class CorpusReader(string root, CorpusReadOptions? options)
         }
         catch (LipNetException ex) when (Options.SkipBad)
         {
-            Report(path, ex.Reason);
+            Report(ex.FilePath ?? path, ex.Reason);
             return null;
         }
     }

@@ -44,7 +44,7 @@ public static class LipNetTransformsCatalog
         string input = inputColumnName ?? outputColumnName;
         var o = options ?? new MLNet.CropMouthOptions();
         MLNet.MappingCache.Cropper(MLNet.OptionsCodec.Encode(o)); // fail now, not mid-pipeline, on a missing cascade
-        return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input, FrameInputs(input),
+        return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input + ".Fps", FrameInputs(input),
             catalog.CustomMapping(new MLNet.CropMouthMappingFactory().GetMapping(), MLNet.CropMouthMappingFactory.ContractName),
             [.. FrameOutputs(outputColumnName), (outputColumnName + ".Boxes", MLNet.TempColumns.OutBoxes)]);
     }
@@ -56,7 +56,7 @@ public static class LipNetTransformsCatalog
         string input = inputColumnName ?? outputColumnName;
         var o = options ?? FrameNormalizeOptions.Default;
         o.Validate();
-        return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input, FrameInputs(input),
+        return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input + ".Fps", FrameInputs(input),
             catalog.CustomMapping(new MLNet.NormalizeFramesMappingFactory().GetMapping(), MLNet.NormalizeFramesMappingFactory.ContractName),
             [(outputColumnName, MLNet.TempColumns.Out), (outputColumnName + ".Shape", MLNet.TempColumns.OutShape), (outputColumnName + ".Length", MLNet.TempColumns.OutLength)]);
     }
@@ -67,7 +67,8 @@ public static class LipNetTransformsCatalog
     private static (string, string)[] FrameOutputs(string output) =>
         [(output, MLNet.TempColumns.Out), (output + ".Shape", MLNet.TempColumns.OutShape), (output + ".Fps", MLNet.TempColumns.OutFps)];
 
-    /// <summary>options constant → copy inputs to fixed names → mapping → copy outputs to user names → drop temporaries.</summary>
+    /// <summary>
+    /// options constant (an expression needs a scalar input column; its value is ignored) → copy inputs to fixed names → mapping → copy outputs to user names → drop temporaries.</summary>
     private static IEstimator<ITransformer> Wrap(TransformsCatalog catalog, string encodedOptions, string anyInputColumn,
         (string Temp, string User)[] inputs, IEstimator<ITransformer> mapping, (string User, string Temp)[] outputs)
     {

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using LipNet.Cli;
+
+namespace LipNet.ML.Tests;
+
+public class CliTests
+{
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void CropJsonIsExactlyOneObjectWithOneBoxPerFrame()
+    {
+        using var dir = new TempDir();
+        var video = TestVideos.Write(dir.File("clip.avi"), frames: 9, width: 160, height: 120);
+        var (code, stdout, stderr) = Run("crop", video, "--out", dir.File("crops"), "--json", "--locator", "fixed", "--frames");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(["video", "frames", "fps", "width", "height", "boxes"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(video, root.GetProperty("video").GetString());
+        Assert.Equal(9, root.GetProperty("frames").GetInt32());
+        Assert.Equal(25.0, root.GetProperty("fps").GetDouble(), 3);
+        Assert.Equal(160, root.GetProperty("width").GetInt32());
+        Assert.Equal(120, root.GetProperty("height").GetInt32());
+        var boxes = root.GetProperty("boxes").EnumerateArray().ToList();
+        Assert.Equal(9, boxes.Count);
+        Assert.All(boxes, b => Assert.Equal(4, b.GetArrayLength()));
+        Assert.True(File.Exists(dir.File("crops/clip_mouth.png")));
+        Assert.Equal(9, Directory.GetFiles(dir.File("crops/clip_frames"), "*.png").Length);
+    }
+
+    [Fact]
+    public void CropOfAMissingVideoFailsWithAClearMessage()
+    {
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = Run("crop", dir.File("missing.mpg"), "--out", dir.Path, "--json");
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("missing.mpg", stderr);
+        Assert.Contains("not found", stderr);
+    }
+
+    [Fact]
+    public void StatsJsonCountsSpeakersVocabularyAndLengths()
+    {
+        using var dir = new TempDir();
+        foreach (var (speaker, id) in new[] { ("s1", "bgbsza"), ("s1", "lbbo3n"), ("s2", "pwabza") })
+        {
+            File.WriteAllBytes(dir.File($"video/{speaker}/{id}.mpg"), [0]);
+            File.WriteAllText(dir.File($"align/{speaker}/{id}.align"), CorpusTests.Align);
+        }
+        File.WriteAllBytes(dir.File("video/s2/broken.mpg"), [0]);
+        var (code, stdout, stderr) = Run("stats", dir.Path, "--json", "--skip-bad", "--split", "unseen:1", "--seed", "2");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal("grid", root.GetProperty("corpus").GetString());
+        Assert.Equal(3, root.GetProperty("items").GetInt32());
+        Assert.Equal(2, root.GetProperty("per_speaker").GetProperty("s1").GetInt32());
+        Assert.Equal(6, root.GetProperty("vocabulary_size").GetInt32());
+        Assert.Equal(3, root.GetProperty("sentence_length_histogram").GetProperty("6").GetInt32());
+        Assert.Equal(2.98 * 3, root.GetProperty("duration_seconds").GetProperty("total").GetDouble(), 3);
+        Assert.Equal(3, root.GetProperty("split").GetProperty("train").GetInt32() + root.GetProperty("split").GetProperty("test").GetInt32());
+        Assert.Single(root.GetProperty("problems").EnumerateArray());
+    }
+
+    [Fact]
+    public void StatsWithoutSkipBadStopsOnTheBadFileNamingIt()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("video/s1/bgbsza.mpg"), [0]);
+        File.WriteAllText(dir.File("align/s1/bgbsza.align"), "0 x sil\n");
+        var (code, _, stderr) = Run("stats", dir.Path);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("bgbsza.align", stderr);
+        Assert.Contains("line 1", stderr);
+    }
+}

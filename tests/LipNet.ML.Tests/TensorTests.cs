@@ -1,0 +1,119 @@
+using LipNet.ML.Tensors;
+using LipNet.ML.Video;
+
+namespace LipNet.ML.Tests;
+
+public class TensorTests
+{
+    // 3 frames of 2x4, BGR bytes encode (t, y, x, c) so every value is traceable.
+    private static readonly VideoFrames Stack = TestVideos.Frames(3, 4, 2, (t, y, x, c) => (byte)(t * 64 + y * 16 + x * 4 + c));
+
+    private static float Expected(int t, int y, int x, int bgrChannel) => (t * 64 + y * 16 + x * 4 + bgrChannel) / 255f;
+
+    [Fact]
+    public void DefaultIsRgbCthwScaledToUnitRangeAndPadded()
+    {
+        var tensor = new FrameNormalizer(new FrameNormalizeOptions { FrameCount = 5 }).Normalize(Stack);
+        Assert.Equal([3, 5, 2, 4], tensor.Shape);
+        Assert.Equal(3, tensor.Length);
+        float At(int c, int t, int y, int x) => tensor.Data[((c * 5 + t) * 2 + y) * 4 + x];
+        // Tensor channel 0 is red = BGR byte 2.
+        Assert.Equal(Expected(2, 1, 3, 2), At(0, 2, 1, 3), 6);
+        Assert.Equal(Expected(1, 0, 2, 0), At(2, 1, 0, 2), 6);
+        Assert.Equal(0f, At(1, 4, 1, 1)); // padding
+        Assert.All(tensor.Data, v => Assert.InRange(v, 0f, 1f));
+    }
+
+    [Fact]
+    public void LayoutsPlaceTheSameValueConsistently()
+    {
+        foreach (var layout in Enum.GetValues<TensorLayout>())
+        {
+            var o = new FrameNormalizeOptions { FrameCount = 3, Layout = layout, ChannelOrder = PixelOrder.Bgr };
+            var tensor = new FrameNormalizer(o).Normalize(Stack);
+            int index = layout switch
+            {
+                TensorLayout.CTHW => ((1 * 3 + 2) * 2 + 1) * 4 + 3,
+                TensorLayout.TCHW => ((2 * 3 + 1) * 2 + 1) * 4 + 3,
+                _ => ((2 * 2 + 1) * 4 + 3) * 3 + 1,
+            };
+            Assert.Equal(Expected(2, 1, 3, 1), tensor.Data[index], 6);
+        }
+    }
+
+    [Fact]
+    public void TrimKeepsTheFirstFramesAndReportsTheLength()
+    {
+        var tensor = new FrameNormalizer(new FrameNormalizeOptions { FrameCount = 2, ChannelOrder = PixelOrder.Bgr }).Normalize(Stack);
+        Assert.Equal(2, tensor.Length);
+        Assert.Equal(Expected(1, 0, 0, 0), tensor.Data[1 * 8], 6);
+    }
+
+    [Fact]
+    public void GrayscaleUsesLumaWeights()
+    {
+        var tensor = new FrameNormalizer(new FrameNormalizeOptions { FrameCount = 3, Grayscale = true }).Normalize(Stack);
+        Assert.Equal([1, 3, 2, 4], tensor.Shape);
+        float expected = 0.114f * Expected(1, 1, 1, 0) + 0.587f * Expected(1, 1, 1, 1) + 0.299f * Expected(1, 1, 1, 2);
+        Assert.Equal(expected, tensor.Data[(1 * 2 + 1) * 4 + 1], 5);
+    }
+
+    [Fact]
+    public void MeanAndStdStandardizePerChannel()
+    {
+        var o = new FrameNormalizeOptions { FrameCount = 3, Mean = [0.5f, 0.4f, 0.3f], Std = [0.2f, 0.25f, 0.5f] };
+        var tensor = new FrameNormalizer(o).Normalize(Stack);
+        float red = (Expected(0, 1, 2, 2) - 0.5f) / 0.2f;
+        float blue = (Expected(0, 1, 2, 0) - 0.3f) / 0.5f;
+        Assert.Equal(red, tensor.Data[(0 * 2 + 1) * 4 + 2], 5);
+        Assert.Equal(blue, tensor.Data[((2 * 3 + 0) * 2 + 1) * 4 + 2], 5);
+    }
+
+    [Fact]
+    public void BadOptionsAndDestinationsAreTypedErrors()
+    {
+        Assert.Throws<TensorShapeException>(() => new FrameNormalizer(new FrameNormalizeOptions { FrameCount = 0 }));
+        Assert.Throws<TensorShapeException>(() => new FrameNormalizer(new FrameNormalizeOptions { Mean = [0.5f] }));
+        Assert.Throws<TensorShapeException>(() => new FrameNormalizer(new FrameNormalizeOptions { Std = [1, 0, 1] }));
+        var normalizer = new FrameNormalizer(new FrameNormalizeOptions { FrameCount = 3 });
+        Assert.Throws<TensorShapeException>(() => normalizer.Normalize(Stack, new float[10]));
+    }
+
+    [Fact]
+    public void NormalizeIntoACallerBufferMatchesTheAllocatingCall()
+    {
+        var normalizer = new FrameNormalizer(new FrameNormalizeOptions { FrameCount = 4 });
+        var buffer = new float[3 * 4 * 2 * 4];
+        Array.Fill(buffer, 9f);
+        int length = normalizer.Normalize(Stack, buffer);
+        Assert.Equal(3, length);
+        Assert.Equal(normalizer.Normalize(Stack).Data, buffer);
+    }
+
+    [Fact]
+    public void AugmentationIsSeededAndFlipMirrorsRows()
+    {
+        var frames = TestVideos.Frames(40, 4, 2, (t, y, x, c) => (byte)(t * 6 + x));
+        var aug = new FrameAugmenter(new FrameAugmentOptions { FlipProbability = 1, FrameJitterProbability = 0 });
+        var flipped = aug.Apply(frames, new Random(3));
+        Assert.Equal(40, flipped.FrameCount);
+        Assert.Equal(frames.Frame(7)[0], flipped.Frame(7)[3 * 3]); // x=0 moved to x=3
+
+        var jitter = new FrameAugmenter(new FrameAugmentOptions { FlipProbability = 0.5, FrameJitterProbability = 0.3 });
+        var a = jitter.Apply(frames, new Random(11));
+        var b = jitter.Apply(frames, new Random(11));
+        Assert.Equal(a.FrameCount, b.FrameCount);
+        Assert.Equal(a.Pixels, b.Pixels);
+        var order = jitter.JitteredFrameOrder(1000, new Random(5));
+        Assert.NotEqual(1000, order.Count);
+        Assert.True(order.SequenceEqual(order.Order()), "jitter keeps time order");
+    }
+
+    [Fact]
+    public void NoAugmentationIsTheIdentity()
+    {
+        var frames = TestVideos.Frames(10, 4, 2, (t, y, x, c) => (byte)(t + y + x + c));
+        var same = new FrameAugmenter(new FrameAugmentOptions { FlipProbability = 0, FrameJitterProbability = 0 }).Apply(frames, new Random(1));
+        Assert.Equal(frames.Pixels, same.Pixels);
+    }
+}

@@ -1,0 +1,125 @@
+using LipNet.ML.Video;
+
+namespace LipNet.ML.Tests;
+
+public class VideoTests
+{
+    [Theory]
+    [InlineData("clip.avi", "MJPG")]
+    [InlineData("clip.mp4", "mp4v")]
+    [InlineData("clip.mkv", "FFV1")]
+    public void WrittenVideoReadsBackWithItsSizeRateAndFrames(string name, string fourcc)
+    {
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File(name), frames: 12, width: 96, height: 64, fps: 25, fourcc: fourcc);
+        var frames = VideoLoader.Load(path);
+        Assert.Equal(12, frames.FrameCount);
+        Assert.Equal(96, frames.Width);
+        Assert.Equal(64, frames.Height);
+        Assert.Equal(25, frames.Fps, 3);
+        Assert.Equal(PixelOrder.Bgr, frames.Order);
+        // Background colour (B=40, G=60, R=80) survives the codec within a few levels.
+        var first = frames.Frame(0);
+        Assert.InRange(first[0], 30, 50);
+        Assert.InRange(first[2], 70, 90);
+    }
+
+    [Fact]
+    public void RgbOrderSwapsChannels()
+    {
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File("c.avi"), frames: 3);
+        var bgr = VideoLoader.Load(path);
+        var rgb = VideoLoader.Load(path, new VideoReadOptions { Order = PixelOrder.Rgb });
+        Assert.Equal(bgr.Frame(1)[0], rgb.Frame(1)[2]);
+        Assert.Equal(bgr.Frame(1)[2], rgb.Frame(1)[0]);
+    }
+
+    [Fact]
+    public void StreamGivesTheSameFramesAsThePath()
+    {
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File("c.avi"), frames: 5);
+        var fromPath = VideoLoader.Load(path);
+        using var stream = File.OpenRead(path);
+        var fromStream = VideoLoader.Load(stream, "c.avi");
+        Assert.Equal(fromPath.FrameCount, fromStream.FrameCount);
+        Assert.True(fromPath.Frame(4).SequenceEqual(fromStream.Frame(4)));
+        Assert.Equal("c.avi", fromStream.Source);
+    }
+
+    [Fact]
+    public void StreamingReaderFillsCallerBufferAndStopsAtMaxFrames()
+    {
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File("c.avi"), frames: 10, width: 64, height: 48);
+        using var reader = VideoReader.Open(path, new VideoReadOptions { MaxFrames = 4 });
+        var buffer = new byte[reader.FrameByteCount];
+        int n = 0;
+        while (reader.ReadFrame(buffer))
+            n++;
+        Assert.Equal(4, n);
+    }
+
+    [Fact]
+    public void MissingFileIsATypedErrorNamingTheFile()
+    {
+        var ex = Assert.Throws<VideoDecodeException>(() => VideoLoader.Load("/no/such/clip.mpg"));
+        Assert.Equal("/no/such/clip.mpg", ex.FilePath);
+        Assert.Contains("not found", ex.Message);
+    }
+
+    [Fact]
+    public void EmptyFileIsATypedError()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("empty.mp4");
+        File.WriteAllBytes(path, []);
+        var ex = Assert.Throws<VideoDecodeException>(() => VideoLoader.Load(path));
+        Assert.Contains("empty", ex.Reason);
+    }
+
+    [Fact]
+    public void GarbageFileIsATypedError()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("garbage.mp4");
+        var bytes = new byte[50_000];
+        new Random(1).NextBytes(bytes);
+        File.WriteAllBytes(path, bytes);
+        var ex = Assert.ThrowsAny<LipNetException>(() => VideoLoader.Load(path));
+        Assert.Equal(path, ex.FilePath);
+    }
+
+    [Fact]
+    public void AbsurdSizeIsRefused()
+    {
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File("c.avi"), frames: 2, width: 160, height: 120);
+        var ex = Assert.Throws<VideoDecodeException>(() => VideoLoader.Load(path, new VideoReadOptions { MaxDimension = 100 }));
+        Assert.Contains("absurd", ex.Reason);
+        Assert.Throws<VideoDecodeException>(() => VideoLoader.Load(path, new VideoReadOptions { MaxDecodedBytes = 1000 }));
+    }
+
+    [Fact]
+    public void TruncatedVideoDecodesWhatIsThereOrFailsTyped()
+    {
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File("c.avi"), frames: 20);
+        var bytes = File.ReadAllBytes(path);
+        foreach (var keep in new[] { 16, 200, bytes.Length / 3, bytes.Length / 2 })
+        {
+            var cut = dir.File($"cut{keep}.avi");
+            File.WriteAllBytes(cut, bytes[..keep]);
+            try
+            {
+                var frames = VideoLoader.Load(cut);
+                Assert.InRange(frames.FrameCount, 1, 20);
+            }
+            catch (LipNetException ex)
+            {
+                Assert.Equal(cut, ex.FilePath);
+            }
+        }
+    }
+}
