@@ -20,6 +20,7 @@ public static class CliApp
         var io = new CliIO(stdout, stderr);
         root.Subcommands.Add(CropCommand.Create(io));
         root.Subcommands.Add(StatsCommand.Create(io));
+        root.Subcommands.Add(SynthCommand.Create(io));
         var result = root.Parse(args);
         try
         {

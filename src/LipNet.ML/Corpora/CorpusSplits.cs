@@ -81,7 +81,7 @@ public sealed class EpochBatcher<T>
     {
         var order = Enumerable.Range(0, _items.Count).ToArray();
         if (Shuffle)
-            new Random(HashCode.Combine(Seed, epoch)).Shuffle(order);
+            new Random(StableSeed.Combine(Seed, epoch)).Shuffle(order);
         return order;
     }
 

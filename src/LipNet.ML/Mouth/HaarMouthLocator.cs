@@ -174,11 +174,10 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
             ? new Size(Math.Max(12, (int)(small.Width * 0.15)), Math.Max(6, (int)(small.Width * 0.075)))
             : new Size(Math.Max(12, (int)(minSide * Options.MinFaceFraction)), Math.Max(12, (int)(minSide * Options.MinFaceFraction)));
         var maxSize = mouthPass ? new Size((int)(small.Width * 0.5), (int)(small.Width * 0.5)) : new Size();
-        var result = new Estimate?[samples.Count];
+        var candidates = new Estimate[samples.Count][];
         var code = frames.Order == PixelOrder.Rgb ? ColorConversionCodes.RGB2GRAY : ColorConversionCodes.BGR2GRAY;
         using var resized = new Mat();
         using var gray = new Mat();
-        Estimate? previous = null;
         fixed (byte* pixels = frames.Pixels)
         {
             for (int i = 0; i < samples.Count; i++)
@@ -190,19 +189,43 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
                 Rect[] found = cascade.DetectMultiScale(gray, 1.1, mouthPass ? 10 : 4, HaarDetectionTypes.ScaleImage, minSize, maxSize);
                 if (mouthPass)
                     found = found.Where(r => r.Y + r.Height / 2 > small.Height / 4).ToArray(); // not the eyes or brows
-                if (found.Length == 0)
-                    continue;
-                var estimates = found.Select(r => ToEstimate(r, scale, mouthPass)).ToArray();
-                // The first is the largest; later ones are nearest the previous detection (a poster or a
-                // second person should not make the crop jump).
-                Estimate best = previous is { } p
-                    ? estimates.MinBy(e => (e.CenterX - p.CenterX) * (e.CenterX - p.CenterX) + (e.CenterY - p.CenterY) * (e.CenterY - p.CenterY))
-                    : estimates.MaxBy(e => e.Width);
-                result[i] = previous = best;
+                candidates[i] = found.Select(r => ToEstimate(r, scale, mouthPass)).ToArray();
             }
+        }
+        return PickConsistent(candidates);
+    }
+
+    /// <summary>
+    /// One estimate per sample: the candidate nearest the clip-wide median of each sample's largest
+    /// detection, so a false positive (a poster, a second person, a spurious giant box) cannot win a
+    /// sample just by being there or being large.
+    /// </summary>
+    private static Estimate?[] PickConsistent(Estimate[][] candidates)
+    {
+        var largest = candidates.Where(c => c.Length > 0).Select(c => c.MaxBy(e => e.Width)).ToList();
+        var result = new Estimate?[candidates.Length];
+        if (largest.Count == 0)
+            return result;
+        float Median(Func<Estimate, float> f)
+        {
+            var v = largest.Select(f).Order().ToList();
+            return v[v.Count / 2];
+        }
+        var reference = new Estimate(Median(e => e.CenterX), Median(e => e.CenterY), Median(e => e.Width));
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            if (candidates[i].Length == 0)
+                continue;
+            var best = candidates[i].MinBy(e => Difference(e, reference));
+            // A lone candidate far from every other sample's face is a false positive: leave the gap.
+            if (Difference(best, reference) < 0.5f * reference.Width)
+                result[i] = best;
         }
         return result;
     }
+
+    private static float Difference(Estimate a, Estimate b) =>
+        MathF.Abs(a.CenterX - b.CenterX) + MathF.Abs(a.CenterY - b.CenterY) + MathF.Abs(a.Width - b.Width);
 
     private Estimate ToEstimate(Rect r, double scale, bool mouthPass)
     {
@@ -218,13 +241,15 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
     {
         if (window <= 1 || values.Length < 3)
             return values;
+        window = Math.Min(window, values.Length);
         int half = window / 2;
         var output = new float[values.Length];
         var buffer = new float[window];
         for (int i = 0; i < values.Length; i++)
         {
-            int lo = Math.Max(0, i - half), hi = Math.Min(values.Length - 1, i + half);
-            int n = hi - lo + 1;
+            // Full windows at the edges too: a 2-value "median" would let an outlier through.
+            int lo = Math.Clamp(i - half, 0, values.Length - window);
+            int n = window;
             values.AsSpan(lo, n).CopyTo(buffer);
             Array.Sort(buffer, 0, n);
             output[i] = buffer[n / 2];

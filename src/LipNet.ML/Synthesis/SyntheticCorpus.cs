@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using LipNet.ML.Corpora;
+using LipNet.ML.Mouth;
+using LipNet.ML.Video;
+using OpenCvSharp;
+
+namespace LipNet.ML.Synthesis;
+
+/// <summary>One rendered synthetic clip: frames, labels and the ground truth behind them.</summary>
+public sealed record SyntheticClip(
+    string Id, string Speaker, string Sentence, VideoFrames Frames, IReadOnlyList<WordTiming> Words,
+    SpeechTimeline Timeline, MouthShape[] Mouth, MouthBox[] MouthBoxes);
+
+/// <summary>Container formats <c>lipnet synth</c> writes.</summary>
+public enum SyntheticVideoFormat { Avi, Mp4, Mpg }
+
+/// <summary>Settings of a synthetic corpus. Everything is deterministic in <see cref="Seed"/>.</summary>
+public sealed record SyntheticCorpusOptions
+{
+    public int Speakers { get; init; } = 2;
+    public int ClipsPerSpeaker { get; init; } = 5;
+    public int Seed { get; init; }
+    public int Width { get; init; } = 360;
+    public int Height { get; init; } = 288;
+    public int FrameCount { get; init; } = 75;
+    public double Fps { get; init; } = 25;
+    public SyntheticVideoFormat Format { get; init; } = SyntheticVideoFormat.Avi;
+    /// <summary>Clips rendered at once (default: one per core).</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>What a corpus write did.</summary>
+public sealed record SyntheticCorpusReport(int Written, int Skipped, IReadOnlyList<CorpusProblem> Failed);
+
+/// <summary>
+/// GRID-style synthetic talking-mouth clips: GRID sentences spoken by seeded synthetic speakers, written
+/// in GRID's layout (<c>video/sNN/ID.ext</c> + <c>align/sNN/ID.align</c>) or rendered straight to frames.
+/// </summary>
+public static class SyntheticCorpus
+{
+    /// <summary>Speaker folder name of speaker index i (s1, s2 ...), as in GRID.</summary>
+    public static string SpeakerName(int index) => $"s{index + 1}";
+
+    /// <summary>The sentences speaker <paramref name="speaker"/> says in clips 0..count-1 (distinct GRID ids).</summary>
+    public static IReadOnlyList<string> Sentences(int speaker, int count, int seed)
+    {
+        var random = new Random(StableSeed.Combine(seed, speaker, 0x5e7));
+        var used = new HashSet<string>();
+        var sentences = new List<string>(count);
+        int tries = 0;
+        while (sentences.Count < count)
+        {
+            var words = GridGrammar.Slots.Select(slot => slot[random.Next(slot.Count)]).ToArray();
+            var sentence = string.Join(' ', words);
+            if (used.Add(GridGrammar.IdFromSentence(sentence)) || ++tries > 100_000)
+                sentences.Add(sentence);
+        }
+        return sentences;
+    }
+
+    /// <summary>Renders one clip in memory (no codec): BGR frames plus timings and the true mouth boxes.</summary>
+    public static SyntheticClip Render(SpeakerIdentity speaker, string sentence, int clipSeed, int width = 360, int height = 288, int frameCount = 75, double fps = 25)
+    {
+        var random = new Random(clipSeed);
+        var timeline = SpeechTimeline.Plan(sentence, speaker, random, frameCount / fps);
+        var mouth = timeline.MouthTrack(frameCount, fps, speaker.Articulation);
+        var conditions = ClipConditions.Draw(random);
+        using var renderer = new FaceRenderer(speaker, width, height);
+        int frameBytes = width * height * 3;
+        var pixels = new byte[(long)frameBytes * frameCount];
+        var boxes = new MouthBox[frameCount];
+        unsafe
+        {
+            fixed (byte* p = pixels)
+            {
+                for (int t = 0; t < frameCount; t++)
+                {
+                    using var frame = Mat.FromPixelData(height, width, MatType.CV_8UC3, (IntPtr)(p + (long)t * frameBytes));
+                    boxes[t] = renderer.Render(mouth[t], t, frameCount, conditions, frame);
+                }
+            }
+        }
+        string id = GridGrammar.IdFromSentence(sentence);
+        var frames = new VideoFrames(pixels, frameCount, width, height, fps, PixelOrder.Bgr, $"synthetic {speaker.Name}/{id}");
+        return new SyntheticClip(id, speaker.Name, sentence, frames, timeline.Words, timeline, mouth, boxes);
+    }
+
+    /// <summary>Renders clip <paramref name="clip"/> of speaker index <paramref name="speaker"/> exactly as <see cref="Write"/> would.</summary>
+    public static SyntheticClip Render(SyntheticCorpusOptions options, int speaker, int clip)
+    {
+        var identity = SpeakerIdentity.Create(SpeakerName(speaker), options.Seed);
+        var sentence = Sentences(speaker, Math.Max(options.ClipsPerSpeaker, clip + 1), options.Seed)[clip];
+        return Render(identity, sentence, StableSeed.Combine(options.Seed, speaker, clip), options.Width, options.Height, options.FrameCount, options.Fps);
+    }
+
+    /// <summary>Mouth crops of a rendered clip taken at the true mouth boxes (the fast in-memory training path).</summary>
+    public static VideoFrames MouthCrops(SyntheticClip clip, MouthCropOptions? crop = null) =>
+        new MouthCropper(new FixedRegionMouthLocator(), crop).CropBoxes(clip.Frames, clip.MouthBoxes);
+
+    /// <summary>
+    /// Writes the corpus in GRID layout under <paramref name="root"/>, clips in parallel. Resumable: a clip
+    /// whose video opens and whose align parses is skipped; files are written under a temporary name and
+    /// renamed, so an interrupted run leaves no half-written clip behind.
+    /// </summary>
+    public static SyntheticCorpusReport Write(string root, SyntheticCorpusOptions options, Action? clipDone = null)
+    {
+        if (options.Speakers < 1 || options.ClipsPerSpeaker < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "need at least one speaker and one clip per speaker");
+        Directory.CreateDirectory(root);
+        var jobs = Enumerable.Range(0, options.Speakers).SelectMany(s => Enumerable.Range(0, options.ClipsPerSpeaker).Select(c => (Speaker: s, Clip: c))).ToList();
+        var sentences = Enumerable.Range(0, options.Speakers).Select(s => Sentences(s, options.ClipsPerSpeaker, options.Seed)).ToArray();
+        int written = 0, skipped = 0;
+        var failed = new ConcurrentBag<CorpusProblem>();
+        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism) }, job =>
+        {
+            string speaker = SpeakerName(job.Speaker);
+            string id = GridGrammar.IdFromSentence(sentences[job.Speaker][job.Clip]);
+            string ext = options.Format switch { SyntheticVideoFormat.Mp4 => ".mp4", SyntheticVideoFormat.Mpg => ".mpg", _ => ".avi" };
+            string video = Path.Combine(root, "video", speaker, id + ext);
+            string align = Path.Combine(root, "align", speaker, id + ".align");
+            try
+            {
+                if (IsComplete(video, align))
+                {
+                    Interlocked.Increment(ref skipped);
+                }
+                else
+                {
+                    var clip = Render(options, job.Speaker, job.Clip);
+                    WriteVideo(clip.Frames, video, options.Format);
+                    Directory.CreateDirectory(Path.GetDirectoryName(align)!);
+                    string tmp = align + ".tmp";
+                    File.WriteAllText(tmp, GridAlign.Format(clip.Words, clip.Timeline.Seconds));
+                    File.Move(tmp, align, overwrite: true);
+                    Interlocked.Increment(ref written);
+                }
+            }
+            catch (LipNetException ex)
+            {
+                failed.Add(new CorpusProblem(ex.FilePath ?? video, ex.Reason));
+            }
+            clipDone?.Invoke();
+        });
+        return new SyntheticCorpusReport(written, skipped, failed.OrderBy(p => p.Path, StringComparer.Ordinal).ToList());
+    }
+
+    private static bool IsComplete(string video, string align)
+    {
+        if (!File.Exists(video) || !File.Exists(align))
+            return false;
+        try
+        {
+            GridAlign.Load(align);
+            using var reader = VideoReader.Open(video);
+            return reader.ReportedFrameCount > 0 || reader.ReadFrame(new byte[reader.FrameByteCount]);
+        }
+        catch (LipNetException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Encodes frames as MJPG .avi, mp4v .mp4 or MPEG-1 .mpg, via a temporary file renamed when complete.</summary>
+    public static unsafe void WriteVideo(VideoFrames frames, string path, SyntheticVideoFormat format)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, ".tmp-" + Path.GetFileName(path));
+        FourCC fourcc = format switch { SyntheticVideoFormat.Mp4 => FourCC.FromString("mp4v"), SyntheticVideoFormat.Mpg => FourCC.FromString("PIM1"), _ => FourCC.FromString("MJPG") };
+        using (var writer = new VideoWriter(tmp, fourcc, frames.Fps, new Size(frames.Width, frames.Height)))
+        {
+            if (!writer.IsOpened())
+                throw new VideoDecodeException($"no encoder for {format} in this OpenCV build", path);
+            if (format == SyntheticVideoFormat.Avi)
+                writer.Set(VideoWriterProperties.Quality, 90);
+            using var bgr = new Mat();
+            fixed (byte* p = frames.Pixels)
+            {
+                for (int t = 0; t < frames.FrameCount; t++)
+                {
+                    using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(p + (long)t * frames.FrameByteCount));
+                    if (frames.Order == PixelOrder.Rgb)
+                    {
+                        Cv2.CvtColor(frame, bgr, ColorConversionCodes.RGB2BGR);
+                        writer.Write(bgr);
+                    }
+                    else
+                    {
+                        writer.Write(frame);
+                    }
+                }
+            }
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,77 @@
+namespace LipNet.ML.Synthesis;
+
+/// <summary>
+/// Mouth shape parameters, each 0..1: jaw opening, lip spreading (width), rounding/protrusion, and how
+/// much of the teeth and tongue show. A phoneme maps to one target; speech moves between targets.
+/// </summary>
+public readonly record struct MouthShape(float Open, float Spread, float Round, float Teeth, float Tongue)
+{
+    public static readonly MouthShape Rest = new(0.03f, 0.45f, 0.15f, 0f, 0f);
+
+    public static MouthShape Lerp(MouthShape a, MouthShape b, float t) => new(
+        a.Open + (b.Open - a.Open) * t, a.Spread + (b.Spread - a.Spread) * t, a.Round + (b.Round - a.Round) * t,
+        a.Teeth + (b.Teeth - a.Teeth) * t, a.Tongue + (b.Tongue - a.Tongue) * t);
+}
+
+/// <summary>Visually distinct classes of phonemes (phonemes of one class look the same on the lips).</summary>
+public enum Viseme
+{
+    Silence, Bilabial, Labiodental, Dental, Alveolar, PostAlveolar, Velar, Glottal, R, W, Y,
+    OpenVowel, MidVowel, SpreadVowel, RoundVowel, CloseRoundVowel,
+}
+
+/// <summary>ARPAbet phoneme → viseme class → mouth-shape target, and typical phoneme durations.</summary>
+public static class Visemes
+{
+    private static readonly Dictionary<string, Viseme> Classes = new()
+    {
+        ["P"] = Viseme.Bilabial, ["B"] = Viseme.Bilabial, ["M"] = Viseme.Bilabial,
+        ["F"] = Viseme.Labiodental, ["V"] = Viseme.Labiodental,
+        ["TH"] = Viseme.Dental, ["DH"] = Viseme.Dental,
+        ["T"] = Viseme.Alveolar, ["D"] = Viseme.Alveolar, ["N"] = Viseme.Alveolar, ["L"] = Viseme.Alveolar, ["S"] = Viseme.Alveolar, ["Z"] = Viseme.Alveolar,
+        ["CH"] = Viseme.PostAlveolar, ["JH"] = Viseme.PostAlveolar, ["SH"] = Viseme.PostAlveolar, ["ZH"] = Viseme.PostAlveolar,
+        ["K"] = Viseme.Velar, ["G"] = Viseme.Velar, ["NG"] = Viseme.Velar,
+        ["HH"] = Viseme.Glottal, ["R"] = Viseme.R, ["W"] = Viseme.W, ["Y"] = Viseme.Y,
+        ["AA"] = Viseme.OpenVowel, ["AE"] = Viseme.OpenVowel, ["AY"] = Viseme.OpenVowel, ["AW"] = Viseme.OpenVowel,
+        ["AH"] = Viseme.MidVowel, ["EH"] = Viseme.MidVowel, ["ER"] = Viseme.MidVowel,
+        ["IH"] = Viseme.SpreadVowel, ["IY"] = Viseme.SpreadVowel, ["EY"] = Viseme.SpreadVowel,
+        ["AO"] = Viseme.RoundVowel, ["OW"] = Viseme.RoundVowel, ["OY"] = Viseme.RoundVowel,
+        ["UH"] = Viseme.CloseRoundVowel, ["UW"] = Viseme.CloseRoundVowel,
+    };
+
+    public static Viseme Of(string phoneme) =>
+        Classes.TryGetValue(phoneme.ToUpperInvariant(), out var v) ? v : throw new ArgumentException($"unknown ARPAbet phoneme '{phoneme}'", nameof(phoneme));
+
+    public static bool IsVowel(Viseme v) => v >= Viseme.OpenVowel;
+
+    /// <summary>The mouth shape a viseme aims at (before a speaker's articulation strength scales it).</summary>
+    public static MouthShape Target(Viseme v) => v switch
+    {
+        Viseme.Silence => MouthShape.Rest,
+        Viseme.Bilabial => new(0.00f, 0.45f, 0.20f, 0.0f, 0.0f),      // lips pressed together
+        Viseme.Labiodental => new(0.10f, 0.50f, 0.05f, 1.0f, 0.0f),   // upper teeth on the lower lip
+        Viseme.Dental => new(0.22f, 0.55f, 0.05f, 0.7f, 1.0f),        // tongue between the teeth
+        Viseme.Alveolar => new(0.20f, 0.60f, 0.10f, 0.8f, 0.3f),
+        Viseme.PostAlveolar => new(0.22f, 0.30f, 0.70f, 0.6f, 0.0f),  // protruded lips, teeth showing
+        Viseme.Velar => new(0.30f, 0.50f, 0.15f, 0.3f, 0.0f),
+        Viseme.Glottal => new(0.40f, 0.50f, 0.15f, 0.3f, 0.0f),
+        Viseme.R => new(0.20f, 0.30f, 0.60f, 0.2f, 0.0f),
+        Viseme.W => new(0.08f, 0.05f, 1.00f, 0.0f, 0.0f),             // small rounded opening
+        Viseme.Y => new(0.15f, 0.85f, 0.00f, 0.6f, 0.0f),
+        Viseme.OpenVowel => new(1.00f, 0.65f, 0.05f, 0.5f, 0.4f),     // jaw wide open
+        Viseme.MidVowel => new(0.55f, 0.60f, 0.10f, 0.5f, 0.2f),
+        Viseme.SpreadVowel => new(0.28f, 1.00f, 0.00f, 0.8f, 0.0f),   // lips spread, teeth showing
+        Viseme.RoundVowel => new(0.55f, 0.15f, 0.85f, 0.1f, 0.0f),
+        Viseme.CloseRoundVowel => new(0.15f, 0.00f, 1.00f, 0.0f, 0.0f), // "oo": small, very round
+        _ => MouthShape.Rest,
+    };
+
+    /// <summary>Typical duration in seconds at a normal speaking rate.</summary>
+    public static double BaseDuration(Viseme v) => v switch
+    {
+        Viseme.OpenVowel or Viseme.RoundVowel => 0.15,
+        _ when IsVowel(v) => 0.12,
+        Viseme.Bilabial or Viseme.Labiodental => 0.085,
+        _ => 0.07,
+    };
+}
