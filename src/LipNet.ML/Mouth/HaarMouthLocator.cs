@@ -25,10 +25,13 @@ public sealed record HaarMouthLocatorOptions
     public float MouthCascadeCenterY { get; init; } = -0.4f;
 
     /// <summary>Run the face detector on every N-th frame and interpolate between (detection is the costly part).</summary>
-    public int DetectEvery { get; init; } = 5;
+    public int DetectEvery { get; init; } = 10;
 
     /// <summary>Frames are downscaled to at most this width before detection.</summary>
-    public int DetectionWidth { get; init; } = 240;
+    public int DetectionWidth { get; init; } = 180;
+
+    /// <summary>Scale step of the detector's image pyramid (larger: faster, coarser).</summary>
+    public double ScaleFactor { get; init; } = 1.2;
 
     /// <summary>Smallest face searched for, as a fraction of the frame's smaller side.</summary>
     public float MinFaceFraction { get; init; } = 0.2f;
@@ -64,7 +67,7 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
     public HaarMouthLocator(HaarMouthLocatorOptions? options = null)
     {
         Options = options ?? new HaarMouthLocatorOptions();
-        if (Options.DetectEvery < 1 || Options.DetectionWidth < 32 || Options.MinFaceFraction is <= 0 or >= 1 || Options.MouthWidth <= 0 || Options.SmoothingWindow < 1)
+        if (Options.DetectEvery < 1 || Options.DetectionWidth < 32 || Options.MinFaceFraction is <= 0 or >= 1 || Options.MouthWidth <= 0 || Options.SmoothingWindow < 1 || Options.ScaleFactor <= 1.0)
             throw new MouthLocatorException($"invalid Haar locator options {Options}");
         string path = Options.FaceCascadePath;
         if (!File.Exists(path))
@@ -186,7 +189,7 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
                 Cv2.Resize(frame, resized, small, 0, 0, InterpolationFlags.Area);
                 Cv2.CvtColor(resized, gray, code);
                 Cv2.EqualizeHist(gray, gray);
-                Rect[] found = cascade.DetectMultiScale(gray, 1.1, mouthPass ? 10 : 4, HaarDetectionTypes.ScaleImage, minSize, maxSize);
+                Rect[] found = cascade.DetectMultiScale(gray, Options.ScaleFactor, mouthPass ? 10 : 4, HaarDetectionTypes.ScaleImage, minSize, maxSize);
                 if (mouthPass)
                     found = found.Where(r => r.Y + r.Height / 2 > small.Height / 4).ToArray(); // not the eyes or brows
                 candidates[i] = found.Select(r => ToEstimate(r, scale, mouthPass)).ToArray();
