@@ -21,6 +21,7 @@ public static class CliApp
         root.Subcommands.Add(CropCommand.Create(io));
         root.Subcommands.Add(StatsCommand.Create(io));
         root.Subcommands.Add(SynthCommand.Create(io));
+        root.Subcommands.Add(ScoreCommand.Create(io));
         var result = root.Parse(args);
         try
         {

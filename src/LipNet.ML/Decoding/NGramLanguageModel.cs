@@ -39,6 +39,9 @@ public sealed class NGramLanguageModel
     /// <summary>Log probability of a token never seen (natural log); <c>&lt;unk&gt;</c>'s when the model has it.</summary>
     public float UnknownLogProb { get; private set; } = -10 * MathF.Log(10);
 
+    /// <summary>Every token the model knows (words, or characters), markers included.</summary>
+    public IEnumerable<string> Vocabulary => _words.Skip(1);
+
     /// <summary>Id of a token (0 when the model does not know it).</summary>
     public int Id(string token) => _ids.TryGetValue(token, out int id) ? id : 0;
 
