@@ -24,6 +24,54 @@ public static class Levenshtein
 {
     public static int Distance(string reference, string hypothesis) => Distance(reference.AsSpan(), hypothesis.AsSpan());
 
+    /// <summary>Character distance: common prefix and suffix stripped, then Myers with a direct mask table for ASCII.</summary>
+    public static int Distance(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    {
+        int prefix = a.CommonPrefixLength(b);
+        a = a[prefix..];
+        b = b[prefix..];
+        int suffix = 0;
+        while (suffix < a.Length && suffix < b.Length && a[^(suffix + 1)] == b[^(suffix + 1)])
+            suffix++;
+        a = a[..^suffix];
+        b = b[..^suffix];
+        if (a.Length < b.Length)
+        {
+            var tmp = a;
+            a = b;
+            b = tmp;
+        }
+        if (b.Length == 0)
+            return a.Length;
+        if (b.Length > 64 || !IsAscii(b))
+            return Distance<char>(a, b);
+        Span<ulong> masks = stackalloc ulong[128];
+        masks.Clear();
+        for (int i = 0; i < b.Length; i++)
+            masks[b[i]] |= 1UL << i;
+        int m = b.Length;
+        ulong pv = m == 64 ? ulong.MaxValue : (1UL << m) - 1, mv = 0, last = 1UL << (m - 1);
+        int score = m;
+        foreach (char ch in a)
+        {
+            ulong eq = ch < 128 ? masks[ch] : 0;
+            ulong xv = eq | mv;
+            ulong xh = (((eq & pv) + pv) ^ pv) | eq;
+            ulong ph = mv | ~(xh | pv);
+            ulong mh = pv & xh;
+            if ((ph & last) != 0) score++;
+            else if ((mh & last) != 0) score--;
+            ph = (ph << 1) | 1;
+            mh <<= 1;
+            pv = mh | ~(xv | ph);
+            mv = ph & xv;
+        }
+        return score;
+    }
+
+    private static bool IsAscii(ReadOnlySpan<char> s) => System.Text.Ascii.IsValid(s);
+
+    /// <summary>Distance between any sequences (words as string arrays, token ids ...).</summary>
     public static int Distance<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : IEquatable<T>
     {
         if (a.Length < b.Length)

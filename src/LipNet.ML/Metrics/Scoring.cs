@@ -43,12 +43,36 @@ public static class ErrorRates
         return new ScoredSentence(r, h, speaker, Levenshtein.AlignCharacters(r, h).Counts, Levenshtein.AlignWords(r, h).Counts);
     }
 
-    /// <summary>Corpus CER: total edits over total reference characters.</summary>
+    /// <summary>Corpus CER: total character edits over total reference characters (distances only: the fast path).</summary>
     public static double CorpusCer(IReadOnlyList<string> references, IReadOnlyList<string> hypotheses) =>
-        Summarize(Pair(references, hypotheses, null)).Cer;
+        CorpusRate(references, hypotheses, words: false);
 
+    /// <summary>Corpus WER: total word edits over total reference words.</summary>
     public static double CorpusWer(IReadOnlyList<string> references, IReadOnlyList<string> hypotheses) =>
-        Summarize(Pair(references, hypotheses, null)).Wer;
+        CorpusRate(references, hypotheses, words: true);
+
+    private static double CorpusRate(IReadOnlyList<string> references, IReadOnlyList<string> hypotheses, bool words)
+    {
+        if (references.Count != hypotheses.Count)
+            throw new TensorShapeException($"{references.Count} references but {hypotheses.Count} hypotheses");
+        long edits = 0, length = 0;
+        for (int i = 0; i < references.Count; i++)
+        {
+            string r = CtcVocabulary.NormalizeForScoring(references[i]), h = CtcVocabulary.NormalizeForScoring(hypotheses[i]);
+            if (words)
+            {
+                var rw = Levenshtein.Words(r);
+                edits += Levenshtein.Distance<string>(rw, Levenshtein.Words(h));
+                length += rw.Length;
+            }
+            else
+            {
+                edits += Levenshtein.Distance(r.AsSpan(), h.AsSpan());
+                length += r.Length;
+            }
+        }
+        return Rate(new EditCounts((int)Math.Min(edits, int.MaxValue), 0, 0, (int)Math.Min(length, int.MaxValue)));
+    }
 
     internal static List<ScoredSentence> Pair(IReadOnlyList<string> references, IReadOnlyList<string> hypotheses, IReadOnlyList<string?>? speakers)
     {
@@ -138,12 +162,21 @@ public static class Bleu
 
     private static (long[] Matches, long[] Totals) Counts<T>(T[] reference, T[] hypothesis, int maxOrder) where T : IEquatable<T>
     {
+        if (maxOrder is < 1 or > 4)
+            throw new ArgumentOutOfRangeException(nameof(maxOrder), maxOrder, "BLEU orders 1..4 are supported");
+        // Intern tokens to small ids so an n-gram is one 64-bit key (16 bits per token).
+        var ids = new Dictionary<T, int>();
+        int[] Intern(T[] tokens) => Array.ConvertAll(tokens, t => ids.TryGetValue(t, out int id) ? id : ids[t] = ids.Count + 1);
+        int[] r = Intern(reference), h = Intern(hypothesis);
         var matches = new long[maxOrder];
         var totals = new long[maxOrder];
+        var refCounts = new Dictionary<ulong, int>();
+        var hypCounts = new Dictionary<ulong, int>();
         for (int n = 1; n <= maxOrder; n++)
         {
-            var refCounts = NGrams(reference, n);
-            foreach (var (gram, count) in NGrams(hypothesis, n))
+            Count(r, n, refCounts);
+            Count(h, n, hypCounts);
+            foreach (var (gram, count) in hypCounts)
             {
                 totals[n - 1] += count;
                 matches[n - 1] += Math.Min(count, refCounts.GetValueOrDefault(gram));
@@ -152,15 +185,16 @@ public static class Bleu
         return (matches, totals);
     }
 
-    private static Dictionary<string, int> NGrams<T>(T[] tokens, int n)
+    private static void Count(int[] tokens, int n, Dictionary<ulong, int> counts)
     {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        counts.Clear();
         for (int i = 0; i + n <= tokens.Length; i++)
         {
-            string key = string.Join('\u0001', tokens.Skip(i).Take(n));
+            ulong key = 0;
+            for (int k = 0; k < n; k++)
+                key = key << 16 | (uint)(tokens[i + k] & 0xFFFF);
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }
-        return counts;
     }
 
     private static double Combine(long[] matches, long[] totals, long refLength, long hypLength, int maxOrder)
