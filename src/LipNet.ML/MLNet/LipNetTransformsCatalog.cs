@@ -61,6 +61,19 @@ public static class LipNetTransformsCatalog
             [(outputColumnName, MLNet.TempColumns.Out), (outputColumnName + ".Shape", MLNet.TempColumns.OutShape), (outputColumnName + ".Length", MLNet.TempColumns.OutLength)]);
     }
 
+    /// <summary>
+    /// Decodes per-frame scores (a float vector of T x V, time-major: an ONNX LipNet output) into text with
+    /// a greedy or beam-search CTC decoder, optionally constrained to the GRID grammar or a lexicon and
+    /// scored with an n-gram language model. <paramref name="lengthColumnName"/> (int) limits each row to
+    /// its real frames.
+    /// </summary>
+    public static IEstimator<ITransformer> CtcDecode(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+        MLNet.CtcDecodeOptions? options = null, string? lengthColumnName = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MLNet.CtcDecodeEstimator(catalog, outputColumnName, inputColumnName, lengthColumnName, options ?? new MLNet.CtcDecodeOptions());
+    }
+
     private static (string, string)[] FrameInputs(string input) =>
         [(MLNet.TempColumns.In, input), (MLNet.TempColumns.InShape, input + ".Shape"), (MLNet.TempColumns.InFps, input + ".Fps")];
 
