@@ -126,24 +126,5 @@ public sealed class LombardCorpus(string root, CorpusReadOptions? options = null
     }
 
     private static string ClosestWord(IReadOnlyList<string> candidates, List<string> phones) =>
-        candidates.MinBy(w => EditDistance(GridGrammar.Pronunciations[w], phones))!;
-
-    private static int EditDistance(IReadOnlyList<string> a, IReadOnlyList<string> b)
-    {
-        var row = new int[b.Count + 1];
-        for (int j = 0; j <= b.Count; j++)
-            row[j] = j;
-        for (int i = 1; i <= a.Count; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Count; j++)
-            {
-                int next = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = row[j];
-                row[j] = next;
-            }
-        }
-        return row[b.Count];
-    }
+        candidates.MinBy(w => Metrics.Levenshtein.Distance<string>(GridGrammar.Pronunciations[w], phones.ToArray()))!;
 }

@@ -53,19 +53,7 @@ public static class Levenshtein
         ulong pv = m == 64 ? ulong.MaxValue : (1UL << m) - 1, mv = 0, last = 1UL << (m - 1);
         int score = m;
         foreach (char ch in a)
-        {
-            ulong eq = ch < 128 ? masks[ch] : 0;
-            ulong xv = eq | mv;
-            ulong xh = (((eq & pv) + pv) ^ pv) | eq;
-            ulong ph = mv | ~(xh | pv);
-            ulong mh = pv & xh;
-            if ((ph & last) != 0) score++;
-            else if ((mh & last) != 0) score--;
-            ph = (ph << 1) | 1;
-            mh <<= 1;
-            pv = mh | ~(xv | ph);
-            mv = ph & xv;
-        }
+            MyersStep(ch < 128 ? masks[ch] : 0, last, ref pv, ref mv, ref score);
         return score;
     }
 
@@ -115,18 +103,25 @@ public static class Levenshtein
             ulong eq = 0;
             for (int s = 0; s < distinct; s++)
                 if (pattern[owner[s]].Equals(element)) { eq = masks[s]; break; }
-            ulong xv = eq | mv;
-            ulong xh = (((eq & pv) + pv) ^ pv) | eq;
-            ulong ph = mv | ~(xh | pv);
-            ulong mh = pv & xh;
-            if ((ph & last) != 0) score++;
-            else if ((mh & last) != 0) score--;
-            ph = (ph << 1) | 1;
-            mh <<= 1;
-            pv = mh | ~(xv | ph);
-            mv = ph & xv;
+            MyersStep(eq, last, ref pv, ref mv, ref score);
         }
         return score;
+    }
+
+    /// <summary>One text symbol of Myers' algorithm: <paramref name="eq"/> is the pattern's match mask for it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void MyersStep(ulong eq, ulong last, ref ulong pv, ref ulong mv, ref int score)
+    {
+        ulong xv = eq | mv;
+        ulong xh = (((eq & pv) + pv) ^ pv) | eq;
+        ulong ph = mv | ~(xh | pv);
+        ulong mh = pv & xh;
+        if ((ph & last) != 0) score++;
+        else if ((mh & last) != 0) score--;
+        ph = (ph << 1) | 1;
+        mh <<= 1;
+        pv = mh | ~(xv | ph);
+        mv = ph & xv;
     }
 
     private static int TwoRow<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : IEquatable<T>
