@@ -1,0 +1,152 @@
+namespace LipNet.ML.Onnx;
+
+/// <summary>
+/// A LipNet-family network: three Conv3d → ReLU → MaxPool3d blocks, two bidirectional GRUs and a linear
+/// layer to the CTC vocabulary. Parameter names follow LipNet-PyTorch (<c>conv1.weight</c>,
+/// <c>gru1.weight_ih_l0_reverse</c>, <c>FC.weight</c> ...).
+/// </summary>
+public sealed record LipNetArchitecture
+{
+    public string Name { get; init; } = "custom";
+    public int Channels { get; init; } = 3;
+    public int Frames { get; init; } = 75;
+    public int Height { get; init; } = 50;
+    public int Width { get; init; } = 100;
+    public int[] ConvChannels { get; init; } = [32, 64, 96];
+    public int[][] Kernels { get; init; } = [[3, 5, 5], [3, 5, 5], [3, 3, 3]];
+    public int[][] Strides { get; init; } = [[1, 2, 2], [1, 1, 1], [1, 1, 1]];
+    public int[][] Padding { get; init; } = [[1, 2, 2], [1, 2, 2], [1, 1, 1]];
+    public int[] Pool { get; init; } = [1, 2, 2];
+    public int GruHidden { get; init; } = 256;
+    public int GruLayers { get; init; } = 2;
+    public int VocabularySize { get; init; } = 28;
+
+    /// <summary>The LipNet paper's network at 3x75x50x100 RGB input (4.57 M parameters, GRU input 96x3x6 = 1728).</summary>
+    public static LipNetArchitecture Paper { get; } = new() { Name = "Paper" };
+
+    /// <summary>
+    /// A quarter-width network for fast CPU training on the same 3x75x50x100 input: convolutions
+    /// 16/32/48, BiGRU 128 x 2 (<see cref="ParameterCount"/> and <see cref="MultiplyAccumulates"/> give
+    /// its size).
+    /// </summary>
+    public static LipNetArchitecture Small { get; } = new() { Name = "Small", ConvChannels = [16, 32, 48], GruHidden = 128 };
+
+    public static LipNetArchitecture Preset(string name) => name.ToLowerInvariant() switch
+    {
+        "paper" => Paper,
+        "small" => Small,
+        _ => throw new LipNetException($"unknown architecture preset '{name}' (Paper or Small)"),
+    };
+
+    /// <summary>(C, H, W) after each conv+pool block.</summary>
+    public IReadOnlyList<(int C, int T, int H, int W)> BlockShapes(int frames)
+    {
+        var shapes = new List<(int, int, int, int)>();
+        int t = frames, h = Height, w = Width;
+        for (int b = 0; b < ConvChannels.Length; b++)
+        {
+            t = (t + 2 * Padding[b][0] - Kernels[b][0]) / Strides[b][0] + 1;
+            h = (h + 2 * Padding[b][1] - Kernels[b][1]) / Strides[b][1] + 1;
+            w = (w + 2 * Padding[b][2] - Kernels[b][2]) / Strides[b][2] + 1;
+            t /= Pool[0];
+            h /= Pool[1];
+            w /= Pool[2];
+            if (t <= 0 || h <= 0 || w <= 0)
+                throw new TensorShapeException($"{Name}: input {Channels}x{frames}x{Height}x{Width} shrinks to nothing after block {b + 1}");
+            shapes.Add((ConvChannels[b], t, h, w));
+        }
+        return shapes;
+    }
+
+    /// <summary>Features per frame entering the first GRU (C x H x W of the last block).</summary>
+    public int GruInput => BlockShapes(Frames)[^1] is var s ? s.C * s.H * s.W : 0;
+
+    /// <summary>Every parameter: PyTorch name and shape.</summary>
+    public IReadOnlyList<(string Name, long[] Shape)> Parameters()
+    {
+        var list = new List<(string, long[])>();
+        int inC = Channels;
+        for (int b = 0; b < ConvChannels.Length; b++)
+        {
+            list.Add(($"conv{b + 1}.weight", [ConvChannels[b], inC, Kernels[b][0], Kernels[b][1], Kernels[b][2]]));
+            list.Add(($"conv{b + 1}.bias", [ConvChannels[b]]));
+            inC = ConvChannels[b];
+        }
+        int input = GruInput, h = GruHidden;
+        for (int l = 0; l < GruLayers; l++)
+        {
+            foreach (var suffix in new[] { "", "_reverse" })
+            {
+                list.Add(($"gru{l + 1}.weight_ih_l0{suffix}", [3 * h, input]));
+                list.Add(($"gru{l + 1}.weight_hh_l0{suffix}", [3 * h, h]));
+                list.Add(($"gru{l + 1}.bias_ih_l0{suffix}", [3 * h]));
+                list.Add(($"gru{l + 1}.bias_hh_l0{suffix}", [3 * h]));
+            }
+            input = 2 * h;
+        }
+        list.Add(("FC.weight", [VocabularySize, 2 * h]));
+        list.Add(("FC.bias", [VocabularySize]));
+        return list;
+    }
+
+    public long ParameterCount => Parameters().Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
+
+    /// <summary>Multiply-accumulates of one clip's forward pass.</summary>
+    public long MultiplyAccumulates
+    {
+        get
+        {
+            long macs = 0;
+            int inC = Channels, t = Frames, hh = Height, ww = Width;
+            for (int b = 0; b < ConvChannels.Length; b++)
+            {
+                int ot = (t + 2 * Padding[b][0] - Kernels[b][0]) / Strides[b][0] + 1;
+                int oh = (hh + 2 * Padding[b][1] - Kernels[b][1]) / Strides[b][1] + 1;
+                int ow = (ww + 2 * Padding[b][2] - Kernels[b][2]) / Strides[b][2] + 1;
+                macs += (long)ConvChannels[b] * ot * oh * ow * inC * Kernels[b][0] * Kernels[b][1] * Kernels[b][2];
+                inC = ConvChannels[b];
+                t = ot / Pool[0]; hh = oh / Pool[1]; ww = ow / Pool[2];
+            }
+            int input = GruInput, h = GruHidden, frames = BlockShapes(Frames)[^1].T;
+            for (int l = 0; l < GruLayers; l++)
+            {
+                macs += 2L * frames * 3 * h * (input + h);
+                input = 2 * h;
+            }
+            return macs + (long)frames * 2 * h * VocabularySize;
+        }
+    }
+
+    /// <summary>Seeded initial weights like PyTorch's defaults: U(−1/√fan_in, 1/√fan_in) (GRU: 1/√hidden).</summary>
+    public Dictionary<string, NamedTensor> InitialWeights(int seed)
+    {
+        var random = new Random(seed);
+        var weights = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        foreach (var (name, shape) in Parameters())
+        {
+            long count = shape.Aggregate(1L, (a, b) => a * b);
+            double bound = name.StartsWith("gru", StringComparison.Ordinal)
+                ? 1 / Math.Sqrt(GruHidden)
+                : 1 / Math.Sqrt(name.EndsWith(".bias", StringComparison.Ordinal) ? FanIn(name) : shape.Skip(1).Aggregate(1L, (a, b) => a * b));
+            var data = new float[count];
+            for (int i = 0; i < data.Length; i++)
+                data[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+            weights[name] = new NamedTensor(name, shape, data);
+        }
+        return weights;
+
+        long FanIn(string bias) => Parameters().First(p => p.Name == bias.Replace(".bias", ".weight")).Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+    }
+
+    /// <summary>Checks a weight set has every parameter with the right shape.</summary>
+    public void Validate(IReadOnlyDictionary<string, NamedTensor> weights, string? source = null)
+    {
+        foreach (var (name, shape) in Parameters())
+        {
+            if (!weights.TryGetValue(name, out var t))
+                throw new TensorShapeException($"weights lack '{name}' needed by the {Name} architecture", source);
+            if (!t.Shape.SequenceEqual(shape))
+                throw new TensorShapeException($"'{name}' is [{string.Join(", ", t.Shape)}], the {Name} architecture needs [{string.Join(", ", shape)}]", source);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using Google.Protobuf;
+using LipNet.ML.Onnx;
+using Microsoft.ML.OnnxRuntime;
+
+namespace LipNet.ML.Runtime;
+
+/// <summary>ONNX Runtime settings for a model session.</summary>
+public sealed record LipNetSessionOptions
+{
+    /// <summary>"cpu" (default) or "cuda:N" (CUDA execution provider on device N).</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>When CUDA is asked for but unavailable: fall back to CPU with a warning (true) or fail (false).</summary>
+    public bool FallbackToCpu { get; init; } = true;
+
+    /// <summary>Threads inside one operator (0 = ONNX Runtime's default: one per core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Threads across independent operators (0 = default).</summary>
+    public int InterOpThreads { get; init; }
+
+    public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    /// <summary>Where warnings (e.g. the CPU fallback) go; null = stderr.</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>A model that cannot be loaded or used: bad file, card mismatch, missing execution provider.</summary>
+public sealed class ModelLoadException(string message, string? path = null, Exception? inner = null) : LipNetException(message, path, inner);
+
+/// <summary>
+/// A LipNet ONNX model on ONNX Runtime: the session, its model card (validated against the graph's input
+/// and output) and batched inference from float tensors to log-probabilities. Thread-safe (ONNX Runtime
+/// sessions allow concurrent runs); dispose to free the native session.
+/// </summary>
+public sealed class LipNetModel : IDisposable
+{
+    private readonly InferenceSession _session;
+
+    private LipNetModel(InferenceSession session, ModelCard card, string source, string device)
+    {
+        _session = session;
+        Card = card;
+        Source = source;
+        Device = device;
+    }
+
+    public ModelCard Card { get; }
+    public string Source { get; }
+
+    /// <summary>The device the session really runs on (after any fallback).</summary>
+    public string Device { get; }
+
+    public static LipNetModel Load(string path, LipNetSessionOptions? options = null, ModelCard? card = null)
+    {
+        if (!File.Exists(path))
+            throw new ModelLoadException("model file not found", path);
+        return Load(File.ReadAllBytes(path), path, options, card);
+    }
+
+    /// <summary>Loads a model from bytes; <paramref name="card"/> overrides (or supplies) the embedded card.</summary>
+    public static LipNetModel Load(byte[] model, string source, LipNetSessionOptions? options = null, ModelCard? card = null)
+    {
+        options ??= new LipNetSessionOptions();
+        Onnx.Proto.ModelProto proto;
+        try
+        {
+            proto = Onnx.Proto.ModelProto.Parser.ParseFrom(model);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new ModelLoadException($"not a valid ONNX file ({ex.Message})", source, ex);
+        }
+        if (proto.Graph is null || proto.Graph.Node.Count == 0)
+            throw new ModelLoadException("ONNX file has no graph", source);
+        card ??= proto.MetadataProps.FirstOrDefault(p => p.Key == ModelCard.MetadataKey) is { } entry
+            ? ModelCard.FromJson(entry.Value, source)
+            : throw new ModelLoadException($"model has no model card (metadata '{ModelCard.MetadataKey}'); pass one explicitly", source);
+
+        var (sessionOptions, device) = CreateOptions(options, source);
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(model, sessionOptions);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new ModelLoadException($"ONNX Runtime rejected the model ({ex.Message})", source, ex);
+        }
+        finally
+        {
+            sessionOptions.Dispose();
+        }
+        var result = new LipNetModel(session, card, source, device);
+        try
+        {
+            result.ValidateCard();
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+        return result;
+    }
+
+    private static (SessionOptions Options, string Device) CreateOptions(LipNetSessionOptions options, string source)
+    {
+        var so = new SessionOptions { GraphOptimizationLevel = options.OptimizationLevel };
+        if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
+        if (options.InterOpThreads > 0) so.InterOpNumThreads = options.InterOpThreads;
+        string device = options.Device.Trim().ToLowerInvariant();
+        if (device == "cpu")
+            return (so, "cpu");
+        if (!device.StartsWith("cuda", StringComparison.Ordinal) || !int.TryParse(device.Length == 4 ? "0" : device[5..], out int id) || (device.Length > 4 && device[4] != ':'))
+        {
+            so.Dispose();
+            throw new ModelLoadException($"device '{options.Device}' is not cpu or cuda:N", source);
+        }
+        try
+        {
+            so.AppendExecutionProvider_CUDA(id);
+            return (so, $"cuda:{id}");
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or TypeInitializationException)
+        {
+            string why = $"CUDA execution provider unavailable for cuda:{id}: the ONNX Runtime native library in use has no CUDA support or cannot load CUDA " +
+                         $"(reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime, with a matching CUDA and cuDNN) — {ex.GetType().Name}: {ex.Message}";
+            if (!options.FallbackToCpu)
+            {
+                so.Dispose();
+                throw new ModelLoadException(why, source, ex);
+            }
+            (options.Log ?? (m => Console.Error.WriteLine(m)))($"warning: {why}; running on cpu");
+            so.Dispose();
+            return (new SessionOptions { GraphOptimizationLevel = options.OptimizationLevel, IntraOpNumThreads = Math.Max(0, options.IntraOpThreads), InterOpNumThreads = Math.Max(0, options.InterOpThreads) }, "cpu");
+        }
+    }
+
+    private void ValidateCard()
+    {
+        if (!_session.InputMetadata.TryGetValue(Card.InputName, out var input))
+            throw new ModelLoadException($"model card names input '{Card.InputName}', the graph has [{string.Join(", ", _session.InputMetadata.Keys)}]", Source);
+        if (!_session.OutputMetadata.TryGetValue(Card.OutputName, out var output))
+            throw new ModelLoadException($"model card names output '{Card.OutputName}', the graph has [{string.Join(", ", _session.OutputMetadata.Keys)}]", Source);
+        int[] expected = [-1, Card.Channels, -1, Card.Height, Card.Width];
+        if (input.Dimensions.Length != 5)
+            throw new ModelLoadException($"graph input '{Card.InputName}' has rank {input.Dimensions.Length}; the card's {Card.InputLayout} needs 5", Source);
+        for (int i = 0; i < 5; i++)
+            if (expected[i] >= 0 && input.Dimensions[i] >= 0 && input.Dimensions[i] != expected[i])
+                throw new ModelLoadException($"graph input is [{string.Join(", ", input.Dimensions)}], the card says {Card.Channels}x{Card.Frames}x{Card.Height}x{Card.Width}", Source);
+        int width = Card.Vocabulary.Length + 1;
+        if (output.Dimensions.Length != 3 || (output.Dimensions[2] >= 0 && output.Dimensions[2] != width))
+            throw new ModelLoadException($"graph output is [{string.Join(", ", output.Dimensions)}], the card's vocabulary needs [N, T, {width}]", Source);
+    }
+
+    /// <summary>Outputs per frame: the vocabulary plus the blank.</summary>
+    public int OutputWidth => Card.Vocabulary.Length + 1;
+
+    /// <summary>
+    /// Runs a batch: <paramref name="input"/> is [N, C, T, H, W] (N = <paramref name="batch"/>, T = the card's
+    /// frames); returns [N, T', V] log-probabilities and T'. The input buffer is used in place (no copy).
+    /// </summary>
+    public (float[] LogProbs, int Frames) Run(float[] input, int batch)
+    {
+        long perClip = (long)Card.Channels * Card.Frames * Card.Height * Card.Width;
+        if (batch < 1 || input.LongLength != perClip * batch)
+            throw new TensorShapeException($"input holds {input.LongLength} floats, {batch} clip(s) of {Card.Channels}x{Card.Frames}x{Card.Height}x{Card.Width} need {perClip * batch}", Source);
+        long[] shape = [batch, Card.Channels, Card.Frames, Card.Height, Card.Width];
+        using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, [Card.InputName], [value], [Card.OutputName]);
+        var info = outputs[0].GetTensorTypeAndShape();
+        var dims = info.Shape;
+        if (dims.Length != 3 || dims[0] != batch || dims[2] != OutputWidth)
+            throw new TensorShapeException($"model output is [{string.Join(", ", dims)}], expected [{batch}, T, {OutputWidth}]", Source);
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), (int)dims[1]);
+    }
+
+    public void Dispose() => _session.Dispose();
+}
