@@ -72,6 +72,35 @@ public static class GridAlign
         return Parse(text, path, out clipSeconds);
     }
 
+    /// <summary>
+    /// The align file of a GRID video without knowing the corpus root: beside the video, or mirrored
+    /// (the nearest ancestor folder named video/videos replaced by align/alignments, mpg_6000 skipped).
+    /// Null when there is none.
+    /// </summary>
+    public static string? FindFor(string videoPath)
+    {
+        string full = Path.GetFullPath(videoPath);
+        string file = Path.GetFileNameWithoutExtension(full) + ".align";
+        string dir = Path.GetDirectoryName(full)!;
+        string beside = Path.Combine(dir, file);
+        if (File.Exists(beside))
+            return beside;
+        var parts = dir.Split(Path.DirectorySeparatorChar);
+        for (int i = parts.Length - 1; i >= 0; i--)
+        {
+            if (!parts[i].Equals("video", StringComparison.OrdinalIgnoreCase) && !parts[i].Equals("videos", StringComparison.OrdinalIgnoreCase))
+                continue;
+            foreach (var alignName in new[] { "align", "alignments" })
+            {
+                var mirrored = parts.Select((p, k) => k == i ? alignName : p).Where(p => !p.StartsWith("mpg_", StringComparison.OrdinalIgnoreCase));
+                string candidate = Path.Combine(string.Join(Path.DirectorySeparatorChar, mirrored), file);
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        return null;
+    }
+
     /// <summary>Writes words as a GRID align file, with <c>sil</c> before the first and after the last word.</summary>
     public static string Format(IReadOnlyList<WordTiming> words, double clipSeconds)
     {

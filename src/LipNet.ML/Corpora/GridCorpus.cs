@@ -40,20 +40,16 @@ public sealed class GridCorpus(string root, CorpusReadOptions? options = null) :
     /// <summary>The align file of a video, looked for in every known layout; null when there is none.</summary>
     public string? FindAlign(string video, string id, string speaker)
     {
+        if (GridAlign.FindFor(video) is { } found)
+            return found;
         string file = id + ".align";
-        string dir = Path.GetDirectoryName(Path.GetFullPath(video))!;
-        var candidates = new List<string> { Path.Combine(dir, file) };
-        // Mirror: .../video/sNN/... -> .../align/sNN/... (and 'alignments').
-        string rel = Path.GetRelativePath(Path.GetFullPath(Root), dir);
-        var parts = rel.Split(Path.DirectorySeparatorChar).Where(p => p != "." && !p.StartsWith("mpg_", StringComparison.OrdinalIgnoreCase)).ToList();
-        foreach (var alignName in new[] { "align", "alignments" })
+        // Layouts that only make sense relative to the corpus root.
+        var candidates = new[] { "align", "alignments" }.SelectMany(alignName => new[]
         {
-            var mirrored = parts.Select(p => p.Equals("video", StringComparison.OrdinalIgnoreCase) || p.Equals("videos", StringComparison.OrdinalIgnoreCase) ? alignName : p).ToList();
-            candidates.Add(Path.Combine([Root, .. mirrored, file]));
-            candidates.Add(Path.Combine(Root, alignName, speaker, file));
-            candidates.Add(Path.Combine(Root, speaker, alignName, file));
-            candidates.Add(Path.Combine(Root, alignName, file));
-        }
+            Path.Combine(Root, alignName, speaker, file),
+            Path.Combine(Root, speaker, alignName, file),
+            Path.Combine(Root, alignName, file),
+        });
         return candidates.FirstOrDefault(File.Exists);
     }
 }

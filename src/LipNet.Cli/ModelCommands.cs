@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Google.Protobuf;
+using LipNet.ML;
+using LipNet.ML.Corpora;
+using LipNet.ML.Decoding;
+using LipNet.ML.Metrics;
+using LipNet.ML.Onnx;
+using LipNet.ML.Runtime;
+
+namespace LipNet.Cli;
+
+/// <summary><c>import</c>, <c>transcribe</c> and <c>bench</c>: the commands that use a model.</summary>
+internal static class ModelCommands
+{
+    /// <summary>The default model, once one ships; null until then.</summary>
+    internal static string? DefaultModelPath()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "models", "lipnet-default.onnx");
+        return File.Exists(path) ? path : null;
+    }
+
+    private static string ResolveModel(FileInfo? model) =>
+        model?.FullName ?? DefaultModelPath() ?? throw new ModelLoadException(
+            "no model given and no default model is installed yet: pass --model <file.onnx> (make one with `lipnet import` or, later, `lipnet train`)");
+
+    public static Command Import(CliIO io)
+    {
+        var safetensors = new Option<FileInfo>("--safetensors") { Description = "PyTorch weights (LipNet-PyTorch names: conv1.weight, gru1.weight_ih_l0, FC.weight ...).", Required = true };
+        var arch = new Option<string>("--arch") { Description = "Architecture preset: Paper or Small.", DefaultValueFactory = _ => "Paper" };
+        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true };
+        var blank = new Option<string>("--blank") { Description = "first (LipNet-PyTorch: blank, space, a..z) or last (Keras: a..z, space, blank).", DefaultValueFactory = _ => "first" };
+        blank.AcceptOnlyFromAmong("first", "last");
+        var fp16 = new Option<bool>("--fp16") { Description = "Store weights as float16 (half the size)." };
+        var command = new Command("import", "Build an ONNX model (with model card) from safetensors weights.") { safetensors, arch, output, blank, fp16 };
+        command.SetAction(parse =>
+        {
+            var source = parse.GetValue(safetensors)!.FullName;
+            var weights = SafeTensors.Load(source);
+            var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
+            architecture.Validate(weights, source);
+            var vocab = CtcVocabulary.Grid(parse.GetValue(blank) == "first" ? BlankPosition.First : BlankPosition.Last);
+            var card = ModelCard.For(architecture, $"imported from {Path.GetFileName(source)}") with { Vocabulary = vocab.Tokens.ToArray(), Blank = vocab.Blank };
+            var model = LipNetGraph.Build(architecture, weights, card, parse.GetValue(fp16));
+            string outPath = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+            File.WriteAllBytes(outPath, model.ToByteArray());
+            io.Out.WriteLine($"{outPath}: {architecture.Name}, {architecture.ParameterCount:N0} parameters, {new FileInfo(outPath).Length / 1048576.0:0.0} MiB");
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record TranscribeResult(string Video, string Text, string? Truth, double? Cer, double? Wer, double Seconds);
+
+    public static Command Transcribe(CliIO io)
+    {
+        var videos = new Argument<FileInfo[]>("video") { Description = "Video files.", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card." };
+        var beam = new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
+        var grammar = new Option<string>("--grammar") { Description = "grid (only GRID sentences) or none.", DefaultValueFactory = _ => "none" };
+        grammar.AcceptOnlyFromAmong("grid", "none");
+        var lm = new Option<FileInfo?>("--lm") { Description = "ARPA language model." };
+        var lmUnit = new Option<string>("--lm-unit") { Description = "word or char.", DefaultValueFactory = _ => "word" };
+        lmUnit.AcceptOnlyFromAmong("word", "char");
+        var alpha = new Option<float>("--alpha") { Description = "Language model weight.", DefaultValueFactory = _ => 0.5f };
+        var beta = new Option<float>("--beta") { Description = "Word insertion bonus.", DefaultValueFactory = _ => 0f };
+        var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var truth = new Option<string?>("--truth") { Description = "Ground-truth text (else from a GRID .align or the GRID file name)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON array: video, text, truth, cer, wer, seconds." };
+        var command = new Command("transcribe", "Read the lips in videos.") { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json };
+        command.SetAction(parse =>
+        {
+            var options = new LipReaderOptions
+            {
+                Session = new LipNetSessionOptions { Device = parse.GetValue(device)!, Log = m => io.Error.WriteLine(m) },
+                BeamWidth = parse.GetValue(beam),
+                GridGrammar = parse.GetValue(grammar) == "grid",
+                LanguageModel = parse.GetValue(lm) is { } arpa ? NGramLanguageModel.LoadArpa(arpa.FullName, parse.GetValue(lmUnit) == "char" ? LanguageModelUnit.Character : LanguageModelUnit.Word) : null,
+                Alpha = parse.GetValue(alpha),
+                Beta = parse.GetValue(beta),
+            };
+            using var reader = new LipReader(ResolveModel(parse.GetValue(model)), options);
+            var results = new List<TranscribeResult>();
+            int failed = 0;
+            foreach (var video in parse.GetValue(videos)!)
+            {
+                try
+                {
+                    var t = reader.Transcribe(video.FullName);
+                    string? reference = parse.GetValue(truth) ?? TruthFor(video.FullName);
+                    var scored = reference is null ? null : ErrorRates.Score(reference, t.Text);
+                    var r = new TranscribeResult(video.FullName, t.Text, scored?.Reference, scored?.Cer, scored?.Wer, Math.Round(t.Seconds, 4));
+                    results.Add(r);
+                    if (!parse.GetValue(json))
+                        io.Out.WriteLine($"{r.Video}: \"{r.Text}\"" + (r.Truth is null ? "" : $"  truth \"{r.Truth}\"  CER {r.Cer:P1}  WER {r.Wer:P1}") + $"  ({r.Seconds:0.00} s)");
+                }
+                catch (LipNetException ex) when (ex is not ModelLoadException)
+                {
+                    failed++;
+                    io.Error.WriteLine($"error: {ex.Message}");
+                }
+            }
+            if (parse.GetValue(json))
+                io.WriteJson(results);
+            return failed == 0 ? 0 : CliApp.BadInput;
+        });
+        return command;
+    }
+
+    /// <summary>Ground truth for a video: its GRID align file (beside or mirrored), else its GRID file name.</summary>
+    internal static string? TruthFor(string video)
+    {
+        if (GridAlign.FindFor(video) is { } align)
+            return string.Join(' ', GridAlign.Load(align).Select(w => w.Word));
+        return GridGrammar.TryParseId(Path.GetFileNameWithoutExtension(video), out var sentence) ? sentence : null;
+    }
+
+    public static Command Bench(CliIO io)
+    {
+        var videos = new Argument<FileInfo[]>("video") { Description = "Video files.", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card." };
+        var batch = new Option<int>("--batch") { Description = "Clips per model run.", DefaultValueFactory = _ => 1 };
+        var repeat = new Option<int>("--repeat") { Description = "Passes over the videos after the warm-up.", DefaultValueFactory = _ => 3 };
+        var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat };
+        command.SetAction(parse =>
+        {
+            var paths = parse.GetValue(videos)!.Select(v => v.FullName).ToList();
+            using var reader = new LipReader(ResolveModel(parse.GetValue(model)), new LipReaderOptions { BatchSize = Math.Max(1, parse.GetValue(batch)), BeamWidth = 100 });
+            reader.TranscribeMany(paths.Take(Math.Max(1, parse.GetValue(batch))).ToList()); // warm-up
+            var all = new List<Transcription>();
+            var sw = Stopwatch.StartNew();
+            for (int r = 0; r < Math.Max(1, parse.GetValue(repeat)); r++)
+                all.AddRange(reader.TranscribeMany(paths));
+            double seconds = sw.Elapsed.TotalSeconds;
+            double modelMs = all.Average(t => t.ModelMs);
+            io.WriteJson(new
+            {
+                clips = all.Count,
+                clips_per_s = Math.Round(all.Count / seconds, 3),
+                model_clips_per_s = Math.Round(1000 / modelMs, 3),
+                stages_ms = new
+                {
+                    decode = Math.Round(all.Average(t => t.Preprocess.DecodeMs), 3),
+                    crop = Math.Round(all.Average(t => t.Preprocess.CropMs), 3),
+                    normalize = Math.Round(all.Average(t => t.Preprocess.NormalizeMs), 3),
+                    model = Math.Round(modelMs, 3),
+                    ctc = Math.Round(all.Average(t => t.DecodeMs), 3),
+                },
+            });
+            return 0;
+        });
+        return command;
+    }
+}

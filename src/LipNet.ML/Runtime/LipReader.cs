@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using LipNet.ML.Decoding;
+using LipNet.ML.Mouth;
+using LipNet.ML.Onnx;
+using LipNet.ML.Tensors;
+
+namespace LipNet.ML.Runtime;
+
+/// <summary>How <see cref="LipReader"/> decodes.</summary>
+public sealed record LipReaderOptions
+{
+    public LipNetSessionOptions Session { get; init; } = new();
+    /// <summary>Beam width; 0 = greedy.</summary>
+    public int BeamWidth { get; init; } = 100;
+    public int NBest { get; init; } = 5;
+    /// <summary>Constrain output to GRID sentences.</summary>
+    public bool GridGrammar { get; init; }
+    public NGramLanguageModel? LanguageModel { get; init; }
+    public float Alpha { get; init; } = 0.5f;
+    public float Beta { get; init; }
+    /// <summary>Mouth locator; null = <see cref="HaarMouthLocator"/> with default settings.</summary>
+    public IMouthLocator? Locator { get; init; }
+    /// <summary>Clips per inference batch in <see cref="LipReader.TranscribeMany"/>.</summary>
+    public int BatchSize { get; init; } = 8;
+}
+
+/// <summary>A transcription with what it is based on.</summary>
+public sealed record Transcription(
+    string Source, string Text, IReadOnlyList<CtcHypothesis> NBest, IReadOnlyList<WordSpan> Words, float Confidence,
+    double Seconds, StageTimings Preprocess, double ModelMs, double DecodeMs);
+
+/// <summary>A clip that could not be transcribed, and why (batch calls skip and report).</summary>
+public sealed record TranscriptionFailure(string Source, string Reason);
+
+/// <summary>
+/// Reads lips: loads a LipNet ONNX model and its card once, then turns videos into text — decode, locate
+/// and crop the mouth, normalize as the card says, run the model, CTC-decode. Thread-safe; dispose to
+/// free the native session.
+/// </summary>
+public sealed class LipReader : IDisposable
+{
+    private readonly ClipPreprocessor _preprocessor;
+    private readonly CtcDecoder _decoder;
+
+    public LipReader(string modelPath, LipReaderOptions? options = null, ModelCard? card = null)
+        : this(LipNetModel.Load(modelPath, (options ?? new()).Session, card), options) { }
+
+    public LipReader(LipNetModel model, LipReaderOptions? options = null)
+    {
+        Model = model;
+        Options = options ?? new LipReaderOptions();
+        var card = model.Card;
+        Vocabulary = card.CreateVocabulary();
+        _preprocessor = new ClipPreprocessor(Options.Locator, new MouthCropOptions { Width = card.Width, Height = card.Height }, card.NormalizeOptions());
+        _decoder = Options.BeamWidth <= 0
+            ? new GreedyCtcDecoder(Vocabulary, inputsAreLogProbs: card.OutputIsLogProbs)
+            : new BeamSearchCtcDecoder(Vocabulary, new BeamSearchOptions
+            {
+                BeamWidth = Options.BeamWidth,
+                NBest = Math.Max(1, Options.NBest),
+                Constraint = Options.GridGrammar ? SpellingConstraint.Grid(Vocabulary) : null,
+                LanguageModel = Options.LanguageModel,
+                Alpha = Options.Alpha,
+                Beta = Options.Beta,
+            }, inputsAreLogProbs: card.OutputIsLogProbs);
+    }
+
+    public LipNetModel Model { get; }
+    public LipReaderOptions Options { get; }
+    public CtcVocabulary Vocabulary { get; }
+
+    public Transcription Transcribe(string path) => Run(path, () => _preprocessor.Process(path));
+
+    public Transcription Transcribe(Stream stream, string? nameHint = null) => Run(nameHint ?? "<stream>", () => _preprocessor.Process(stream, nameHint));
+
+    private Transcription Run(string source, Func<PreprocessedClip> preprocess)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var clip = preprocess();
+        return Finish(source, clip, Infer([clip])[0], start);
+    }
+
+    private (float[] LogProbs, int Frames, double ModelMs)[] Infer(IReadOnlyList<PreprocessedClip> clips)
+    {
+        long perClip = clips[0].Tensor.Data.LongLength;
+        var input = new float[perClip * clips.Count];
+        for (int i = 0; i < clips.Count; i++)
+            clips[i].Tensor.Data.CopyTo(input, perClip * i);
+        long t0 = Stopwatch.GetTimestamp();
+        var (logProbs, frames) = Model.Run(input, clips.Count);
+        double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / clips.Count;
+        int width = Model.OutputWidth;
+        return Enumerable.Range(0, clips.Count)
+            .Select(i => (logProbs.AsSpan(i * frames * width, frames * width).ToArray(), frames, ms)).ToArray();
+    }
+
+    private Transcription Finish(string source, PreprocessedClip clip, (float[] LogProbs, int Frames, double ModelMs) output, long start)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        // Only real frames are decoded: padding past the clip's end is not speech.
+        int frames = Math.Min(output.Frames, Math.Max(1, clip.Tensor.Length));
+        var result = _decoder.Decode(output.LogProbs.AsSpan(0, frames * Model.OutputWidth));
+        double decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        return new Transcription(source, result.Text, result.NBest, result.Best.Words(Vocabulary, frames), result.Best.Confidence(frames),
+            Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings, output.ModelMs, decodeMs);
+    }
+
+    /// <summary>
+    /// Transcribes many videos: clips are decoded and cropped in parallel ahead of the model, which runs on
+    /// batches of <see cref="LipReaderOptions.BatchSize"/>; so preprocessing of the next clips overlaps
+    /// inference of the current batch. Unreadable videos are reported in <paramref name="failures"/> and
+    /// skipped; results keep input order.
+    /// </summary>
+    public IReadOnlyList<Transcription> TranscribeMany(IReadOnlyList<string> paths, List<TranscriptionFailure>? failures = null, Action<Transcription>? progress = null)
+    {
+        int batchSize = Math.Max(1, Options.BatchSize);
+        var ready = new BlockingCollection<(int Index, PreprocessedClip? Clip, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount - 1) }, i =>
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        ready.Add((i, _preprocessor.Process(paths[i]), start, null));
+                    }
+                    catch (LipNetException ex)
+                    {
+                        ready.Add((i, null, start, ex.Message));
+                    }
+                });
+            }
+            finally
+            {
+                ready.CompleteAdding();
+            }
+        });
+        var results = new Transcription?[paths.Count];
+        var errors = new ConcurrentBag<TranscriptionFailure>();
+        var batch = new List<(int Index, PreprocessedClip Clip, long Start)>();
+        void Flush()
+        {
+            if (batch.Count == 0)
+                return;
+            var outputs = Infer(batch.Select(b => b.Clip).ToList());
+            for (int k = 0; k < batch.Count; k++)
+            {
+                var t = Finish(paths[batch[k].Index], batch[k].Clip, outputs[k], batch[k].Start);
+                results[batch[k].Index] = t;
+                progress?.Invoke(t);
+            }
+            batch.Clear();
+        }
+        foreach (var item in ready.GetConsumingEnumerable())
+        {
+            if (item.Clip is null)
+            {
+                errors.Add(new TranscriptionFailure(paths[item.Index], item.Error!));
+                continue;
+            }
+            batch.Add((item.Index, item.Clip, item.Start));
+            if (batch.Count == batchSize)
+                Flush();
+        }
+        Flush();
+        producer.GetAwaiter().GetResult();
+        failures?.AddRange(errors.OrderBy(e => e.Source, StringComparer.Ordinal));
+        return results.Where(r => r is not null).Select(r => r!).ToList();
+    }
+
+    public void Dispose()
+    {
+        _preprocessor.Dispose();
+        Model.Dispose();
+    }
+}

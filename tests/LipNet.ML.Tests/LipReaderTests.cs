@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Google.Protobuf;
+using LipNet.ML.Mouth;
+using LipNet.ML.Onnx;
+using LipNet.ML.Runtime;
+using LipNet.ML.Synthesis;
+
+namespace LipNet.ML.Tests;
+
+public class LipReaderTests
+{
+    /// <summary>A random-weight Small model (the pipeline is under test here, not accuracy).</summary>
+    internal static string RandomModel(TempDir dir, int frames = 75)
+    {
+        var arch = LipNetArchitecture.Small with { Frames = frames };
+        var path = dir.File("small.onnx");
+        File.WriteAllBytes(path, LipNetGraph.Build(arch, arch.InitialWeights(7), ModelCard.For(arch, "random weights for tests") with { Frames = frames }).ToByteArray());
+        return path;
+    }
+
+    [Fact]
+    public void TranscribesAVideoWithNBestWordsAndTimings()
+    {
+        using var dir = new TempDir();
+        var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 2 }, 0, 0);
+        var video = dir.File("video/s1/clip.avi");
+        SyntheticCorpus.WriteVideo(clip.Frames, video, SyntheticVideoFormat.Avi);
+        using var reader = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 10, NBest = 3, GridGrammar = true });
+        var t = reader.Transcribe(video);
+        Assert.True(Corpora.GridGrammar.IsValidSentence(t.Text), t.Text);
+        Assert.Equal(3, t.NBest.Count);
+        Assert.Equal(6, t.Words.Count);
+        Assert.All(t.Words, w => Assert.InRange(w.StartFrame, 0, 75));
+        Assert.InRange(t.Confidence, 0f, 1f);
+        Assert.True(t.ModelMs > 0 && t.Preprocess.DecodeMs > 0);
+        using var stream = File.OpenRead(video);
+        Assert.Equal(t.Text, reader.Transcribe(stream, "clip.avi").Text);
+    }
+
+    [Fact]
+    public void TranscribeManyKeepsOrderBatchesAndReportsBadVideos()
+    {
+        using var dir = new TempDir();
+        var paths = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 3, ClipsPerSpeaker = 5 }, i % 2, i);
+            var path = dir.File($"c{i}.avi");
+            SyntheticCorpus.WriteVideo(clip.Frames, path, SyntheticVideoFormat.Avi);
+            paths.Add(path);
+        }
+        File.WriteAllBytes(dir.File("broken.avi"), [1, 2, 3]);
+        paths.Insert(2, dir.File("broken.avi"));
+        using var reader = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 5, BatchSize = 2, Locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f) });
+        var failures = new List<TranscriptionFailure>();
+        var results = reader.TranscribeMany(paths, failures);
+        Assert.Equal(paths.Where(p => !p.EndsWith("broken.avi")), results.Select(r => r.Source));
+        Assert.EndsWith("broken.avi", Assert.Single(failures).Source);
+        foreach (var r in results)
+            Assert.Equal(reader.Transcribe(r.Source).Text, r.Text); // batching does not change results
+    }
+
+    [Fact]
+    public void ImportTranscribeAndBenchCommands()
+    {
+        using var dir = new TempDir();
+        var weights = LipNetArchitecture.Small.InitialWeights(5);
+        SafeTensors.Save(dir.File("w.safetensors"), weights.Values);
+        var import = CliTests.Run("import", "--safetensors", dir.File("w.safetensors"), "--arch", "Small", "--out", dir.File("m.onnx"));
+        Assert.True(import.Code == 0, import.Err);
+
+        var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 4 }, 0, 0);
+        var video = dir.File($"video/s1/{clip.Id}.avi");
+        SyntheticCorpus.WriteVideo(clip.Frames, video, SyntheticVideoFormat.Avi);
+        var (code, stdout, stderr) = CliTests.Run("transcribe", video, "--model", dir.File("m.onnx"), "--beam", "5", "--json");
+        Assert.True(code == 0, stderr);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var item = Assert.Single(doc.RootElement.EnumerateArray().ToList());
+            Assert.Equal(["video", "text", "truth", "cer", "wer", "seconds"], item.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(clip.Sentence, item.GetProperty("truth").GetString()); // from the GRID file name
+            Assert.True(item.GetProperty("cer").GetDouble() >= 0);
+        }
+
+        var bench = CliTests.Run("bench", video, "--model", dir.File("m.onnx"), "--repeat", "1");
+        Assert.True(bench.Code == 0, bench.Err);
+        using (var doc = JsonDocument.Parse(bench.Out))
+        {
+            Assert.Equal(["clips", "clips_per_s", "model_clips_per_s", "stages_ms"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["decode", "crop", "normalize", "model", "ctc"], doc.RootElement.GetProperty("stages_ms").EnumerateObject().Select(p => p.Name));
+        }
+
+        var missing = CliTests.Run("transcribe", video);
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, missing.Code);
+        Assert.Contains("--model", missing.Err);
+        weights.Remove("gru2.bias_hh_l0");
+        SafeTensors.Save(dir.File("bad.safetensors"), weights.Values);
+        var bad = CliTests.Run("import", "--safetensors", dir.File("bad.safetensors"), "--arch", "Small", "--out", dir.File("x.onnx"));
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, bad.Code);
+        Assert.Contains("gru2.bias_hh_l0", bad.Err);
+    }
+}
