@@ -54,3 +54,19 @@ public sealed class TensorOutput
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
     [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
 }
+
+/// <summary>The standard LipNet RGB tensor, [3, 75, 50, 100], as a known-size column (what ApplyOnnxModel needs).</summary>
+public sealed class RgbClipTensorOutput
+{
+    [ColumnName(TempColumns.Out), VectorType(3, 75, 50, 100)] public float[] Tensor { get; set; } = new float[3 * 75 * 50 * 100];
+    [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
+}
+
+/// <summary>The grayscale LipNet tensor, [1, 75, 50, 100], as a known-size column.</summary>
+public sealed class GrayClipTensorOutput
+{
+    [ColumnName(TempColumns.Out), VectorType(1, 75, 50, 100)] public float[] Tensor { get; set; } = new float[75 * 50 * 100];
+    [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
+}

@@ -152,4 +152,43 @@ public sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesI
         output.Shape = tensor.Shape;
         output.Length = tensor.Length;
     }
+
+    /// <summary>Normalizes into a fixed-size column, refusing frames of another size.</summary>
+    internal static int MapFixed(FramesInput input, float[] destination, int[] expectedShape, out int[] shape)
+    {
+        var frames = FrameColumns.ToFrames(input);
+        var normalizer = MappingCache.Normalizer(input.Options);
+        shape = normalizer.Options.ShapeFor(frames.Height, frames.Width);
+        if (!shape.SequenceEqual(expectedShape))
+            throw new TensorShapeException($"frames normalize to [{string.Join(",", shape)}], this column is [{string.Join(",", expectedShape)}]");
+        return normalizer.Normalize(frames, destination);
+    }
+}
+
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<FramesInput, RgbClipTensorOutput>
+{
+    public const string ContractName = "LipNet.NormalizeFrames.3x75x50x100.v1";
+    public static readonly int[] Shape = [3, 75, 50, 100];
+
+    public override Action<FramesInput, RgbClipTensorOutput> GetMapping() => (input, output) =>
+    {
+        output.Tensor = new float[3 * 75 * 50 * 100];
+        output.Length = NormalizeFramesMappingFactory.MapFixed(input, output.Tensor, Shape, out var shape);
+        output.Shape = shape;
+    };
+}
+
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class NormalizeGrayClipMappingFactory : CustomMappingFactory<FramesInput, GrayClipTensorOutput>
+{
+    public const string ContractName = "LipNet.NormalizeFrames.1x75x50x100.v1";
+    public static readonly int[] Shape = [1, 75, 50, 100];
+
+    public override Action<FramesInput, GrayClipTensorOutput> GetMapping() => (input, output) =>
+    {
+        output.Tensor = new float[75 * 50 * 100];
+        output.Length = NormalizeFramesMappingFactory.MapFixed(input, output.Tensor, Shape, out var shape);
+        output.Shape = shape;
+    };
 }

@@ -49,15 +49,26 @@ public static class LipNetTransformsCatalog
             [.. FrameOutputs(outputColumnName), (outputColumnName + ".Boxes", MLNet.TempColumns.OutBoxes)]);
     }
 
-    /// <summary>Turns a frame column into a float tensor column (scaling, standardization, padding to a frame count).</summary>
-    public static IEstimator<ITransformer> NormalizeFrames(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, FrameNormalizeOptions? options = null)
+    /// <summary>
+    /// Turns a frame column into a float tensor column (scaling, standardization, padding to a frame count).
+    /// For LipNet's standard shapes — 3x75x50x100 and 1x75x50x100 in CTHW from 100x50 crops
+    /// (<paramref name="cropWidth"/> x <paramref name="cropHeight"/>) — the column has a known size and
+    /// those dimensions, as ApplyOnnxModel needs; other shapes give a variable-size vector.
+    /// </summary>
+    public static IEstimator<ITransformer> NormalizeFrames(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null,
+        FrameNormalizeOptions? options = null, int cropHeight = 50, int cropWidth = 100)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         string input = inputColumnName ?? outputColumnName;
         var o = options ?? FrameNormalizeOptions.Default;
         o.Validate();
+        var shape = o.Layout == TensorLayout.CTHW ? o.ShapeFor(cropHeight, cropWidth) : [];
+        IEstimator<ITransformer> mapping =
+            shape.SequenceEqual(MLNet.NormalizeRgbClipMappingFactory.Shape) ? catalog.CustomMapping(new MLNet.NormalizeRgbClipMappingFactory().GetMapping(), MLNet.NormalizeRgbClipMappingFactory.ContractName)
+            : shape.SequenceEqual(MLNet.NormalizeGrayClipMappingFactory.Shape) ? catalog.CustomMapping(new MLNet.NormalizeGrayClipMappingFactory().GetMapping(), MLNet.NormalizeGrayClipMappingFactory.ContractName)
+            : catalog.CustomMapping(new MLNet.NormalizeFramesMappingFactory().GetMapping(), MLNet.NormalizeFramesMappingFactory.ContractName);
         return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input + ".Fps", FrameInputs(input),
-            catalog.CustomMapping(new MLNet.NormalizeFramesMappingFactory().GetMapping(), MLNet.NormalizeFramesMappingFactory.ContractName),
+            mapping,
             [(outputColumnName, MLNet.TempColumns.Out), (outputColumnName + ".Shape", MLNet.TempColumns.OutShape), (outputColumnName + ".Length", MLNet.TempColumns.OutLength)]);
     }
 

@@ -7,15 +7,18 @@ public static class LipNetGraph
     public const string OutputName = "log_probs";
 
     /// <summary>
-    /// Input <c>video</c> [N, C, T, H, W] (N and T symbolic); output <c>log_probs</c> [N, T', V], log-softmax
-    /// over the vocabulary (T' = T for the presets, whose convolutions keep time). GRUs are ONNX's fused
+    /// Input <c>video</c> [N, C, T, H, W] (N symbolic; T fixed to the architecture's frames, or symbolic with
+    /// <paramref name="dynamicFrames"/>: ML.NET's OnnxTransformer needs it fixed); output <c>log_probs</c>
+    /// [N, T, V], log-softmax over the vocabulary (the presets' convolutions keep time). GRUs are ONNX's fused
     /// bidirectional GRU with PyTorch semantics (<c>linear_before_reset=1</c>, gates reordered r,z,n → z,r,h).
     /// </summary>
-    public static Proto.ModelProto Build(LipNetArchitecture arch, IReadOnlyDictionary<string, NamedTensor> weights, ModelCard? card = null, bool float16Weights = false)
+    public static Proto.ModelProto Build(LipNetArchitecture arch, IReadOnlyDictionary<string, NamedTensor> weights, ModelCard? card = null,
+        bool float16Weights = false, bool dynamicFrames = false)
     {
         arch.Validate(weights);
         var g = new OnnxGraphBuilder("lipnet", opset: 17);
-        var x = g.Input(InputName, OnnxElementType.Float, "batch", arch.Channels, "frames", arch.Height, arch.Width);
+        Dim frames = dynamicFrames ? "frames" : arch.Frames;
+        var x = g.Input(InputName, OnnxElementType.Float, "batch", arch.Channels, frames, arch.Height, arch.Width);
         OnnxValue Param(string name, float[] data, long[] shape)
         {
             if (!float16Weights)
@@ -53,7 +56,7 @@ public static class LipNetGraph
         x = g.LogSoftmax(x, 2);
         var output = g.Transpose(x, 1, 0, 2);
         var named = g.Node("Identity", [output], outputNames: [OutputName])[0];
-        g.Output(named with { Shape = ["batch", "frames", arch.VocabularySize] });
+        g.Output(named with { Shape = ["batch", frames, arch.VocabularySize] });
         if (card is not null)
             g.Metadata(ModelCard.MetadataKey, card.ToJson());
         return g.Build();

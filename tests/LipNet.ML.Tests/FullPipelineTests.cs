@@ -1,0 +1,54 @@
+using LipNet.ML.MLNet;
+using LipNet.ML.Synthesis;
+using LipNet.ML.Tensors;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace LipNet.ML.Tests;
+
+public class FullPipelineTests
+{
+    private sealed class VideoRow
+    {
+        public string VideoPath { get; set; } = "";
+    }
+
+    private sealed class TextRow
+    {
+        public string Text { get; set; } = "";
+    }
+
+    [Fact]
+    public void VideoToTextPipelineFitsSavesLoadsAndPredicts()
+    {
+        using var dir = new TempDir();
+        var model = LipReaderTests.RandomModel(dir);
+        var paths = new List<string>();
+        for (int i = 0; i < 2; i++)
+        {
+            var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 9, ClipsPerSpeaker = 2 }, 0, i);
+            paths.Add(dir.File($"c{i}.avi"));
+            SyntheticCorpus.WriteVideo(clip.Frames, paths[^1], SyntheticVideoFormat.Avi);
+        }
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new VideoRow { VideoPath = p }));
+        var pipeline = ml.Transforms.LoadVideo("Video", "VideoPath")
+            .Append(ml.Transforms.CropMouth("Mouth", "Video"))
+            .Append(ml.Transforms.NormalizeFrames("Tensor", "Mouth"))
+            .Append(ml.Transforms.CopyColumns("video", "Tensor")) // the ONNX input's name
+            .Append(ml.Transforms.ApplyOnnxModel(["log_probs"], ["video"], model,
+                shapeDictionary: new Dictionary<string, int[]> { ["video"] = [1, 3, 75, 50, 100] }, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
+            .Append(ml.Transforms.CtcDecode("Text", "log_probs", new CtcDecodeOptions { InputsAreLogProbs = true, BeamWidth = 10, GridGrammar = true }));
+        var fitted = pipeline.Fit(data);
+        var texts = fitted.Transform(data).GetColumn<string>("Text").ToList();
+        Assert.Equal(2, texts.Count);
+        Assert.All(texts, t => Assert.True(Corpora.GridGrammar.IsValidSentence(t), t));
+
+        ml.Model.Save(fitted, data.Schema, dir.File("pipeline.zip"));
+        var ml2 = new MLContext().RegisterLipNet();
+        var loaded = ml2.Model.Load(dir.File("pipeline.zip"), out _);
+        Assert.Equal(texts, loaded.Transform(ml2.Data.LoadFromEnumerable(paths.Select(p => new VideoRow { VideoPath = p }))).GetColumn<string>("Text").ToList());
+        var engine = ml2.Model.CreatePredictionEngine<VideoRow, TextRow>(loaded);
+        Assert.Equal(texts[1], engine.Predict(new VideoRow { VideoPath = paths[1] }).Text);
+    }
+}
