@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(ModelCommands.Import(io));
         root.Subcommands.Add(ModelCommands.Transcribe(io));
         root.Subcommands.Add(ModelCommands.Bench(io));
+        root.Subcommands.Add(EvaluateCommand.Create(io));
         var result = root.Parse(args);
         try
         {

@@ -100,3 +100,29 @@ public class LipReaderTests
         Assert.Contains("gru2.bias_hh_l0", bad.Err);
     }
 }
+
+public class EvaluateCommandTests
+{
+    [Fact]
+    public void EvaluateWritesReportsPlotsAndOneJsonObject()
+    {
+        using var dir = new TempDir();
+        var model = LipReaderTests.RandomModel(dir);
+        SyntheticCorpus.Write(dir.File("corpus"), new SyntheticCorpusOptions { Speakers = 3, ClipsPerSpeaker = 2, Seed = 6 });
+        File.WriteAllBytes(dir.File("corpus/video/s2/bbaa1a.avi"), [0, 1, 2]); // unreadable, with a GRID name
+        var (code, stdout, stderr) = CliTests.Run("evaluate", dir.File("corpus"), "--model", model, "--out", dir.File("report"),
+            "--split", "unseen:2", "--seed", "1", "--beam", "5", "--grammar", "grid", "--skip-bad", "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        foreach (var key in new[] { "sentences", "cer", "wer", "cer_mean", "wer_mean", "bleu", "per_speaker" })
+            Assert.True(root.TryGetProperty(key, out _), key);
+        Assert.Equal(2, root.GetProperty("per_speaker").EnumerateObject().Count());
+        foreach (var file in new[] { "report.json", "report.md", "per_speaker_cer.png", "cer_histogram.png" })
+            Assert.True(File.Exists(dir.File($"report/{file}")), file);
+
+        var strict = CliTests.Run("evaluate", dir.File("corpus"), "--model", model, "--out", dir.File("report2"), "--beam", "0");
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, strict.Code);
+        Assert.Contains("--skip-bad", strict.Err);
+    }
+}

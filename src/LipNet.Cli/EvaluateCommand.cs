@@ -1,0 +1,187 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using LipNet.ML;
+using LipNet.ML.Corpora;
+using LipNet.ML.Decoding;
+using LipNet.ML.Metrics;
+using LipNet.ML.Runtime;
+
+namespace LipNet.Cli;
+
+/// <summary>
+/// <c>lipnet evaluate &lt;corpus-dir&gt; --model &lt;onnx&gt; --out &lt;dir&gt;</c>: transcribes a corpus (or a split of it)
+/// and writes JSON and Markdown reports and PNG plots.
+/// </summary>
+internal static class EvaluateCommand
+{
+    internal sealed record SpeakerFigures(int Sentences, double Cer, double Wer, double CerMean, double WerMean, double Bleu, double CerLow, double CerHigh);
+
+    internal sealed record EvaluationReport(
+        string Corpus, string Model, string Split, string Decoder, int Sentences, double Cer, double Wer, double CerMean, double WerMean, double Bleu,
+        double[] CerInterval, double[] WerInterval, Dictionary<string, SpeakerFigures> PerSpeaker,
+        IReadOnlyList<object> Worst, IReadOnlyList<object> LetterConfusions, IReadOnlyList<TranscriptionFailure> Failed, double Seconds);
+
+    public static Command Create(CliIO io)
+    {
+        var corpus = new Argument<DirectoryInfo>("corpus-dir") { Description = "Corpus root (GRID layout and the others `stats` reads)." };
+        var model = new Option<FileInfo>("--model") { Description = "ONNX model with a model card.", Required = true };
+        var split = new Option<string>("--split") { Description = "all, overlapped:N (N test clips per speaker) or unseen:N (N test speakers); the test side is evaluated.", DefaultValueFactory = _ => "all" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the split.", DefaultValueFactory = _ => 0 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and the plots.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (sentences, cer, wer, cer_mean, wer_mean, bleu, per_speaker ...)." };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Report unreadable videos and malformed labels and go on." };
+        var beam = new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
+        var grammar = new Option<string>("--grammar") { Description = "grid or none.", DefaultValueFactory = _ => "none" };
+        grammar.AcceptOnlyFromAmong("grid", "none");
+        var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("evaluate", "Transcribe a corpus and report CER/WER/BLEU overall and per speaker, with plots.")
+            { corpus, model, split, seed, output, json, skipBad, beam, grammar, device };
+        command.SetAction(parse =>
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var reader = CorpusReader.Open(parse.GetValue(corpus)!.FullName, new CorpusReadOptions { SkipBad = parse.GetValue(skipBad) });
+            var items = reader.Read().ToList();
+            var test = SelectSplit(items, parse.GetValue(split)!, parse.GetValue(seed));
+            if (test.Count == 0)
+                throw new LipNetException("the selected split has no clips", reader.Root);
+            var options = new LipReaderOptions
+            {
+                Session = new LipNetSessionOptions { Device = parse.GetValue(device)!, Log = m => io.Error.WriteLine(m) },
+                BeamWidth = parse.GetValue(beam),
+                GridGrammar = parse.GetValue(grammar) == "grid",
+            };
+            using var lipReader = new LipReader(parse.GetValue(model)!.FullName, options);
+            var failures = new List<TranscriptionFailure>();
+            var byPath = test.ToDictionary(i => i.VideoPath);
+            IReadOnlyList<Transcription> results = [];
+            io.WithProgress("transcribing", test.Count, tick => results = lipReader.TranscribeMany(test.Select(i => i.VideoPath).ToList(), failures, _ => tick()));
+            if (failures.Count > 0 && !parse.GetValue(skipBad))
+                throw new LipNetException($"{failures.Count} video(s) could not be read, first: {failures[0].Reason} (use --skip-bad to report and go on)");
+            failures.InsertRange(0, reader.Problems.Select(p => new TranscriptionFailure(p.Path, p.Reason)));
+
+            string decoder = (options.BeamWidth <= 0 ? "greedy" : $"beam {options.BeamWidth}") + (options.GridGrammar ? " + GRID grammar" : "");
+            var report = Build(reader.Name, parse.GetValue(model)!.FullName, parse.GetValue(split)!, decoder, results, byPath, failures, parse.GetValue(seed), started.Elapsed.TotalSeconds);
+            var dir = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "report.json"), System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions(CliIO.Json) { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(dir, "report.md"), Markdown(report));
+            Plots(report, results.Select(r => ErrorRates.Score(byPath[r.Source].Sentence, r.Text).Cer).ToArray(), dir);
+            if (parse.GetValue(json))
+                io.WriteJson(new { sentences = report.Sentences, cer = report.Cer, wer = report.Wer, cer_mean = report.CerMean, wer_mean = report.WerMean, bleu = report.Bleu, per_speaker = report.PerSpeaker, failed = report.Failed.Count, report = Path.Combine(dir, "report.json") });
+            else
+                io.Out.WriteLine($"{report.Sentences} sentences: CER {report.Cer:P2} [{report.CerInterval[0]:P2}, {report.CerInterval[1]:P2}], WER {report.Wer:P2}, mean CER {report.CerMean:P2}, mean WER {report.WerMean:P2}, BLEU {report.Bleu:0.000}; report in {dir}");
+            return 0;
+        });
+        return command;
+    }
+
+    internal static List<CorpusItem> SelectSplit(List<CorpusItem> items, string spec, int seed)
+    {
+        if (spec == "all")
+            return items;
+        var parts = spec.Split(':');
+        if (parts.Length != 2 || !int.TryParse(parts[1], out int n) || n < 0)
+            throw new LipNetException($"--split '{spec}' is not all, overlapped:N or unseen:N");
+        return (parts[0] switch
+        {
+            "overlapped" => CorpusSplits.Overlapped(items, n, seed),
+            "unseen" => CorpusSplits.Unseen(items, n, seed),
+            _ => throw new LipNetException($"--split protocol '{parts[0]}' is not overlapped or unseen"),
+        }).Test.ToList();
+    }
+
+    private static EvaluationReport Build(string corpus, string model, string split, string decoder, IReadOnlyList<Transcription> results,
+        Dictionary<string, CorpusItem> items, List<TranscriptionFailure> failures, int seed, double seconds)
+    {
+        var refs = results.Select(r => items[r.Source].Sentence).ToList();
+        var hyps = results.Select(r => r.Text).ToList();
+        var speakers = results.Select(r => (string?)items[r.Source].Speaker).ToList();
+        var scored = ErrorRates.Report(refs, hyps, speakers, resamples: 1000, seed: seed);
+        var perSpeaker = new Dictionary<string, SpeakerFigures>();
+        foreach (var (speaker, s) in scored.PerSpeaker)
+        {
+            var (ci, _) = ErrorRates.Bootstrap(scored.Sentences.Where(x => x.Speaker == speaker).ToList(), 500, seed);
+            perSpeaker[speaker] = new SpeakerFigures(s.Sentences, s.Cer, s.Wer, s.CerMean, s.WerMean, s.Bleu, ci.Lower, ci.Upper);
+        }
+        var worst = scored.Sentences.Select((s, i) => (s, i)).OrderByDescending(x => x.s.Cer).Take(10)
+            .Select(x => (object)new { video = results[x.i].Source, truth = x.s.Reference, text = x.s.Hypothesis, cer = x.s.Cer }).ToList();
+        var confusions = new Dictionary<(char, char), int>();
+        foreach (var s in scored.Sentences)
+            foreach (var step in Levenshtein.AlignCharacters(s.Reference, s.Hypothesis).Alignment.Where(a => a.Operation == EditOperation.Substitute))
+            {
+                var key = (s.Reference[step.ReferenceIndex], s.Hypothesis[step.HypothesisIndex]);
+                confusions[key] = confusions.GetValueOrDefault(key) + 1;
+            }
+        var letterConfusions = confusions.OrderByDescending(c => c.Value).Take(20)
+            .Select(c => (object)new { truth = c.Key.Item1.ToString(), read_as = c.Key.Item2.ToString(), count = c.Value }).ToList();
+        var o = scored.Overall;
+        return new EvaluationReport(corpus, model, split, decoder, o.Sentences, o.Cer, o.Wer, o.CerMean, o.WerMean, o.Bleu,
+            [scored.CerInterval.Lower, scored.CerInterval.Upper], [scored.WerInterval.Lower, scored.WerInterval.Upper],
+            perSpeaker, worst, letterConfusions, failures, Math.Round(seconds, 2));
+    }
+
+    private static string Markdown(EvaluationReport r)
+    {
+        var sb = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        sb.AppendLine(ci, $"# Evaluation: {r.Corpus} ({r.Split})");
+        sb.AppendLine();
+        sb.AppendLine(ci, $"Model `{Path.GetFileName(r.Model)}`, decoder {r.Decoder}, {r.Sentences} sentences, {r.Seconds} s.");
+        sb.AppendLine();
+        sb.AppendLine("| | CER | WER | mean CER | mean WER | BLEU |");
+        sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
+        sb.AppendLine(ci, $"| all | {r.Cer:P2} [{r.CerInterval[0]:P2}, {r.CerInterval[1]:P2}] | {r.Wer:P2} [{r.WerInterval[0]:P2}, {r.WerInterval[1]:P2}] | {r.CerMean:P2} | {r.WerMean:P2} | {r.Bleu:0.000} |");
+        foreach (var (speaker, s) in r.PerSpeaker)
+            sb.AppendLine(ci, $"| {speaker} ({s.Sentences}) | {s.Cer:P2} [{s.CerLow:P2}, {s.CerHigh:P2}] | {s.Wer:P2} | {s.CerMean:P2} | {s.WerMean:P2} | {s.Bleu:0.000} |");
+        sb.AppendLine();
+        sb.AppendLine("CER/WER: corpus-level (total edits / total reference length) with 95% bootstrap intervals; mean: average of per-sentence rates; BLEU: mean character BLEU-4 (as rizkiarm/LipNet).");
+        sb.AppendLine();
+        sb.AppendLine("## Worst sentences");
+        sb.AppendLine();
+        foreach (dynamic w in r.Worst)
+            sb.AppendLine(ci, $"- CER {w.cer:P1}: \"{w.text}\" for \"{w.truth}\" ({Path.GetFileName((string)w.video)})");
+        sb.AppendLine();
+        sb.AppendLine("## Letter confusions (truth → read as)");
+        sb.AppendLine();
+        foreach (dynamic c in r.LetterConfusions)
+            sb.AppendLine(ci, $"- '{c.truth}' → '{c.read_as}': {c.count}");
+        if (r.Failed.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Skipped");
+            sb.AppendLine();
+            foreach (var f in r.Failed)
+                sb.AppendLine(ci, $"- {f.Source}: {f.Reason}");
+        }
+        sb.AppendLine();
+        sb.AppendLine("![CER per speaker](per_speaker_cer.png) ![CER histogram](cer_histogram.png)");
+        return sb.ToString();
+    }
+
+    private static void Plots(EvaluationReport r, double[] sentenceCer, string dir)
+    {
+        var bars = new ScottPlot.Plot();
+        var speakers = r.PerSpeaker.Keys.ToArray();
+        for (int i = 0; i < speakers.Length; i++)
+        {
+            var s = r.PerSpeaker[speakers[i]];
+            var bar = bars.Add.Bar(i, s.Cer * 100);
+            bar.Bars[0].Error = (s.CerHigh - s.CerLow) * 50;
+        }
+        bars.Axes.Bottom.SetTicks(Enumerable.Range(0, speakers.Length).Select(i => (double)i).ToArray(), speakers);
+        bars.Title($"CER per speaker ({r.Decoder})");
+        bars.YLabel("CER (%), bars: ± half the 95% bootstrap interval");
+        bars.Axes.Margins(bottom: 0);
+        bars.SavePng(Path.Combine(dir, "per_speaker_cer.png"), 800, 450);
+
+        var histogram = new ScottPlot.Plot();
+        var hist = ScottPlot.Statistics.Histogram.WithBinCount(20, 0, Math.Max(0.01, sentenceCer.DefaultIfEmpty(0).Max()) * 100);
+        hist.AddRange(sentenceCer.Select(c => c * 100));
+        histogram.Add.Histogram(hist);
+        histogram.Title("Sentence CER");
+        histogram.XLabel("CER (%)");
+        histogram.YLabel("sentences");
+        histogram.SavePng(Path.Combine(dir, "cer_histogram.png"), 800, 450);
+    }
+}
