@@ -22,6 +22,7 @@ public static class CliApp
         root.Subcommands.Add(StatsCommand.Create(io));
         root.Subcommands.Add(SynthCommand.Create(io));
         root.Subcommands.Add(ScoreCommand.Create(io));
+        root.Subcommands.Add(LmCommand.Create(io));
         root.Subcommands.Add(ModelCommands.Import(io));
         root.Subcommands.Add(ModelCommands.Transcribe(io));
         root.Subcommands.Add(ModelCommands.Bench(io));

@@ -109,3 +109,20 @@ public class MetricsTests
         Assert.Contains("2 reference lines but 1 hypothesis lines", bad.Err);
     }
 }
+
+public class LanguageModelCommandTests
+{
+    [Fact]
+    public void LmCommandEstimatesAnArpaModelTheDecoderLoads()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("text.txt"), "bin blue at a one now\nset red by b two soon\n\nBin Blue  at c three please\n");
+        var (code, stdout, stderr) = CliTests.Run("lm", "--text", dir.File("text.txt"), "--order", "3", "--unit", "word", "--out", dir.File("lm.arpa"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("3-gram", stdout);
+        var lm = Decoding.NGramLanguageModel.LoadArpa(dir.File("lm.arpa"), Decoding.LanguageModelUnit.Word);
+        Assert.True(lm.SentenceLogProb("bin blue at a one now") > lm.SentenceLogProb("now one a at blue bin"));
+        var missing = CliTests.Run("lm", "--text", dir.File("none.txt"), "--out", dir.File("x.arpa"));
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, missing.Code);
+    }
+}

@@ -266,6 +266,17 @@ public sealed class NGramLanguageModel
         return lm;
     }
 
+    /// <summary>Estimates a model from a text file, one sentence per line (normalized for scoring first; blank lines skipped).</summary>
+    public static NGramLanguageModel EstimateFromFile(string path, int order, LanguageModelUnit unit, double discount = 0.5)
+    {
+        if (!File.Exists(path))
+            throw new CorpusFormatException("text file not found", path);
+        var sentences = File.ReadLines(path).Select(CtcVocabulary.NormalizeForScoring).Where(l => l.Length > 0).ToList();
+        if (sentences.Count == 0)
+            throw new CorpusFormatException("text file has no sentences", path);
+        return Estimate(sentences, order, unit, discount);
+    }
+
     /// <summary>ln P(token | context) using orders up to <paramref name="n"/> only (for estimation).</summary>
     private float LogProbOrder(int n, ulong context, int token)
     {
