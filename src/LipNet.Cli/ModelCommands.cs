@@ -122,11 +122,17 @@ internal static class ModelCommands
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card." };
         var batch = new Option<int>("--batch") { Description = "Clips per model run.", DefaultValueFactory = _ => 1 };
         var repeat = new Option<int>("--repeat") { Description = "Passes over the videos after the warm-up.", DefaultValueFactory = _ => 3 };
-        var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
+        var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(videos)!.Select(v => v.FullName).ToList();
-            using var reader = new LipReader(ResolveModel(parse.GetValue(model)), new LipReaderOptions { BatchSize = Math.Max(1, parse.GetValue(batch)), BeamWidth = 100 });
+            using var reader = new LipReader(ResolveModel(parse.GetValue(model)), new LipReaderOptions
+            {
+                BatchSize = Math.Max(1, parse.GetValue(batch)),
+                BeamWidth = 100,
+                Session = new LipNetSessionOptions { IntraOpThreads = parse.GetValue(threads) },
+            });
             reader.TranscribeMany(paths.Take(Math.Max(1, parse.GetValue(batch))).ToList()); // warm-up
             var all = new List<Transcription>();
             var sw = Stopwatch.StartNew();

@@ -70,40 +70,60 @@ public sealed class LipReader : IDisposable
     public LipReaderOptions Options { get; }
     public CtcVocabulary Vocabulary { get; }
 
-    public Transcription Transcribe(string path) => Run(path, () => _preprocessor.Process(path));
+    public Transcription Transcribe(string path) => Run(path, () => _preprocessor.Crop(path));
 
-    public Transcription Transcribe(Stream stream, string? nameHint = null) => Run(nameHint ?? "<stream>", () => _preprocessor.Process(stream, nameHint));
+    public Transcription Transcribe(Stream stream, string? nameHint = null) => Run(nameHint ?? "<stream>", () => _preprocessor.Crop(stream, nameHint));
 
-    private Transcription Run(string source, Func<PreprocessedClip> preprocess)
+    private Transcription Run(string source, Func<CroppedClip> crop)
     {
         long start = Stopwatch.GetTimestamp();
-        var clip = preprocess();
-        return Finish(source, clip, Infer([clip])[0], start);
+        var clip = crop();
+        var batch = new Batch(this, 1);
+        batch.Add(clip);
+        return Finish(source, clip, batch.Run()[0], start);
     }
 
-    private (float[] LogProbs, int Frames, double ModelMs)[] Infer(IReadOnlyList<PreprocessedClip> clips)
+    /// <summary>
+    /// Clips normalized straight into one [N, C, T, H, W] buffer that the session reads in place
+    /// (no per-clip tensor, no copy between tensor and session); reused across batches.
+    /// </summary>
+    private sealed class Batch(LipReader owner, int capacity)
     {
-        long perClip = clips[0].Tensor.Data.LongLength;
-        var input = new float[perClip * clips.Count];
-        for (int i = 0; i < clips.Count; i++)
-            clips[i].Tensor.Data.CopyTo(input, perClip * i);
-        long t0 = Stopwatch.GetTimestamp();
-        var (logProbs, frames) = Model.Run(input, clips.Count);
-        double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / clips.Count;
-        int width = Model.OutputWidth;
-        return Enumerable.Range(0, clips.Count)
-            .Select(i => (logProbs.AsSpan(i * frames * width, frames * width).ToArray(), frames, ms)).ToArray();
+        private readonly long _perClip = (long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width;
+        private float[] _buffer = new float[(long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width * capacity];
+        private readonly List<(int Length, double NormalizeMs)> _clips = [];
+
+        public int Count => _clips.Count;
+
+        public void Add(CroppedClip clip)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            int length = owner._preprocessor.Normalizer.Normalize(clip.Crop.Frames, _buffer.AsSpan((int)(_perClip * _clips.Count), (int)_perClip));
+            _clips.Add((length, Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
+        }
+
+        public (float[] LogProbs, int Frames, int Length, double ModelMs, double NormalizeMs)[] Run()
+        {
+            var input = _clips.Count * _perClip == _buffer.LongLength ? _buffer : _buffer.AsSpan(0, (int)(_clips.Count * _perClip)).ToArray();
+            long t0 = Stopwatch.GetTimestamp();
+            var (logProbs, frames) = owner.Model.Run(input, _clips.Count);
+            double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / _clips.Count;
+            int width = owner.Model.OutputWidth;
+            var results = _clips.Select((c, i) => (logProbs.AsSpan(i * frames * width, frames * width).ToArray(), frames, c.Length, ms, c.NormalizeMs)).ToArray();
+            _clips.Clear();
+            return results;
+        }
     }
 
-    private Transcription Finish(string source, PreprocessedClip clip, (float[] LogProbs, int Frames, double ModelMs) output, long start)
+    private Transcription Finish(string source, CroppedClip clip, (float[] LogProbs, int Frames, int Length, double ModelMs, double NormalizeMs) output, long start)
     {
         long t0 = Stopwatch.GetTimestamp();
         // Only real frames are decoded: padding past the clip's end is not speech.
-        int frames = Math.Min(output.Frames, Math.Max(1, clip.Tensor.Length));
+        int frames = Math.Min(output.Frames, Math.Max(1, output.Length));
         var result = _decoder.Decode(output.LogProbs.AsSpan(0, frames * Model.OutputWidth));
         double decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         return new Transcription(source, result.Text, result.NBest, result.Best.Words(Vocabulary, frames), result.Best.Confidence(frames),
-            Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings, output.ModelMs, decodeMs);
+            Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs);
     }
 
     /// <summary>
@@ -115,7 +135,7 @@ public sealed class LipReader : IDisposable
     public IReadOnlyList<Transcription> TranscribeMany(IReadOnlyList<string> paths, List<TranscriptionFailure>? failures = null, Action<Transcription>? progress = null)
     {
         int batchSize = Math.Max(1, Options.BatchSize);
-        var ready = new BlockingCollection<(int Index, PreprocessedClip? Clip, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
+        var ready = new BlockingCollection<(int Index, CroppedClip? Clip, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
         var producer = Task.Run(() =>
         {
             try
@@ -125,7 +145,7 @@ public sealed class LipReader : IDisposable
                     long start = Stopwatch.GetTimestamp();
                     try
                     {
-                        ready.Add((i, _preprocessor.Process(paths[i]), start, null));
+                        ready.Add((i, _preprocessor.Crop(paths[i]), start, null));
                     }
                     catch (LipNetException ex)
                     {
@@ -139,20 +159,21 @@ public sealed class LipReader : IDisposable
             }
         });
         var results = new Transcription?[paths.Count];
-        var errors = new ConcurrentBag<TranscriptionFailure>();
-        var batch = new List<(int Index, PreprocessedClip Clip, long Start)>();
+        var errors = new List<TranscriptionFailure>();
+        var batch = new Batch(this, batchSize);
+        var pending = new List<(int Index, CroppedClip Clip, long Start)>();
         void Flush()
         {
-            if (batch.Count == 0)
+            if (pending.Count == 0)
                 return;
-            var outputs = Infer(batch.Select(b => b.Clip).ToList());
-            for (int k = 0; k < batch.Count; k++)
+            var outputs = batch.Run();
+            for (int k = 0; k < pending.Count; k++)
             {
-                var t = Finish(paths[batch[k].Index], batch[k].Clip, outputs[k], batch[k].Start);
-                results[batch[k].Index] = t;
+                var t = Finish(paths[pending[k].Index], pending[k].Clip, outputs[k], pending[k].Start);
+                results[pending[k].Index] = t;
                 progress?.Invoke(t);
             }
-            batch.Clear();
+            pending.Clear();
         }
         foreach (var item in ready.GetConsumingEnumerable())
         {
@@ -161,8 +182,9 @@ public sealed class LipReader : IDisposable
                 errors.Add(new TranscriptionFailure(paths[item.Index], item.Error!));
                 continue;
             }
-            batch.Add((item.Index, item.Clip, item.Start));
-            if (batch.Count == batchSize)
+            batch.Add(item.Clip);
+            pending.Add((item.Index, item.Clip, item.Start));
+            if (pending.Count == batchSize)
                 Flush();
         }
         Flush();

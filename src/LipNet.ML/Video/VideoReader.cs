@@ -179,9 +179,16 @@ public sealed class VideoReader : IDisposable
     }
 
     /// <summary>Decodes every remaining frame into one contiguous <see cref="VideoFrames"/>.</summary>
-    public VideoFrames ReadAll()
+    public VideoFrames ReadAll() => ReadAll(null);
+
+    /// <summary>
+    /// As <see cref="ReadAll()"/>, decoding into <paramref name="reuse"/> when it is large enough (the
+    /// result then shares it: valid until the caller reuses the buffer). Saves a fresh multi-megabyte
+    /// allocation per clip in loops that only need the frames briefly.
+    /// </summary>
+    public VideoFrames ReadAll(byte[]? reuse)
     {
-        byte[] pixels = Array.Empty<byte>();
+        byte[] pixels = reuse ?? Array.Empty<byte>();
         int count = 0;
         while (ReadNative(out Mat? frame))
         {
@@ -194,7 +201,9 @@ public sealed class VideoReader : IDisposable
                 // Size for the container's frame count up front; grow by half when it under-reports.
                 long target = Math.Max(needed, count == 0 ? (long)Math.Max(ReportedFrameCount, 1) * frameBytes : pixels.LongLength * 3 / 2);
                 target = Math.Min(target, Math.Min(_options.MaxDecodedBytes, Array.MaxLength));
-                Array.Resize(ref pixels, (int)target);
+                var grown = GC.AllocateUninitializedArray<byte>((int)target); // every byte is overwritten by a frame before it is read
+                pixels.AsSpan(0, count * frameBytes).CopyTo(grown);
+                pixels = grown;
             }
             unsafe
             {
