@@ -1,0 +1,194 @@
+using Google.Protobuf;
+using LipNet.ML.Onnx.Proto;
+
+namespace LipNet.ML.Training;
+
+/// <summary>
+/// Reverse-mode differentiation of an ONNX graph, emitted as standard ONNX ops. Takes a forward model,
+/// the names of its outputs that receive an upstream gradient and the values to differentiate with respect
+/// to (parameters should be graph inputs, not initializers, so one session serves every step), and returns
+/// a model that computes the forward outputs and, given <c>grad.{output}</c> inputs, the gradients
+/// <c>grad.{value}</c>. Gradient rules exist for the ops in <see cref="SupportedOps"/>; a graph with any
+/// other op on the path to a requested value is refused with the op's name.
+/// </summary>
+public static class GradientGraph
+{
+    public static IReadOnlyCollection<string> SupportedOps { get; } =
+        ["Add", "Sub", "Mul", "MatMul", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity"];
+
+    public static string GradientName(string value) => "grad." + value;
+
+    /// <param name="ranks">Rank of every value a rule needs it for (Add/Sub/Mul broadcasting, MatMul): inputs,
+    /// parameters and intermediate values; take them from the builder's shapes.</param>
+    public static ModelProto Build(ModelProto forward, IReadOnlyList<string> outputs, IReadOnlyList<string> wrt, IReadOnlyDictionary<string, int> ranks)
+    {
+        var model = forward.Clone();
+        var graph = model.Graph;
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node)
+            foreach (var o in node.Output)
+                producers[o] = node;
+        // Values whose gradient is needed: on some path from a requested value to a differentiated output.
+        var needed = new HashSet<string>(wrt);
+        foreach (var node in graph.Node)
+            if (node.Input.Any(needed.Contains))
+                foreach (var o in node.Output)
+                    needed.Add(o);
+
+        var contributions = new Dictionary<string, List<string>>();
+        int counter = 0;
+        string Fresh(string prefix) => $"{prefix}.{counter++}";
+        var backward = new List<NodeProto>();
+        var constants = new List<TensorProto>();
+        NodeProto Emit(string op, string[] inputs, string? output = null, params AttributeProto[] attributes)
+        {
+            var n = new NodeProto { OpType = op, Name = Fresh("bw." + op) };
+            n.Input.AddRange(inputs);
+            n.Output.Add(output ?? Fresh("bw"));
+            n.Attribute.AddRange(attributes);
+            backward.Add(n);
+            return n;
+        }
+        string Out(NodeProto n) => n.Output[0];
+        string Ints(long[] values)
+        {
+            var t = new TensorProto { Name = Fresh("bw.const"), DataType = (int)TensorProto.Types.DataType.Int64 };
+            t.Dims.Add(values.Length);
+            t.Int64Data.AddRange(values);
+            constants.Add(t);
+            return t.Name;
+        }
+        string Scalar(float value)
+        {
+            var t = new TensorProto { Name = Fresh("bw.const"), DataType = (int)TensorProto.Types.DataType.Float };
+            t.FloatData.Add(value);
+            constants.Add(t);
+            return t.Name;
+        }
+        AttributeProto IntAttr(string name, long v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = v };
+        AttributeProto IntsAttr(string name, long[] v) { var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints }; a.Ints.AddRange(v); return a; }
+        void Contribute(string value, string gradient)
+        {
+            if (!needed.Contains(value))
+                return;
+            if (!contributions.TryGetValue(value, out var list))
+                contributions[value] = list = [];
+            list.Add(gradient);
+        }
+        int Rank(string value) => ranks.TryGetValue(value, out int r) ? r
+            : throw new TensorShapeException($"gradient rule needs the rank of '{value}'; pass it in ranks");
+        // Sums a gradient of a broadcast result down to an operand's rank (leading axes only, as for biases).
+        string Unbroadcast(string gradient, string resultValue, string operand)
+        {
+            int extra = Rank(resultValue) - Rank(operand);
+            if (extra <= 0)
+                return gradient;
+            return Out(Emit("ReduceSum", [gradient, Ints(Enumerable.Range(0, extra).Select(i => (long)i).ToArray())], null, IntAttr("keepdims", 0)));
+        }
+
+        foreach (var output in outputs)
+        {
+            var info = graph.Output.FirstOrDefault(o => o.Name == output) ?? throw new TensorShapeException($"'{output}' is not a graph output");
+            var gradInput = new ValueInfoProto { Name = GradientName(output), Type = info.Type };
+            graph.Input.Add(gradInput);
+            Contribute(output, gradInput.Name);
+        }
+
+        for (int i = graph.Node.Count - 1; i >= 0; i--)
+        {
+            var node = graph.Node[i];
+            var y = node.Output[0];
+            if (!contributions.TryGetValue(y, out var parts) || !node.Input.Any(needed.Contains))
+                continue;
+            string dy = parts.Count == 1 ? parts[0] : Out(Emit("Sum", [.. parts]));
+            string x0 = node.Input[0], x1 = node.Input.Count > 1 ? node.Input[1] : "";
+            switch (node.OpType)
+            {
+                case "Identity":
+                    Contribute(x0, dy);
+                    break;
+                case "Add":
+                    Contribute(x0, Unbroadcast(dy, y, x0));
+                    Contribute(x1, Unbroadcast(dy, y, x1));
+                    break;
+                case "Sub":
+                    Contribute(x0, Unbroadcast(dy, y, x0));
+                    Contribute(x1, Unbroadcast(Out(Emit("Neg", [dy])), y, x1));
+                    break;
+                case "Mul":
+                    Contribute(x0, Unbroadcast(Out(Emit("Mul", [dy, x1])), y, x0));
+                    Contribute(x1, Unbroadcast(Out(Emit("Mul", [dy, x0])), y, x1));
+                    break;
+                case "Relu":
+                {
+                    var positive = Out(Emit("Greater", [x0, Scalar(0)]));
+                    Contribute(x0, Out(Emit("Where", [positive, dy, Scalar(0)])));
+                    break;
+                }
+                case "Tanh":
+                {
+                    var square = Out(Emit("Mul", [y, y]));
+                    Contribute(x0, Out(Emit("Mul", [dy, Out(Emit("Sub", [Scalar(1), square]))])));
+                    break;
+                }
+                case "Sigmoid":
+                {
+                    var oneMinus = Out(Emit("Sub", [Scalar(1), y]));
+                    Contribute(x0, Out(Emit("Mul", [dy, Out(Emit("Mul", [y, oneMinus]))])));
+                    break;
+                }
+                case "Transpose":
+                {
+                    var perm = node.Attribute.FirstOrDefault(a => a.Name == "perm")?.Ints.ToArray()
+                        ?? Enumerable.Range(0, Rank(x0)).Reverse().Select(v => (long)v).ToArray();
+                    var inverse = new long[perm.Length];
+                    for (int k = 0; k < perm.Length; k++)
+                        inverse[perm[k]] = k;
+                    Contribute(x0, Out(Emit("Transpose", [dy], null, IntsAttr("perm", inverse))));
+                    break;
+                }
+                case "Reshape":
+                    Contribute(x0, Out(Emit("Reshape", [dy, Out(Emit("Shape", [x0]))])));
+                    break;
+                case "LogSoftmax":
+                {
+                    long axis = node.Attribute.FirstOrDefault(a => a.Name == "axis")?.I ?? -1;
+                    var sum = Out(Emit("ReduceSum", [dy, Ints([axis])], null, IntAttr("keepdims", 1)));
+                    var softmax = Out(Emit("Exp", [y]));
+                    Contribute(x0, Out(Emit("Sub", [dy, Out(Emit("Mul", [softmax, sum]))])));
+                    break;
+                }
+                case "MatMul":
+                {
+                    // Y = A·B with A [..., M, K] and B [K, N] (a weight matrix): dA = dY·Bᵀ, dB = Σ over leading axes of Aᵀ·dY.
+                    if (Rank(x1) != 2)
+                        throw new TensorShapeException($"MatMul gradient supports a rank-2 right operand; '{x1}' has rank {Rank(x1)}");
+                    Contribute(x0, Out(Emit("MatMul", [dy, Out(Emit("Transpose", [x1], null, IntsAttr("perm", [1, 0])))])));
+                    if (needed.Contains(x1))
+                    {
+                        // Flatten [..., K] to [rows, K]: -1 for the rows, K sliced from the runtime shape.
+                        var a2 = Out(Emit("Reshape", [x0, Out(Emit("Concat", [Ints([-1]), Out(Emit("Slice", [Out(Emit("Shape", [x0])), Ints([-1]), Ints([long.MaxValue])]))], null, IntAttr("axis", 0)))]));
+                        var dy2 = Out(Emit("Reshape", [dy, Out(Emit("Concat", [Ints([-1]), Out(Emit("Slice", [Out(Emit("Shape", [dy])), Ints([-1]), Ints([long.MaxValue])]))], null, IntAttr("axis", 0)))]));
+                        Contribute(x1, Out(Emit("MatMul", [Out(Emit("Transpose", [a2], null, IntsAttr("perm", [1, 0]))), dy2])));
+                    }
+                    break;
+                }
+                default:
+                    throw new TensorShapeException($"no gradient rule for op '{node.OpType}' (node '{node.Name}'); supported: {string.Join(", ", SupportedOps)}");
+            }
+        }
+
+        foreach (var value in wrt)
+        {
+            if (!contributions.TryGetValue(value, out var parts))
+                throw new TensorShapeException($"'{value}' does not influence the differentiated outputs");
+            string name = GradientName(value);
+            Emit(parts.Count == 1 ? "Identity" : "Sum", [.. parts], name);
+            var type = graph.Input.FirstOrDefault(v => v.Name == value)?.Type;
+            graph.Output.Add(new ValueInfoProto { Name = name, Type = type ?? new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+        }
+        graph.Initializer.AddRange(constants);
+        graph.Node.AddRange(backward);
+        return model;
+    }
+}
