@@ -14,13 +14,16 @@ namespace LipNet.ML.Training;
 public static class GradientGraph
 {
     public static IReadOnlyCollection<string> SupportedOps { get; } =
-        ["Add", "Sub", "Mul", "MatMul", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity"];
+        ["Add", "Sub", "Mul", "MatMul", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity", "Conv", "MaxPool"];
 
     public static string GradientName(string value) => "grad." + value;
 
     /// <param name="ranks">Rank of every value a rule needs it for (Add/Sub/Mul broadcasting, MatMul): inputs,
     /// parameters and intermediate values; take them from the builder's shapes.</param>
-    public static ModelProto Build(ModelProto forward, IReadOnlyList<string> outputs, IReadOnlyList<string> wrt, IReadOnlyDictionary<string, int> ranks)
+    /// <param name="shapes">Static shapes where a rule needs sizes (a Conv's input: its spatial sizes fix the
+    /// transposed convolution's output padding).</param>
+    public static ModelProto Build(ModelProto forward, IReadOnlyList<string> outputs, IReadOnlyList<string> wrt, IReadOnlyDictionary<string, int> ranks,
+        IReadOnlyDictionary<string, long[]>? shapes = null)
     {
         var model = forward.Clone();
         var graph = model.Graph;
@@ -173,9 +176,60 @@ public static class GradientGraph
                     }
                     break;
                 }
+                case "Conv":
+                    ConvGradient(node, dy);
+                    break;
+                case "MaxPool":
+                {
+                    // Route each output gradient to the input element that won the max (indices are flat over the whole tensor).
+                    if (node.Output.Count < 2)
+                        node.Output.Add(y + ".indices");
+                    var shape = Out(Emit("Shape", [x0]));
+                    var zeros = Out(Emit("Reshape", [Out(Emit("ConstantOfShape", [shape])), Ints([-1])]));
+                    var flat = Out(Emit("ScatterElements", [zeros, Out(Emit("Reshape", [node.Output[1], Ints([-1])])), Out(Emit("Reshape", [dy, Ints([-1])]))],
+                        null, IntAttr("axis", 0), new AttributeProto { Name = "reduction", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("add") }));
+                    Contribute(x0, Out(Emit("Reshape", [flat, shape])));
+                    break;
+                }
                 default:
                     throw new TensorShapeException($"no gradient rule for op '{node.OpType}' (node '{node.Name}'); supported: {string.Join(", ", SupportedOps)}");
             }
+        }
+
+        void ConvGradient(NodeProto node, string dy)
+        {
+            string x = node.Input[0], w = node.Input[1], b = node.Input.Count > 2 ? node.Input[2] : "";
+            long[] Attr(string name, long fill, int count) => node.Attribute.FirstOrDefault(a => a.Name == name)?.Ints.ToArray() ?? Enumerable.Repeat(fill, count).ToArray();
+            if (node.Attribute.Any(a => a.Name == "group" && a.I != 1) || Attr("dilations", 1, 8).Any(d => d != 1))
+                throw new TensorShapeException($"Conv gradient supports group 1 and dilation 1 (node '{node.Name}')");
+            long[] xShape = shapes?.GetValueOrDefault(x) ?? throw new TensorShapeException($"Conv gradient needs the static shape of '{x}'; pass it in shapes");
+            int spatial = xShape.Length - 2;
+            long[] kernel = Attr("kernel_shape", 0, spatial), strides = Attr("strides", 1, spatial), pads = Attr("pads", 0, 2 * spatial);
+            if (kernel.Any(k => k <= 0))
+                throw new TensorShapeException($"Conv gradient needs kernel_shape on node '{node.Name}'");
+            var outSize = new long[spatial];
+            var outputPadding = new long[spatial];
+            for (int d = 0; d < spatial; d++)
+            {
+                outSize[d] = (xShape[d + 2] + pads[d] + pads[d + spatial] - kernel[d]) / strides[d] + 1;
+                outputPadding[d] = xShape[d + 2] - (strides[d] * (outSize[d] - 1) + kernel[d] - pads[d] - pads[d + spatial]);
+            }
+            // dX: the transposed convolution of dY with the same weights.
+            Contribute(x, Out(Emit("ConvTranspose", [dy, w], null, IntsAttr("kernel_shape", kernel), IntsAttr("strides", strides), IntsAttr("pads", pads), IntsAttr("output_padding", outputPadding))));
+            if (needed.Contains(w))
+            {
+                // dW[co, ci, k] = Σ_n,p dY[n, co, p] · X[n, ci, p·s + k]: a convolution of X (channels as batch, batch as
+                // channels) with dY as the kernel, dilated by the stride; crop to the kernel, swap the first two axes.
+                long[] swap = [1, 0, .. Enumerable.Range(2, spatial).Select(v => (long)v)];
+                var xT = Out(Emit("Transpose", [x], null, IntsAttr("perm", swap)));
+                var dyT = Out(Emit("Transpose", [dy], null, IntsAttr("perm", swap)));
+                var full = Out(Emit("Conv", [xT, dyT], null, IntsAttr("pads", pads), IntsAttr("dilations", strides)));
+                var axes = Enumerable.Range(2, spatial).Select(v => (long)v).ToArray();
+                var cropped = Out(Emit("Slice", [full, Ints(new long[spatial]), Ints(kernel), Ints(axes)]));
+                Contribute(w, Out(Emit("Transpose", [cropped], null, IntsAttr("perm", swap))));
+            }
+            if (b.Length > 0 && needed.Contains(b))
+                Contribute(b, Out(Emit("ReduceSum", [dy, Ints([0, .. Enumerable.Range(2, spatial).Select(v => (long)v)])], null, IntAttr("keepdims", 0))));
         }
 
         foreach (var value in wrt)
