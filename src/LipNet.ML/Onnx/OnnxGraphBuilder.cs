@@ -155,6 +155,9 @@ public sealed class OnnxGraphBuilder
         return new OnnxValue(name, OnnxElementType.Int64, dims.Select(d => (Dim)d).ToArray());
     }
 
+    /// <summary>A float constant with a generated name (<paramref name="dims"/> empty: a scalar).</summary>
+    public OnnxValue Float32s(string prefix, float[] values, params long[] dims) => Initializer(FreshName(prefix), values, dims);
+
     /// <summary>A 1-D int64 constant (shapes, axes, permutations), with a generated name.</summary>
     public OnnxValue Int64s(string prefix, params long[] values) => Initializer(FreshName(prefix), values, values.Length);
 

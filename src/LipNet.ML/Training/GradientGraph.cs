@@ -14,7 +14,11 @@ namespace LipNet.ML.Training;
 public static class GradientGraph
 {
     public static IReadOnlyCollection<string> SupportedOps { get; } =
-        ["Add", "Sub", "Mul", "MatMul", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity", "Conv", "MaxPool"];
+        ["Add", "Sub", "Mul", "MatMul", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity", "Conv", "MaxPool",
+         "Split", "Concat", "Squeeze", "Unsqueeze"];
+
+    /// <summary>Ops whose outputs carry no gradient (shapes, constants, comparisons).</summary>
+    private static readonly HashSet<string> NonDifferentiable = ["Shape", "ConstantOfShape", "Greater", "Less", "Equal", "Size", "Cast"];
 
     public static string GradientName(string value) => "grad." + value;
 
@@ -34,7 +38,7 @@ public static class GradientGraph
         // Values whose gradient is needed: on some path from a requested value to a differentiated output.
         var needed = new HashSet<string>(wrt);
         foreach (var node in graph.Node)
-            if (node.Input.Any(needed.Contains))
+            if (!NonDifferentiable.Contains(node.OpType) && node.Input.Any(needed.Contains))
                 foreach (var o in node.Output)
                     needed.Add(o);
 
@@ -101,6 +105,18 @@ public static class GradientGraph
         {
             var node = graph.Node[i];
             var y = node.Output[0];
+            if (node.OpType == "Split")
+            {
+                // Concatenate the outputs' gradients; an output nobody differentiated contributes zeros of its shape.
+                if (!node.Output.Any(contributions.ContainsKey) || !needed.Contains(node.Input[0]))
+                    continue;
+                long splitAxis = node.Attribute.FirstOrDefault(a => a.Name == "axis")?.I ?? 0;
+                var pieces = node.Output.Select(o => contributions.TryGetValue(o, out var ps)
+                    ? (ps.Count == 1 ? ps[0] : Out(Emit("Sum", [.. ps])))
+                    : Out(Emit("ConstantOfShape", [Out(Emit("Shape", [o]))]))).ToArray();
+                Contribute(node.Input[0], Out(Emit("Concat", pieces, null, IntAttr("axis", splitAxis))));
+                continue;
+            }
             if (!contributions.TryGetValue(y, out var parts) || !node.Input.Any(needed.Contains))
                 continue;
             string dy = parts.Count == 1 ? parts[0] : Out(Emit("Sum", [.. parts]));
@@ -179,6 +195,27 @@ public static class GradientGraph
                 case "Conv":
                     ConvGradient(node, dy);
                     break;
+                case "Squeeze":
+                    Contribute(x0, Out(Emit("Unsqueeze", [dy, x1])));
+                    break;
+                case "Unsqueeze":
+                    Contribute(x0, Out(Emit("Squeeze", [dy, x1])));
+                    break;
+                case "Concat":
+                {
+                    // Split dY back into the inputs' extents along the axis (read from their runtime shapes).
+                    long axis = node.Attribute.First(a => a.Name == "axis").I;
+                    if (axis < 0)
+                        throw new TensorShapeException($"Concat gradient needs a non-negative axis (node '{node.Name}')");
+                    var sizes = node.Input.Select(input => Out(Emit("Slice", [Out(Emit("Shape", [input])), Ints([axis]), Ints([axis + 1])]))).ToArray();
+                    var split = Emit("Split", [dy, Out(Emit("Concat", sizes, null, IntAttr("axis", 0)))], null, IntAttr("axis", axis));
+                    split.Output.Clear();
+                    for (int k = 0; k < node.Input.Count; k++)
+                        split.Output.Add(Fresh("bw.split"));
+                    for (int k = 0; k < node.Input.Count; k++)
+                        Contribute(node.Input[k], split.Output[k]);
+                    break;
+                }
                 case "MaxPool":
                 {
                     // Route each output gradient to the input element that won the max (indices are flat over the whole tensor).
