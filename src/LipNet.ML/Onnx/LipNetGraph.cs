@@ -16,50 +16,187 @@ public static class LipNetGraph
         bool float16Weights = false, bool dynamicFrames = false)
     {
         arch.Validate(weights);
+        var onnx = ToOnnxLayout(arch, weights);
         var g = new OnnxGraphBuilder("lipnet", opset: 17);
         Dim frames = dynamicFrames ? "frames" : arch.Frames;
         var x = g.Input(InputName, OnnxElementType.Float, "batch", arch.Channels, frames, arch.Height, arch.Width);
-        OnnxValue Param(string name, float[] data, long[] shape)
+        OnnxValue Param(string name, long[] shape)
         {
+            var data = onnx[name].Data;
             if (!float16Weights)
                 return g.Initializer(name, data, shape);
             var half = g.InitializerFloat16(name + "_fp16", data, shape);
             return g.Op("Cast", [half], OnnxAttribute.Int("to", (long)OnnxElementType.Float)) with { Type = OnnxElementType.Float };
         }
-        OnnxValue W(string name) => Param(name, weights[name].Data, weights[name].Shape);
-
-        for (int b = 0; b < arch.ConvChannels.Length; b++)
-        {
-            var k = arch.Kernels[b].Select(v => (long)v).ToArray();
-            var s = arch.Strides[b].Select(v => (long)v).ToArray();
-            var p = arch.Padding[b].Select(v => (long)v).ToArray();
-            x = g.Conv(x, W($"conv{b + 1}.weight"), W($"conv{b + 1}.bias"), k, s, p);
-            x = g.Relu(x);
-            x = g.MaxPool(x, arch.Pool.Select(v => (long)v).ToArray(), arch.Pool.Select(v => (long)v).ToArray());
-        }
-        // [N, C, T, H, W] → [T, N, C, H, W] → [T, N, C*H*W]
-        x = g.Transpose(x, 2, 0, 1, 3, 4);
-        x = g.Reshape(x, 0, 0, -1);
-        int h = arch.GruHidden, input = arch.GruInput;
-        for (int l = 0; l < arch.GruLayers; l++)
-        {
-            var (wData, rData, bData) = GruWeights(weights, $"gru{l + 1}", h, input);
-            var y = g.Gru(x, Param($"gru{l + 1}.W", wData, [2, 3 * h, input]), Param($"gru{l + 1}.R", rData, [2, 3 * h, h]),
-                Param($"gru{l + 1}.B", bData, [2, 6 * h]), h, bidirectional: true, linearBeforeReset: true)[0];
-            // Y [T, 2, N, H] → [T, N, 2, H] → [T, N, 2H] (forward then backward, as PyTorch concatenates)
-            x = g.Reshape(g.Transpose(y, 0, 2, 1, 3), 0, 0, -1);
-            input = 2 * h;
-        }
-        var fc = weights["FC.weight"];
-        var fcT = Transpose2D(fc.Data, (int)fc.Shape[0], (int)fc.Shape[1]);
-        x = g.Add(g.MatMul(x, Param("FC.weight_t", fcT, [fc.Shape[1], fc.Shape[0]])), W("FC.bias"));
-        x = g.LogSoftmax(x, 2);
-        var output = g.Transpose(x, 1, 0, 2);
+        var output = Body(g, arch, x, Param, cells: false, batch: null, ranks: null, shapes: null);
         var named = g.Node("Identity", [output], outputNames: [OutputName])[0];
         g.Output(named with { Shape = ["batch", frames, arch.VocabularySize] });
         if (card is not null)
             g.Metadata(ModelCard.MetadataKey, card.ToJson());
         return g.Build();
+    }
+
+    /// <summary>
+    /// The training graph: parameters are graph inputs (ONNX layout, names from <see cref="OnnxParameterShapes"/>),
+    /// the GRUs are written in cell ops, batch and frames are fixed, and the backward pass (standard ONNX ops)
+    /// takes <c>grad.log_probs</c> and returns <c>grad.{parameter}</c> for every parameter.
+    /// </summary>
+    public static Proto.ModelProto BuildTraining(LipNetArchitecture arch, int batch)
+    {
+        var g = new OnnxGraphBuilder("lipnet-training", opset: 17);
+        var ranks = new Dictionary<string, int>();
+        var shapes = new Dictionary<string, long[]>();
+        var x = g.Input(InputName, OnnxElementType.Float, batch, arch.Channels, arch.Frames, arch.Height, arch.Width);
+        shapes[x.Name] = [batch, arch.Channels, arch.Frames, arch.Height, arch.Width];
+        OnnxValue Param(string name, long[] shape)
+        {
+            var value = g.Input(name, OnnxElementType.Float, shape.Select(d => (Dim)d).ToArray());
+            ranks[name] = shape.Length;
+            shapes[name] = shape;
+            return value;
+        }
+        var output = Body(g, arch, x, Param, cells: true, batch, ranks, shapes);
+        var named = g.Node("Identity", [output], outputNames: [OutputName])[0];
+        g.Output(named with { Shape = [batch, arch.Frames, arch.VocabularySize] });
+        var parameters = OnnxParameterShapes(arch).Select(p => p.Name).ToList();
+        return Training.GradientGraph.Build(g.Build(), [OutputName], parameters, ranks, shapes);
+    }
+
+    /// <summary>The network between the video input and the log-probabilities, shared by inference and training graphs.</summary>
+    private static OnnxValue Body(OnnxGraphBuilder g, LipNetArchitecture arch, OnnxValue x, Func<string, long[], OnnxValue> param, bool cells,
+        int? batch, Dictionary<string, int>? ranks, Dictionary<string, long[]>? shapes)
+    {
+        var parameterShapes = OnnxParameterShapes(arch).ToDictionary(p => p.Name, p => p.Shape);
+        OnnxValue P(string name) => param(name, parameterShapes[name]);
+        var blocks = arch.BlockShapes(arch.Frames);
+        for (int b = 0; b < arch.ConvChannels.Length; b++)
+        {
+            var k = arch.Kernels[b].Select(v => (long)v).ToArray();
+            var s = arch.Strides[b].Select(v => (long)v).ToArray();
+            var p = arch.Padding[b].Select(v => (long)v).ToArray();
+            if (b > 0 && shapes is not null && batch is { } n)
+                shapes[x.Name] = [n, blocks[b - 1].C, blocks[b - 1].T, blocks[b - 1].H, blocks[b - 1].W];
+            x = g.Conv(x, P($"conv{b + 1}.weight"), P($"conv{b + 1}.bias"), k, s, p);
+            x = g.Relu(x);
+            x = g.MaxPool(x, arch.Pool.Select(v => (long)v).ToArray(), arch.Pool.Select(v => (long)v).ToArray());
+        }
+        // [N, C, T, H, W] → [T, N, C, H, W] → [T, N, C*H*W]
+        x = g.Reshape(g.Transpose(x, 2, 0, 1, 3, 4), 0, 0, -1);
+        int h = arch.GruHidden;
+        for (int l = 0; l < arch.GruLayers; l++)
+        {
+            var (w, r, bias) = (P($"gru{l + 1}.W"), P($"gru{l + 1}.R"), P($"gru{l + 1}.B"));
+            if (cells)
+            {
+                ranks![x.Name] = 3;
+                x = Training.GruCells.Bidirectional(g, x, w, r, bias, h, blocks[^1].T, ranks);
+            }
+            else
+            {
+                // Y [T, 2, N, H] → [T, N, 2, H] → [T, N, 2H] (forward then backward, as PyTorch concatenates)
+                var y = g.Gru(x, w, r, bias, h, bidirectional: true, linearBeforeReset: true)[0];
+                x = g.Reshape(g.Transpose(y, 0, 2, 1, 3), 0, 0, -1);
+            }
+        }
+        if (ranks is not null)
+            ranks[x.Name] = 3;
+        var logits = g.MatMul(x, P("FC.weight_t"));
+        if (ranks is not null)
+            ranks[logits.Name] = 3;
+        x = g.Add(logits, P("FC.bias"));
+        if (ranks is not null)
+            ranks[x.Name] = 3;
+        x = g.LogSoftmax(x, 2);
+        return g.Transpose(x, 1, 0, 2);
+    }
+
+    /// <summary>Parameters in the graphs' (ONNX) layout: conv weights as PyTorch's, GRU W/R/B stacked per direction with gates z, r, h, the linear weight transposed.</summary>
+    public static IReadOnlyList<(string Name, long[] Shape)> OnnxParameterShapes(LipNetArchitecture arch)
+    {
+        var list = new List<(string, long[])>();
+        var torch = arch.Parameters().ToDictionary(p => p.Name, p => p.Shape);
+        for (int b = 0; b < arch.ConvChannels.Length; b++)
+        {
+            list.Add(($"conv{b + 1}.weight", torch[$"conv{b + 1}.weight"]));
+            list.Add(($"conv{b + 1}.bias", torch[$"conv{b + 1}.bias"]));
+        }
+        int h = arch.GruHidden, input = arch.GruInput;
+        for (int l = 0; l < arch.GruLayers; l++)
+        {
+            list.Add(($"gru{l + 1}.W", [2, 3 * h, input]));
+            list.Add(($"gru{l + 1}.R", [2, 3 * h, h]));
+            list.Add(($"gru{l + 1}.B", [2, 6 * h]));
+            input = 2 * h;
+        }
+        list.Add(("FC.weight_t", [2 * h, arch.VocabularySize]));
+        list.Add(("FC.bias", [arch.VocabularySize]));
+        return list;
+    }
+
+    /// <summary>PyTorch-named weights → the graphs' parameters (see <see cref="OnnxParameterShapes"/>).</summary>
+    public static Dictionary<string, NamedTensor> ToOnnxLayout(LipNetArchitecture arch, IReadOnlyDictionary<string, NamedTensor> torch)
+    {
+        arch.Validate(torch);
+        var result = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        var shapes = OnnxParameterShapes(arch).ToDictionary(p => p.Name, p => p.Shape);
+        for (int b = 0; b < arch.ConvChannels.Length; b++)
+            foreach (var n in new[] { $"conv{b + 1}.weight", $"conv{b + 1}.bias" })
+                result[n] = torch[n] with { Name = n };
+        int h = arch.GruHidden, input = arch.GruInput;
+        for (int l = 0; l < arch.GruLayers; l++)
+        {
+            var (w, r, bias) = GruWeights(torch, $"gru{l + 1}", h, input);
+            result[$"gru{l + 1}.W"] = new NamedTensor($"gru{l + 1}.W", shapes[$"gru{l + 1}.W"], w);
+            result[$"gru{l + 1}.R"] = new NamedTensor($"gru{l + 1}.R", shapes[$"gru{l + 1}.R"], r);
+            result[$"gru{l + 1}.B"] = new NamedTensor($"gru{l + 1}.B", shapes[$"gru{l + 1}.B"], bias);
+            input = 2 * h;
+        }
+        var fc = torch["FC.weight"];
+        result["FC.weight_t"] = new NamedTensor("FC.weight_t", shapes["FC.weight_t"], Transpose2D(fc.Data, (int)fc.Shape[0], (int)fc.Shape[1]));
+        result["FC.bias"] = torch["FC.bias"] with { Name = "FC.bias" };
+        return result;
+    }
+
+    /// <summary>The inverse of <see cref="ToOnnxLayout"/> (for gradients and checkpoints in PyTorch's names and layout).</summary>
+    public static Dictionary<string, NamedTensor> ToPyTorchLayout(LipNetArchitecture arch, IReadOnlyDictionary<string, NamedTensor> onnx)
+    {
+        var result = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        var torchShapes = arch.Parameters().ToDictionary(p => p.Name, p => p.Shape);
+        for (int b = 0; b < arch.ConvChannels.Length; b++)
+            foreach (var n in new[] { $"conv{b + 1}.weight", $"conv{b + 1}.bias" })
+                result[n] = onnx[n] with { Name = n };
+        int h = arch.GruHidden, input = arch.GruInput;
+        int[] from = [1, 0, 2]; // ONNX gate g holds PyTorch block from[g]; the permutation is its own inverse
+        for (int l = 0; l < arch.GruLayers; l++)
+        {
+            var w = onnx[$"gru{l + 1}.W"].Data;
+            var r = onnx[$"gru{l + 1}.R"].Data;
+            var bias = onnx[$"gru{l + 1}.B"].Data;
+            string[] suffixes = ["", "_reverse"];
+            for (int d = 0; d < 2; d++)
+            {
+                var wih = new float[3 * h * input];
+                var whh = new float[3 * h * h];
+                var bih = new float[3 * h];
+                var bhh = new float[3 * h];
+                for (int gate = 0; gate < 3; gate++)
+                {
+                    int dst = from[gate];
+                    w.AsSpan((d * 3 + gate) * h * input, h * input).CopyTo(wih.AsSpan(dst * h * input));
+                    r.AsSpan((d * 3 + gate) * h * h, h * h).CopyTo(whh.AsSpan(dst * h * h));
+                    bias.AsSpan(d * 6 * h + gate * h, h).CopyTo(bih.AsSpan(dst * h));
+                    bias.AsSpan(d * 6 * h + 3 * h + gate * h, h).CopyTo(bhh.AsSpan(dst * h));
+                }
+                foreach (var (name, data) in new[] { ($"gru{l + 1}.weight_ih_l0{suffixes[d]}", wih), ($"gru{l + 1}.weight_hh_l0{suffixes[d]}", whh),
+                    ($"gru{l + 1}.bias_ih_l0{suffixes[d]}", bih), ($"gru{l + 1}.bias_hh_l0{suffixes[d]}", bhh) })
+                    result[name] = new NamedTensor(name, torchShapes[name], data);
+            }
+            input = 2 * h;
+        }
+        var fcT = onnx["FC.weight_t"];
+        result["FC.weight"] = new NamedTensor("FC.weight", torchShapes["FC.weight"], Transpose2D(fcT.Data, (int)fcT.Shape[0], (int)fcT.Shape[1]));
+        result["FC.bias"] = onnx["FC.bias"] with { Name = "FC.bias" };
+        return result;
     }
 
     /// <summary>PyTorch GRU tensors (r, z, n gate blocks) → ONNX W, R, B (z, r, h blocks), forward then reverse.</summary>
