@@ -1,7 +1,5 @@
-using Google.Protobuf;
 using LipNet.ML.Onnx;
 using LipNet.ML.Training;
-using Microsoft.ML.OnnxRuntime;
 
 namespace LipNet.ML.Tests;
 
@@ -34,58 +32,13 @@ public class GradientGraphTests
         return (g.Build(), ranks);
     }
 
-    private static Dictionary<string, float[]> Run(InferenceSession session, Dictionary<string, float[]> inputs, Dictionary<string, long[]> shapes, string[] outputs)
-    {
-        var names = inputs.Keys.ToArray();
-        var values = names.Select(n => OrtValue.CreateTensorValueFromMemory(inputs[n], shapes[n])).ToArray();
-        try
-        {
-            using var results = session.Run(new RunOptions(), names, values, outputs);
-            return outputs.Select((o, i) => (o, results[i].GetTensorDataAsSpan<float>().ToArray())).ToDictionary(p => p.o, p => p.Item2);
-        }
-        finally
-        {
-            foreach (var value in values)
-                value.Dispose();
-        }
-    }
-
     [Fact]
     public void HeadGradientsMatchCentralFiniteDifferences()
     {
         var (forward, ranks) = Forward();
         string[] wrt = ["x", "W1", "b1", "W2", "b2", "s"];
-        var training = GradientGraph.Build(forward, ["out"], wrt, ranks);
-        using var session = new InferenceSession(training.ToByteArray());
-        using var forwardSession = new InferenceSession(forward.ToByteArray());
-
-        var random = new Random(11);
-        var inputs = Shapes.ToDictionary(kv => kv.Key, kv => Enumerable.Range(0, (int)kv.Value.Aggregate(1L, (p, q) => p * q)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
-        var upstream = Enumerable.Range(0, 36).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        var shapes = new Dictionary<string, long[]>(Shapes) { [GradientGraph.GradientName("out")] = [2, 18] };
-        var withGrad = new Dictionary<string, float[]>(inputs) { [GradientGraph.GradientName("out")] = upstream };
-        var analytic = Run(session, withGrad, shapes, wrt.Select(GradientGraph.GradientName).ToArray());
-
-        double Objective(Dictionary<string, float[]> x)
-        {
-            var y = Run(forwardSession, x, Shapes, ["out"])["out"];
-            return y.Zip(upstream, (a, b) => (double)a * b).Sum();
-        }
-        const float h = 1e-2f;
-        foreach (var name in wrt)
-        {
-            var grad = analytic[GradientGraph.GradientName(name)];
-            Assert.Equal(inputs[name].Length, grad.Length);
-            for (int i = 0; i < inputs[name].Length; i++)
-            {
-                var plus = inputs.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone());
-                var minus = inputs.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone());
-                plus[name][i] += h;
-                minus[name][i] -= h;
-                double numeric = (Objective(plus) - Objective(minus)) / (2 * h);
-                Assert.True(Math.Abs(numeric - grad[i]) < 5e-3 + 1e-2 * Math.Abs(numeric), $"d/d{name}[{i}]: numeric {numeric:F5}, graph {grad[i]:F5}");
-            }
-        }
+        GradientCheck.AssertMatchesFiniteDifferences(forward, GradientGraph.Build(forward, ["out"], wrt, ranks), "out", [2, 18],
+            Shapes, GradientCheck.RandomInputs(Shapes, 11), wrt, h: 1e-2f, tolerance: 5e-3);
     }
 
     [Fact]
@@ -102,34 +55,10 @@ public class GradientGraphTests
         g.Output(output with { Shape = [2, 120] });
         var forward = g.Build();
         string[] wrt = ["x", "W", "b"];
-        var training = GradientGraph.Build(forward, ["out"], wrt, new Dictionary<string, int>(), shapes);
-        using var session = new InferenceSession(training.ToByteArray());
-        using var forwardSession = new InferenceSession(forward.ToByteArray());
-
-        var random = new Random(5);
-        var inputs = shapes.ToDictionary(kv => kv.Key, kv => Enumerable.Range(0, (int)kv.Value.Aggregate(1L, (p, q) => p * q)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
-        var upstream = Enumerable.Range(0, 240).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        var runShapes = new Dictionary<string, long[]>(shapes) { [GradientGraph.GradientName("out")] = [2, 120] };
-        var analytic = Run(session, new Dictionary<string, float[]>(inputs) { [GradientGraph.GradientName("out")] = upstream }, runShapes,
-            wrt.Select(GradientGraph.GradientName).ToArray());
-        double Objective(Dictionary<string, float[]> v) => Run(forwardSession, v, shapes, ["out"])["out"].Zip(upstream, (a, c) => (double)a * c).Sum();
-
-        const float h = 1e-3f;
-        foreach (var name in wrt)
-        {
-            var grad = analytic[GradientGraph.GradientName(name)];
-            Assert.Equal(inputs[name].Length, grad.Length);
-            var indices = name == "b" ? Enumerable.Range(0, 4) : Enumerable.Range(0, 40).Select(_ => random.Next(inputs[name].Length)).Distinct();
-            foreach (int i in indices)
-            {
-                var plus = inputs.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone());
-                var minus = inputs.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone());
-                plus[name][i] += h;
-                minus[name][i] -= h;
-                double numeric = (Objective(plus) - Objective(minus)) / (2 * h);
-                Assert.True(Math.Abs(numeric - grad[i]) < 5e-3 + 1e-2 * Math.Abs(numeric), $"d/d{name}[{i}]: numeric {numeric:F5}, graph {grad[i]:F5}");
-            }
-        }
+        var sample = new Random(5);
+        GradientCheck.AssertMatchesFiniteDifferences(forward, GradientGraph.Build(forward, ["out"], wrt, new Dictionary<string, int>(), shapes), "out", [2, 120],
+            shapes, GradientCheck.RandomInputs(shapes, 5), wrt, h: 1e-3f, tolerance: 5e-3,
+            indices: (name, count) => name == "b" ? Enumerable.Range(0, count) : Enumerable.Range(0, 40).Select(_ => sample.Next(count)).Distinct().ToList());
     }
 
     [Fact]
