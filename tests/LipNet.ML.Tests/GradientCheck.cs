@@ -12,7 +12,8 @@ internal static class GradientCheck
         var values = names.Select(n => OrtValue.CreateTensorValueFromMemory(inputs[n], shapes[n])).ToArray();
         try
         {
-            using var results = session.Run(new RunOptions(), names, values, outputs);
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, names, values, outputs);
             return outputs.Select((o, i) => (o, results[i].GetTensorDataAsSpan<float>().ToArray())).ToDictionary(p => p.o, p => p.Item2);
         }
         finally

@@ -36,7 +36,8 @@ public class ModelGradientTests(Xunit.Abstractions.ITestOutputHelper output)
         names.Add(GradientGraph.GradientName(LipNetGraph.OutputName));
         values.Add(OrtValue.CreateTensorValueFromMemory(zeros, [batch, 6, 28]));
         float[] logProbs;
-        using (var forward = session.Run(new RunOptions(), names, values, [LipNetGraph.OutputName]))
+        using var runOptions = new RunOptions();
+        using (var forward = session.Run(runOptions, names, values, [LipNetGraph.OutputName]))
             logProbs = forward[0].GetTensorDataAsSpan<float>().ToArray();
 
         int[][] targets = [[1, 2, 3], [4, 4]];
@@ -49,7 +50,7 @@ public class ModelGradientTests(Xunit.Abstractions.ITestOutputHelper output)
         values[^1] = OrtValue.CreateTensorValueFromMemory(gradLogProbs, [batch, 6, 28]);
         var gradNames = parameters.Select(p => GradientGraph.GradientName(p.Name)).ToArray();
         var onnxGrads = new Dictionary<string, NamedTensor>();
-        using (var backward = session.Run(new RunOptions(), names, values, gradNames))
+        using (var backward = session.Run(runOptions, names, values, gradNames))
             for (int i = 0; i < parameters.Count; i++)
                 onnxGrads[parameters[i].Name] = new NamedTensor(parameters[i].Name, parameters[i].Shape, backward[i].GetTensorDataAsSpan<float>().ToArray());
         foreach (var v in values)

@@ -32,6 +32,9 @@ public sealed record StepResult(int Step, float Loss, float GradientNorm, float 
 public sealed class LipNetTrainer : IDisposable
 {
     private readonly InferenceSession _session;
+    // Held for the trainer's lifetime: a RunOptions passed inline can be finalized by the GC while the
+    // native run still uses it (a use-after-free seen as a crash after ~100 steps).
+    private readonly RunOptions _runOptions = new();
     private readonly IReadOnlyList<(string Name, long[] Shape)> _parameters;
     private readonly AdamW _optimizer;
     private readonly WarmupCosineSchedule _schedule;
@@ -93,7 +96,7 @@ public sealed class LipNetTrainer : IDisposable
         var (names, values) = Feed(video, new float[Options.BatchSize * Frames * Width]);
         try
         {
-            using var outputs = _session.Run(new RunOptions(), names, values, [LipNetGraph.OutputName]);
+            using var outputs = _session.Run(_runOptions, names, values, [LipNetGraph.OutputName]);
             return outputs[0].GetTensorDataAsSpan<float>().ToArray();
         }
         finally
@@ -123,7 +126,7 @@ public sealed class LipNetTrainer : IDisposable
         var gradients = new List<float[]>(_parameters.Count);
         try
         {
-            using var outputs = _session.Run(new RunOptions(), names, values, _parameters.Select(p => GradientGraph.GradientName(p.Name)).ToArray());
+            using var outputs = _session.Run(_runOptions, names, values, _parameters.Select(p => GradientGraph.GradientName(p.Name)).ToArray());
             foreach (var output in outputs)
                 gradients.Add(output.GetTensorDataAsSpan<float>().ToArray());
         }
@@ -170,5 +173,9 @@ public sealed class LipNetTrainer : IDisposable
         return LipNetGraph.Build(Architecture, torch, card);
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
 }
