@@ -77,6 +77,8 @@ public sealed class FrameNormalizer
 
     public FrameNormalizeOptions Options { get; }
 
+    [ThreadStatic] private static float[]? _scratch;
+
     public ClipTensor Normalize(VideoFrames frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -111,8 +113,10 @@ public sealed class FrameNormalizer
         if (frames.Order == PixelOrder.Rgb) { luma[0] = 0.299f; luma[1] = 0.587f; luma[2] = 0.114f; }
         else { luma[0] = 0.114f; luma[1] = 0.587f; luma[2] = 0.299f; }
 
-        Span<float> plane = hw <= 16384 ? stackalloc float[hw] : new float[hw];
-        Span<float> rgb = new float[hw * 3];
+        // Per-thread scratch: this runs once per clip in every batch, so nothing is allocated per call.
+        var scratch = _scratch is { } buffer && buffer.Length >= hw * 4 ? buffer : (_scratch = new float[hw * 4]);
+        Span<float> rgb = scratch.AsSpan(0, hw * 3);
+        Span<float> plane = scratch.AsSpan(hw * 3, hw);
         for (int t = 0; t < length; t++)
         {
             ReadOnlySpan<byte> frame = frames.Frame(t);
