@@ -124,35 +124,28 @@ public sealed class OnnxGraphBuilder
     }
 
     /// <summary>A float initializer (a constant stored in the model).</summary>
-    public OnnxValue Initializer(string name, ReadOnlySpan<float> data, params long[] dims)
-    {
-        CheckCount(name, data.Length, dims);
-        var tensor = new TensorProto { Name = Claim(name), DataType = (int)OnnxElementType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data)) };
-        tensor.Dims.AddRange(dims);
-        _graph.Initializer.Add(tensor);
-        return new OnnxValue(name, OnnxElementType.Float, dims.Select(d => (Dim)d).ToArray());
-    }
+    public OnnxValue Initializer(string name, ReadOnlySpan<float> data, params long[] dims) =>
+        AddInitializer(name, OnnxElementType.Float, MemoryMarshal.AsBytes(data), data.Length, dims);
 
     /// <summary>A float initializer stored as IEEE half precision (halves the file; ops then need Float16 inputs or a Cast).</summary>
     public OnnxValue InitializerFloat16(string name, ReadOnlySpan<float> data, params long[] dims)
     {
-        CheckCount(name, data.Length, dims);
         var halves = new Half[data.Length];
         for (int i = 0; i < data.Length; i++)
             halves[i] = (Half)data[i];
-        var tensor = new TensorProto { Name = Claim(name), DataType = (int)OnnxElementType.Float16, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(halves.AsSpan())) };
-        tensor.Dims.AddRange(dims);
-        _graph.Initializer.Add(tensor);
-        return new OnnxValue(name, OnnxElementType.Float16, dims.Select(d => (Dim)d).ToArray());
+        return AddInitializer(name, OnnxElementType.Float16, MemoryMarshal.AsBytes(halves.AsSpan()), data.Length, dims);
     }
 
-    public OnnxValue Initializer(string name, ReadOnlySpan<long> data, params long[] dims)
+    public OnnxValue Initializer(string name, ReadOnlySpan<long> data, params long[] dims) =>
+        AddInitializer(name, OnnxElementType.Int64, MemoryMarshal.AsBytes(data), data.Length, dims);
+
+    private OnnxValue AddInitializer(string name, OnnxElementType type, ReadOnlySpan<byte> raw, int count, long[] dims)
     {
-        CheckCount(name, data.Length, dims);
-        var tensor = new TensorProto { Name = Claim(name), DataType = (int)OnnxElementType.Int64, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data)) };
+        CheckCount(name, count, dims);
+        var tensor = new TensorProto { Name = Claim(name), DataType = (int)type, RawData = ByteString.CopyFrom(raw) };
         tensor.Dims.AddRange(dims);
         _graph.Initializer.Add(tensor);
-        return new OnnxValue(name, OnnxElementType.Int64, dims.Select(d => (Dim)d).ToArray());
+        return new OnnxValue(name, type, dims.Select(d => (Dim)d).ToArray());
     }
 
     /// <summary>A float constant with a generated name (<paramref name="dims"/> empty: a scalar).</summary>
