@@ -14,14 +14,25 @@ public class CtcDecodeTransformTests
         public int Frames { get; set; }
     }
 
-    /// <summary>Model-like scores spelling a sentence: two frames per token, blanks between.</summary>
-    internal static float[] Spell(CtcVocabulary vocab, string sentence, int frames, int seed)
+    /// <summary>
+    /// Model-like scores spelling a sentence: two blank frames, two frames per token (a blank between
+    /// repeats), blanks to the end; every class gets noise in [0, <paramref name="noise"/>) and the
+    /// intended one <paramref name="boost"/> more.
+    /// </summary>
+    internal static float[] Spell(CtcVocabulary vocab, string sentence, int frames, int seed, float noise = 1f, float boost = 6f)
     {
         var random = new Random(seed);
         var scores = new float[frames * vocab.Size];
-        int t = 2, previous = -1;
-        void Put(int id) { for (int v = 0; v < vocab.Size; v++) scores[t * vocab.Size + v] = (float)random.NextDouble(); scores[t * vocab.Size + id] += 6; t++; }
-        for (int i = 0; i < 2; i++) { t = i; Put(vocab.BlankId); }
+        int t = 0, previous = -1;
+        void Put(int id)
+        {
+            for (int v = 0; v < vocab.Size; v++)
+                scores[t * vocab.Size + v] = (float)random.NextDouble() * noise;
+            scores[t * vocab.Size + id] += boost;
+            t++;
+        }
+        Put(vocab.BlankId);
+        Put(vocab.BlankId);
         foreach (int id in vocab.Encode(sentence))
         {
             if (id == previous) Put(vocab.BlankId);

@@ -155,30 +155,8 @@ public class DecodingTests
     {
         var vocab = CtcVocabulary.Grid();
         const string sentence = "bin blue at f two now";
-        var ids = vocab.Encode(sentence);
-        // Two frames per token, a blank between repeats, and noise on everything.
-        var random = new Random(3);
-        var frames = new List<float[]>();
-        int previous = -1;
-        foreach (int id in ids)
-        {
-            if (id == previous)
-                frames.Add(OneHot(vocab.BlankId));
-            frames.Add(OneHot(id));
-            frames.Add(OneHot(id));
-            previous = id;
-        }
-        while (frames.Count < 75)
-            frames.Add(OneHot(vocab.BlankId));
-        float[] OneHot(int id)
-        {
-            var row = new float[vocab.Size];
-            for (int v = 0; v < row.Length; v++)
-                row[v] = (float)random.NextDouble() * 2.5f;
-            row[id] += 3f;
-            return row;
-        }
-        var logits = frames.SelectMany(f => f).ToArray();
+        // Two frames per token, a blank between repeats, and heavy noise on every class.
+        var logits = CtcDecodeTransformTests.Spell(vocab, sentence, 75, seed: 3, noise: 2.5f, boost: 3f);
         var decoder = new BeamSearchCtcDecoder(vocab, new BeamSearchOptions { BeamWidth = 100, Constraint = SpellingConstraint.Grid(vocab) });
         Assert.Equal(sentence, decoder.Decode(logits).Text);
     }
