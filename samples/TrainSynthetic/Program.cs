@@ -16,7 +16,8 @@ string output = args.Length > 4 ? args[4] : "out/synthetic.onnx";
 
 // Clips from 4 speakers, normalized once into one batch (the whole set is one batch: an overfit check).
 var corpus = new SyntheticCorpusOptions { Speakers = 4, ClipsPerSpeaker = (clips + 3) / 4, Seed = 1 };
-var normalizer = new FrameNormalizer();
+// Per-channel standardization, as `lipnet train` does (the exported card records it).
+var normalizer = new FrameNormalizer(FrameNormalizeOptions.Standardized);
 int perClip = 3 * arch.Frames * arch.Height * arch.Width;
 var video = new float[clips * perClip];
 var sentences = new List<string>();
@@ -44,5 +45,5 @@ for (int i = 0; i < steps; i++)
         break;
 }
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-File.WriteAllBytes(output, trainer.Export($"samples/TrainSynthetic: {clips} synthetic clips, {trainer.Step} steps, lr {lr}, training CER {cer:P1}").ToByteArray());
+File.WriteAllBytes(output, trainer.Export($"samples/TrainSynthetic: {clips} synthetic clips, {trainer.Step} steps, lr {lr}, training CER {cer:P1}", normalize: normalizer.Options).ToByteArray());
 Console.WriteLine($"{output}: {trainer.Step} steps in {clock.Elapsed.TotalSeconds:F0} s, training CER {cer:P1}");

@@ -27,6 +27,9 @@ public static class CliApp
         root.Subcommands.Add(ModelCommands.Transcribe(io));
         root.Subcommands.Add(ModelCommands.Bench(io));
         root.Subcommands.Add(EvaluateCommand.Create(io));
+        root.Subcommands.Add(TrainCommands.Train(io));
+        root.Subcommands.Add(TrainCommands.ExportCommand(io));
+        root.Subcommands.Add(TrainCommands.BenchTrain(io));
         var result = root.Parse(args);
         try
         {
@@ -57,19 +60,27 @@ public sealed class CliIO(TextWriter stdout, TextWriter stderr)
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
     /// <summary>A progress bar on stderr (Spectre.Console); plain when stderr is not a terminal.</summary>
-    public void WithProgress(string label, int total, Action<Action> work)
+    public void WithProgress(string label, int total, Action<Action> work) => WithProgress(label, total, (Action<string?> tick) => work(() => tick(null)));
+
+    /// <summary>A progress bar whose label each tick may replace (e.g. with the current loss).</summary>
+    public void WithProgress(string label, int total, Action<Action<string?>> work)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Error) });
         if (!console.Profile.Capabilities.Interactive)
         {
-            work(() => { });
+            work(_ => { });
             return;
         }
         console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask(label, maxValue: Math.Max(1, total));
-                work(() => task.Increment(1));
+                work(text =>
+                {
+                    if (text is not null)
+                        task.Description = Markup.Escape(text);
+                    task.Increment(1);
+                });
             });
     }
 }

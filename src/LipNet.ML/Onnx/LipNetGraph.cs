@@ -40,8 +40,11 @@ public static class LipNetGraph
     /// The training graph: parameters are graph inputs (ONNX layout, names from <see cref="OnnxParameterShapes"/>),
     /// the GRUs are written in cell ops, batch and frames are fixed, and the backward pass (standard ONNX ops)
     /// takes <c>grad.log_probs</c> and returns <c>grad.{parameter}</c> for every parameter.
+    /// With <paramref name="dropout"/> the graph multiplies activations by mask inputs (<see cref="DropoutMasks"/>):
+    /// channel-wise after each conv block (as LipNet's Dropout3d) and element-wise after each GRU layer. The
+    /// trainer draws the masks from its seeded generator, so a step is reproducible and resumable.
     /// </summary>
-    public static Proto.ModelProto BuildTraining(LipNetArchitecture arch, int batch)
+    public static Proto.ModelProto BuildTraining(LipNetArchitecture arch, int batch, bool dropout = false)
     {
         var g = new OnnxGraphBuilder("lipnet-training", opset: 17);
         var ranks = new Dictionary<string, int>();
@@ -55,7 +58,18 @@ public static class LipNetGraph
             shapes[name] = shape;
             return value;
         }
-        var output = Body(g, arch, x, Param, cells: true, batch, ranks, shapes);
+        Func<string, OnnxValue>? mask = null;
+        if (dropout)
+        {
+            var maskShapes = DropoutMasks(arch, batch).ToDictionary(m => m.Name, m => m.Shape);
+            mask = name =>
+            {
+                var value = g.Input(name, OnnxElementType.Float, maskShapes[name].Select(d => (Dim)d).ToArray());
+                ranks[name] = maskShapes[name].Length;
+                return value;
+            };
+        }
+        var output = Body(g, arch, x, Param, cells: true, batch, ranks, shapes, mask);
         var named = g.Node("Identity", [output], outputNames: [OutputName])[0];
         g.Output(named with { Shape = [batch, arch.Frames, arch.VocabularySize] });
         var parameters = OnnxParameterShapes(arch).Select(p => p.Name).ToList();
@@ -64,7 +78,7 @@ public static class LipNetGraph
 
     /// <summary>The network between the video input and the log-probabilities, shared by inference and training graphs.</summary>
     private static OnnxValue Body(OnnxGraphBuilder g, LipNetArchitecture arch, OnnxValue x, Func<string, long[], OnnxValue> param, bool cells,
-        int? batch, Dictionary<string, int>? ranks, Dictionary<string, long[]>? shapes)
+        int? batch, Dictionary<string, int>? ranks, Dictionary<string, long[]>? shapes, Func<string, OnnxValue>? mask = null)
     {
         var parameterShapes = OnnxParameterShapes(arch).ToDictionary(p => p.Name, p => p.Shape);
         OnnxValue P(string name) => param(name, parameterShapes[name]);
@@ -79,6 +93,12 @@ public static class LipNetGraph
             x = g.Conv(x, P($"conv{b + 1}.weight"), P($"conv{b + 1}.bias"), k, s, p);
             x = g.Relu(x);
             x = g.MaxPool(x, arch.Pool.Select(v => (long)v).ToArray(), arch.Pool.Select(v => (long)v).ToArray());
+            if (mask is not null)
+            {
+                ranks![x.Name] = 5;
+                x = g.Op("Mul", x, mask($"dropout.conv{b + 1}"));
+                ranks[x.Name] = 5;
+            }
         }
         // [N, C, T, H, W] → [T, N, C, H, W] → [T, N, C*H*W]
         x = g.Reshape(g.Transpose(x, 2, 0, 1, 3, 4), 0, 0, -1);
@@ -90,6 +110,11 @@ public static class LipNetGraph
             {
                 ranks![x.Name] = 3;
                 x = Training.GruCells.Bidirectional(g, x, w, r, bias, h, blocks[^1].T, ranks);
+                if (mask is not null)
+                {
+                    x = g.Op("Mul", x, mask($"dropout.gru{l + 1}"));
+                    ranks[x.Name] = 3;
+                }
             }
             else
             {
@@ -108,6 +133,18 @@ public static class LipNetGraph
             ranks[x.Name] = 3;
         x = g.LogSoftmax(x, 2);
         return g.Transpose(x, 1, 0, 2);
+    }
+
+    /// <summary>The dropout mask inputs of a training graph built with dropout: name and shape (conv blocks [N, C, 1, 1, 1], GRU layers [T, N, 2H]).</summary>
+    public static IReadOnlyList<(string Name, long[] Shape)> DropoutMasks(LipNetArchitecture arch, int batch)
+    {
+        var list = new List<(string, long[])>();
+        var blocks = arch.BlockShapes(arch.Frames);
+        for (int b = 0; b < arch.ConvChannels.Length; b++)
+            list.Add(($"dropout.conv{b + 1}", [batch, arch.ConvChannels[b], 1, 1, 1]));
+        for (int l = 0; l < arch.GruLayers; l++)
+            list.Add(($"dropout.gru{l + 1}", [blocks[^1].T, batch, 2 * arch.GruHidden]));
+        return list;
     }
 
     /// <summary>Parameters in the graphs' (ONNX) layout: conv weights as PyTorch's, GRU W/R/B stacked per direction with gates z, r, h, the linear weight transposed.</summary>

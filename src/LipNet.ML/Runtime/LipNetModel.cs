@@ -110,7 +110,7 @@ public sealed class LipNetModel : IDisposable
         return result;
     }
 
-    private static (SessionOptions Options, string Device) CreateOptions(LipNetSessionOptions options, string source)
+    internal static (SessionOptions Options, string Device) CreateOptions(LipNetSessionOptions options, string source)
     {
         var so = new SessionOptions { GraphOptimizationLevel = options.OptimizationLevel };
         so.IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;

@@ -282,4 +282,107 @@ public static class GradientGraph
         graph.Node.AddRange(backward);
         return model;
     }
+
+    /// <summary>
+    /// Splits a model from <see cref="Build"/> into a forward model (outputs: the original outputs, then every
+    /// forward value the backward pass reads, <see cref="TrainingGraphs.Saved"/>) and a backward model that takes
+    /// those saved values, the <c>grad.*</c> inputs and whatever graph inputs it reads, and returns the
+    /// gradients. One training step then runs the forward pass once: ONNX Runtime executes every node of a
+    /// session whatever outputs are fetched, so a combined model run twice would compute the forward pass twice.
+    /// </summary>
+    public static TrainingGraphs Split(ModelProto combined)
+    {
+        var graph = combined.Graph;
+        static bool IsBackward(NodeProto n) => n.Name.StartsWith("bw.", StringComparison.Ordinal);
+        var forwardNodes = graph.Node.Where(n => !IsBackward(n)).ToList();
+        var backwardNodes = graph.Node.Where(IsBackward).ToList();
+        var gradientOutputs = new HashSet<string>(backwardNodes.SelectMany(n => n.Output));
+        var producedForward = new HashSet<string>(forwardNodes.SelectMany(n => n.Output));
+        var initializers = new HashSet<string>(graph.Initializer.Select(t => t.Name));
+        var types = ElementTypes(graph);
+
+        var saved = new List<string>();
+        var readInputs = new List<string>();
+        var seen = new HashSet<string>();
+        foreach (var name in backwardNodes.SelectMany(n => n.Input))
+        {
+            if (name.Length == 0 || gradientOutputs.Contains(name) || initializers.Contains(name) || !seen.Add(name))
+                continue;
+            if (producedForward.Contains(name))
+                saved.Add(name);
+            else
+                readInputs.Add(name);
+        }
+        var outputsOfForward = graph.Output.Where(o => !o.Name.StartsWith("grad.", StringComparison.Ordinal)).ToList();
+        foreach (var o in outputsOfForward)
+            saved.Remove(o.Name);
+        ValueInfoProto Info(string name) => new() { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = types.GetValueOrDefault(name, 1) } } };
+
+        var forward = combined.Clone();
+        forward.Graph.Node.Clear();
+        forward.Graph.Node.AddRange(forwardNodes.Select(n => n.Clone()));
+        forward.Graph.Output.Clear();
+        forward.Graph.Output.AddRange(outputsOfForward.Select(o => o.Clone()));
+        forward.Graph.Output.AddRange(saved.Select(Info));
+        var usedByForward = new HashSet<string>(forwardNodes.SelectMany(n => n.Input));
+        var gradInputs = graph.Input.Where(i => i.Name.StartsWith("grad.", StringComparison.Ordinal)).Select(i => i.Name).ToHashSet();
+        KeepInitializers(forward.Graph, usedByForward);
+        var forwardInputs = forward.Graph.Input.Where(i => !gradInputs.Contains(i.Name)).ToList();
+        forward.Graph.Input.Clear();
+        forward.Graph.Input.AddRange(forwardInputs);
+
+        var backward = combined.Clone();
+        backward.Graph.Node.Clear();
+        backward.Graph.Node.AddRange(backwardNodes.Select(n => n.Clone()));
+        var keptInputs = graph.Input.Where(i => readInputs.Contains(i.Name)).Select(i => i.Clone()).ToList();
+        backward.Graph.Input.Clear();
+        backward.Graph.Input.AddRange(keptInputs);
+        backward.Graph.Input.AddRange(saved.Concat(outputsOfForward.Select(o => o.Name).Where(seen.Contains)).Select(Info));
+        backward.Graph.Output.Clear();
+        backward.Graph.Output.AddRange(graph.Output.Where(o => o.Name.StartsWith("grad.", StringComparison.Ordinal)).Select(o => o.Clone()));
+        KeepInitializers(backward.Graph, new HashSet<string>(backwardNodes.SelectMany(n => n.Input)));
+        return new TrainingGraphs(forward, backward,
+            [.. saved, .. outputsOfForward.Select(o => o.Name).Where(seen.Contains)],
+            keptInputs.Select(i => i.Name).ToList());
+
+        static void KeepInitializers(GraphProto g, HashSet<string> used)
+        {
+            var kept = g.Initializer.Where(t => used.Contains(t.Name)).ToList();
+            g.Initializer.Clear();
+            g.Initializer.AddRange(kept);
+        }
+    }
+
+    /// <summary>ONNX element type of every value, where it is not float: integer shapes and indices, booleans.</summary>
+    private static Dictionary<string, int> ElementTypes(GraphProto graph)
+    {
+        const int Float = 1, Int64 = 7, Bool = 9;
+        var types = new Dictionary<string, int>();
+        foreach (var i in graph.Input)
+            types[i.Name] = i.Type.TensorType.ElemType;
+        foreach (var t in graph.Initializer)
+            types[t.Name] = t.DataType;
+        foreach (var node in graph.Node)
+        {
+            int type = node.OpType switch
+            {
+                "Shape" or "Size" => Int64,
+                "Greater" or "Less" or "Equal" => Bool,
+                "Cast" => (int)node.Attribute.First(a => a.Name == "to").I,
+                "ConstantOfShape" => Float,
+                "Where" => types.GetValueOrDefault(node.Input[1], Float),
+                _ => node.Input.Count > 0 ? types.GetValueOrDefault(node.Input[0], Float) : Float,
+            };
+            for (int k = 0; k < node.Output.Count; k++)
+                types[node.Output[k]] = node.OpType == "MaxPool" && k == 1 ? Int64 : type;
+        }
+        return types;
+    }
 }
+
+/// <summary>
+/// A training step's two models from <see cref="GradientGraph.Split"/>: <see cref="Forward"/> returns the outputs
+/// and <see cref="Saved"/>; <see cref="Backward"/> takes <see cref="Saved"/>, the <c>grad.*</c> inputs and
+/// <see cref="BackwardInputs"/> (graph inputs such as parameters that the gradient rules read) and returns the gradients.
+/// </summary>
+public sealed record TrainingGraphs(ModelProto Forward, ModelProto Backward, IReadOnlyList<string> Saved, IReadOnlyList<string> BackwardInputs);

@@ -2,14 +2,25 @@ using Google.Protobuf;
 using LipNet.ML.Decoding;
 using LipNet.ML.Metrics;
 using LipNet.ML.Onnx;
+using LipNet.ML.Tensors;
 using Microsoft.ML.OnnxRuntime;
+using System.Numerics.Tensors;
 
 namespace LipNet.ML.Training;
 
 /// <summary>Optimization settings of <see cref="LipNetTrainer"/>.</summary>
 public sealed record TrainerOptions
 {
+    /// <summary>Clips per forward/backward run (the training graph is built for this batch size).</summary>
     public int BatchSize { get; init; } = 8;
+    /// <summary>Micro-batches whose gradients are averaged into one optimizer step (effective batch = BatchSize x this).</summary>
+    public int AccumulationSteps { get; init; } = 1;
+    /// <summary>Dropout probability after each conv block (channel-wise) and each GRU layer; 0 builds a graph without masks.</summary>
+    public float Dropout { get; init; }
+    /// <summary>How clip losses combine (PyTorch's <c>F.ctc_loss</c> reductions; Mean divides each by its target length).</summary>
+    public CtcReduction Reduction { get; init; } = CtcReduction.Mean;
+    /// <summary>"cpu" or "cuda:N" (falls back to CPU with a warning when the native runtime has no CUDA provider).</summary>
+    public string Device { get; init; } = "cpu";
     public float LearningRate { get; init; } = 2e-3f;
     public int WarmupSteps { get; init; } = 20;
     public int TotalSteps { get; init; } = 1000;
@@ -21,24 +32,31 @@ public sealed record TrainerOptions
     public int Threads { get; init; }
 }
 
+/// <summary>A batch for <see cref="LipNetTrainer"/>: video [N, C, T, H, W], token ids per clip (no blanks) and real frame counts.</summary>
+public sealed record TrainingBatch(float[] Video, IReadOnlyList<int[]> Targets, IReadOnlyList<int> Lengths);
+
 /// <summary>One optimization step's figures.</summary>
 public sealed record StepResult(int Step, float Loss, float GradientNorm, float LearningRate, double ForwardMs, double CtcMs, double BackwardMs, double OptimizerMs);
 
 /// <summary>
-/// Trains a LipNet on ONNX Runtime: one session over the training graph (<see cref="LipNetGraph.BuildTraining"/>)
-/// serves every step; parameters and AdamW moments live in managed buffers; CTC loss and its gradient are
+/// Trains a LipNet on ONNX Runtime: two sessions over the training graph (<see cref="LipNetGraph.BuildTraining"/> split by
+/// <see cref="GradientGraph.Split"/>: forward, then backward from the saved activations) serve every step; parameters and AdamW moments live in managed buffers; CTC loss and its gradient are
 /// computed in managed code between the forward and backward runs. Blank is id 0 (LipNet-PyTorch order).
 /// </summary>
 public sealed class LipNetTrainer : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly InferenceSession _forward, _backward;
+    private readonly TrainingGraphs _graphs;
     // Held for the trainer's lifetime: a RunOptions passed inline can be finalized by the GC while the
     // native run still uses it (a use-after-free seen as a crash after ~100 steps).
     private readonly RunOptions _runOptions = new();
     private readonly IReadOnlyList<(string Name, long[] Shape)> _parameters;
+    // The parameter buffers pinned once as tensors: the optimizer updates them in place, so no step copies them.
+    private readonly Dictionary<string, OrtValue> _parameterValues = [];
+    private readonly string[] _forwardOutputs;
     private readonly AdamW _optimizer;
     private readonly WarmupCosineSchedule _schedule;
-    private readonly Dictionary<string, float[]> _first = [], _second = [];
+    private readonly string[] _gradientNames;
     private float[] _scratch = [];
 
     public LipNetTrainer(LipNetArchitecture architecture, TrainerOptions? options = null, IReadOnlyDictionary<string, NamedTensor>? initialWeights = null)
@@ -50,17 +68,25 @@ public sealed class LipNetTrainer : IDisposable
             throw new TensorShapeException($"architecture outputs {architecture.VocabularySize} classes, the GRID vocabulary has {Vocabulary.Size}");
         _parameters = LipNetGraph.OnnxParameterShapes(architecture);
         Parameters = LipNetGraph.ToOnnxLayout(architecture, initialWeights ?? architecture.InitialWeights(Options.Seed)).ToDictionary(p => p.Key, p => p.Value.Data);
-        foreach (var (name, _) in _parameters)
+        foreach (var (name, shape) in _parameters)
         {
-            _first[name] = new float[Parameters[name].Length];
-            _second[name] = new float[Parameters[name].Length];
+            FirstMoments[name] = new float[Parameters[name].Length];
+            SecondMoments[name] = new float[Parameters[name].Length];
+            _parameterValues[name] = OrtValue.CreateTensorValueFromMemory(Parameters[name], shape);
         }
-        using var so = new SessionOptions
+        var (so, device) = Runtime.LipNetModel.CreateOptions(new Runtime.LipNetSessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = Options.Threads > 0 ? Options.Threads : Environment.ProcessorCount,
-        };
-        _session = new InferenceSession(LipNetGraph.BuildTraining(architecture, Options.BatchSize).ToByteArray(), so);
+            Device = Options.Device,
+            IntraOpThreads = Options.Threads,
+            FallbackToCpu = true,
+        }, "training graph");
+        Device = device;
+        _graphs = GradientGraph.Split(LipNetGraph.BuildTraining(architecture, Options.BatchSize, dropout: Options.Dropout > 0));
+        _gradientNames = _parameters.Select(p => GradientGraph.GradientName(p.Name)).ToArray();
+        _forwardOutputs = [LipNetGraph.OutputName, .. _graphs.Saved];
+        _forward = new InferenceSession(_graphs.Forward.ToByteArray(), so);
+        _backward = new InferenceSession(_graphs.Backward.ToByteArray(), so);
+        so.Dispose();
         _optimizer = new AdamW(WeightDecay: Options.WeightDecay);
         _schedule = new WarmupCosineSchedule(Options.LearningRate, Options.WarmupSteps, Options.TotalSteps, Options.MinimumLearningRate);
     }
@@ -70,39 +96,74 @@ public sealed class LipNetTrainer : IDisposable
     public CtcVocabulary Vocabulary { get; }
     public int Step { get; private set; }
 
-    /// <summary>Current parameters in the graphs' (ONNX) layout.</summary>
+    /// <summary>The device the sessions run on ("cpu" after a CUDA fallback).</summary>
+    public string Device { get; }
+
+    /// <summary>Current parameters in the graphs' (ONNX) layout; updated in place by each step.</summary>
     public Dictionary<string, float[]> Parameters { get; }
+
+    /// <summary>AdamW's first and second moment of each parameter (same names and layout), for checkpoints.</summary>
+    public Dictionary<string, float[]> FirstMoments { get; } = [];
+    public Dictionary<string, float[]> SecondMoments { get; } = [];
+
+    /// <summary>Restores a checkpoint's step, parameters and moments (same architecture), copying into the live buffers.</summary>
+    public void Restore(int step, IReadOnlyDictionary<string, float[]> parameters, IReadOnlyDictionary<string, float[]> first, IReadOnlyDictionary<string, float[]> second, string source)
+    {
+        foreach (var (name, _) in _parameters)
+            foreach (var (set, live) in new[] { (parameters, Parameters), (first, FirstMoments), (second, SecondMoments) })
+            {
+                if (!set.TryGetValue(name, out var data) || data.Length != live[name].Length)
+                    throw new TensorShapeException($"checkpoint lacks '{name}' or its size differs from the {Architecture.Name} architecture", source);
+                data.CopyTo(live[name], 0);
+            }
+        Step = step;
+    }
 
     private int Frames => Architecture.Frames;
     private int Width => Architecture.VocabularySize;
 
-    private (List<string> Names, List<OrtValue> Values) Feed(float[] video, float[] gradLogProbs)
+    private long[] VideoShape => [Options.BatchSize, Architecture.Channels, Frames, Architecture.Height, Architecture.Width];
+
+    private void CheckVideo(float[] video)
     {
-        var names = new List<string> { LipNetGraph.InputName };
-        var values = new List<OrtValue> { OrtValue.CreateTensorValueFromMemory(video, [Options.BatchSize, Architecture.Channels, Frames, Architecture.Height, Architecture.Width]) };
-        foreach (var (name, shape) in _parameters)
-        {
-            names.Add(name);
-            values.Add(OrtValue.CreateTensorValueFromMemory(Parameters[name], shape));
-        }
-        names.Add(GradientGraph.GradientName(LipNetGraph.OutputName));
-        values.Add(OrtValue.CreateTensorValueFromMemory(gradLogProbs, [Options.BatchSize, Frames, Width]));
-        return (names, values);
+        long expected = VideoShape.Aggregate(1L, (a, b) => a * b);
+        if (video.Length != expected)
+            throw new TensorShapeException($"the trainer takes batches of [{string.Join(", ", VideoShape)}] = {expected} floats, got {video.Length}");
     }
 
     /// <summary>Log-probabilities [N, T, V] of a batch (N = the batch size the trainer was built for).</summary>
     public float[] Predict(float[] video)
     {
-        var (names, values) = Feed(video, new float[Options.BatchSize * Frames * Width]);
+        CheckVideo(video);
+        using var input = OrtValue.CreateTensorValueFromMemory(video, VideoShape);
+        var masks = DropoutMasks(null);
         try
         {
-            using var outputs = _session.Run(_runOptions, names, values, [LipNetGraph.OutputName]);
+            using var outputs = RunForward(input, [LipNetGraph.OutputName], masks);
             return outputs[0].GetTensorDataAsSpan<float>().ToArray();
         }
         finally
         {
-            foreach (var v in values) v.Dispose();
+            foreach (var m in masks.Values)
+                m.Dispose();
         }
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> RunForward(OrtValue video, IReadOnlyCollection<string> outputs, Dictionary<string, OrtValue> masks)
+    {
+        var names = new List<string>(_parameters.Count + 1) { LipNetGraph.InputName };
+        var values = new List<OrtValue>(_parameters.Count + 1) { video };
+        foreach (var (name, _) in _parameters)
+        {
+            names.Add(name);
+            values.Add(_parameterValues[name]);
+        }
+        foreach (var (name, mask) in masks)
+        {
+            names.Add(name);
+            values.Add(mask);
+        }
+        return _forward.Run(_runOptions, names, values, outputs);
     }
 
     /// <summary>
@@ -110,44 +171,123 @@ public sealed class LipNetTrainer : IDisposable
     /// each clip's real frame count. A non-finite loss or gradient stops with a <see cref="LipNetException"/>
     /// before the parameters change.
     /// </summary>
-    public StepResult TrainStep(float[] video, IReadOnlyList<int[]> targets, IReadOnlyList<int> lengths)
+    public StepResult TrainStep(float[] video, IReadOnlyList<int[]> targets, IReadOnlyList<int> lengths) =>
+        TrainStep([new TrainingBatch(video, targets, lengths)]);
+
+    /// <summary>
+    /// One optimization step over <see cref="TrainerOptions.AccumulationSteps"/> micro-batches (any count works;
+    /// gradients and losses are averaged over them).
+    /// </summary>
+    public StepResult TrainStep(IReadOnlyList<TrainingBatch> microBatches)
     {
+        if (microBatches.Count == 0)
+            throw new ArgumentException("no micro-batches", nameof(microBatches));
+        var timings = new double[3];
+        float loss = 0;
+        List<float[]>? sum = null;
+        for (int m = 0; m < microBatches.Count; m++)
+        {
+            var (l, gradients) = ComputeGradients(microBatches[m], StableSeed.Combine(Options.Seed, Step + 1, m), timings);
+            loss += l / microBatches.Count;
+            if (sum is null)
+                sum = gradients;
+            else
+                for (int i = 0; i < sum.Count; i++)
+                    TensorPrimitives.Add(sum[i], gradients[i], sum[i]);
+        }
+        if (microBatches.Count > 1)
+            foreach (var g in sum!)
+                TensorPrimitives.Multiply(g, 1f / microBatches.Count, g);
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var logProbs = Predict(video);
-        double forwardMs = sw.Elapsed.TotalMilliseconds;
-        sw.Restart();
-        var gradLogProbs = new float[logProbs.Length];
-        CtcLoss.ComputeBatch(logProbs, BatchLayout.BatchFirst, Options.BatchSize, Frames, Width, targets, lengths, Vocabulary.BlankId, gradLogProbs, out float loss, CtcReduction.Mean, zeroInfinity: true);
-        if (!float.IsFinite(loss))
-            throw new LipNetException($"loss is {loss} at step {Step + 1}: training stopped, parameters unchanged");
-        double ctcMs = sw.Elapsed.TotalMilliseconds;
-        sw.Restart();
-        var (names, values) = Feed(video, gradLogProbs);
-        var gradients = new List<float[]>(_parameters.Count);
-        try
-        {
-            using var outputs = _session.Run(_runOptions, names, values, _parameters.Select(p => GradientGraph.GradientName(p.Name)).ToArray());
-            foreach (var output in outputs)
-                gradients.Add(output.GetTensorDataAsSpan<float>().ToArray());
-        }
-        finally
-        {
-            foreach (var v in values) v.Dispose();
-        }
-        double backwardMs = sw.Elapsed.TotalMilliseconds;
-        sw.Restart();
-        float norm = GradientClipping.ClipGlobalNorm(gradients, Options.ClipNorm);
-        Step++;
-        float rate = _schedule.RateAt(Step);
+        float norm = GradientClipping.ClipGlobalNorm(sum!, Options.ClipNorm);
+        int step = Step + 1;
+        float rate = _schedule.RateAt(step);
         for (int i = 0; i < _parameters.Count; i++)
         {
             string name = _parameters[i].Name;
             var p = Parameters[name];
             if (_scratch.Length < p.Length)
                 _scratch = new float[p.Length];
-            _optimizer.Step(p, gradients[i], _first[name], _second[name], _scratch, Step, rate);
+            _optimizer.Step(p, sum![i], FirstMoments[name], SecondMoments[name], _scratch, step, rate);
         }
-        return new StepResult(Step, loss, norm, rate, forwardMs, ctcMs, backwardMs, sw.Elapsed.TotalMilliseconds);
+        Step = step;
+        return new StepResult(Step, loss, norm, rate, timings[0], timings[1], timings[2], sw.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Loss and gradients (ONNX layout, <see cref="LipNetGraph.OnnxParameterShapes"/> order) of one batch without
+    /// changing anything; <paramref name="dropoutSeed"/> draws the dropout masks.
+    /// </summary>
+    public (float Loss, List<float[]> Gradients) ComputeGradients(TrainingBatch batch, int dropoutSeed = 0) => ComputeGradients(batch, dropoutSeed, new double[3]);
+
+    private (float Loss, List<float[]> Gradients) ComputeGradients(TrainingBatch batch, int dropoutSeed, double[] timings)
+    {
+        CheckVideo(batch.Video);
+        if (batch.Targets.Count != Options.BatchSize || batch.Lengths.Count != Options.BatchSize)
+            throw new TensorShapeException($"a batch needs {Options.BatchSize} targets and lengths, got {batch.Targets.Count} and {batch.Lengths.Count}");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        using var input = OrtValue.CreateTensorValueFromMemory(batch.Video, VideoShape);
+        var masks = DropoutMasks(dropoutSeed);
+        try
+        {
+            using var forward = RunForward(input, _forwardOutputs, masks);
+            timings[0] += sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            var logProbs = forward[0].GetTensorDataAsSpan<float>().ToArray(); // small; the CTC runs parallel over clips
+            var gradLogProbs = new float[logProbs.Length];
+            CtcLoss.ComputeBatch(logProbs, BatchLayout.BatchFirst, Options.BatchSize, Frames, Width, batch.Targets, batch.Lengths, Vocabulary.BlankId,
+                gradLogProbs, out float loss, Options.Reduction, zeroInfinity: true);
+            if (!float.IsFinite(loss))
+                throw new LipNetException($"loss is {loss} at step {Step + 1}: training stopped, parameters unchanged");
+            timings[1] += sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            using var gradInput = OrtValue.CreateTensorValueFromMemory(gradLogProbs, [Options.BatchSize, Frames, Width]);
+            var names = new List<string>();
+            var values = new List<OrtValue>();
+            foreach (var name in _graphs.BackwardInputs)
+            {
+                names.Add(name);
+                values.Add(name == LipNetGraph.InputName ? input
+                    : name == GradientGraph.GradientName(LipNetGraph.OutputName) ? gradInput
+                    : _parameterValues.TryGetValue(name, out var p) ? p
+                    : masks.TryGetValue(name, out var mask) ? mask
+                    : throw new InvalidOperationException($"the backward graph reads input '{name}' the trainer does not feed"));
+            }
+            for (int k = 0; k < _graphs.Saved.Count; k++)
+            {
+                names.Add(_graphs.Saved[k]);
+                values.Add(forward[k + 1]);
+            }
+            var gradients = new List<float[]>(_parameters.Count);
+            using (var outputs = _backward.Run(_runOptions, names, values, _gradientNames))
+                foreach (var output in outputs)
+                    gradients.Add(output.GetTensorDataAsSpan<float>().ToArray());
+            timings[2] += sw.Elapsed.TotalMilliseconds;
+            return (loss, gradients);
+        }
+        finally
+        {
+            foreach (var m in masks.Values)
+                m.Dispose();
+        }
+    }
+
+    /// <summary>Fresh dropout masks (0 or 1/(1−p)) drawn from <paramref name="seed"/>; all ones for evaluation (seed null) or without dropout.</summary>
+    private Dictionary<string, OrtValue> DropoutMasks(int? seed)
+    {
+        var masks = new Dictionary<string, OrtValue>();
+        if (Options.Dropout <= 0)
+            return masks;
+        var random = seed is { } s ? new Random(s) : null;
+        float keep = 1 - Options.Dropout;
+        foreach (var (name, shape) in LipNetGraph.DropoutMasks(Architecture, Options.BatchSize))
+        {
+            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < data.Length; i++)
+                data[i] = random is null ? 1f : random.NextSingle() < keep ? 1f / keep : 0f;
+            masks[name] = OrtValue.CreateTensorValueFromMemory(data, shape);
+        }
+        return masks;
     }
 
     /// <summary>Greedy transcriptions of a batch and their corpus CER against <paramref name="references"/>.</summary>
@@ -160,22 +300,34 @@ public sealed class LipNetTrainer : IDisposable
     }
 
     /// <summary>The inference model (fused GRUs, dynamic batch) of the current parameters, with its card.</summary>
-    public Onnx.Proto.ModelProto Export(string provenance, IReadOnlyList<MeasuredAccuracy>? accuracy = null)
+    public Onnx.Proto.ModelProto Export(string provenance, IReadOnlyList<MeasuredAccuracy>? accuracy = null, FrameNormalizeOptions? normalize = null, bool float16Weights = false) =>
+        ExportModel(Architecture, LipNetGraph.ToPyTorchLayout(Architecture, Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, _parameters.First(q => q.Name == p.Key).Shape, p.Value))),
+            provenance, accuracy, normalize, float16Weights);
+
+    /// <summary>An inference model with a card that records the vocabulary (blank first), normalization and accuracy.</summary>
+    public static Onnx.Proto.ModelProto ExportModel(LipNetArchitecture architecture, IReadOnlyDictionary<string, NamedTensor> torchWeights, string provenance,
+        IReadOnlyList<MeasuredAccuracy>? accuracy = null, FrameNormalizeOptions? normalize = null, bool float16Weights = false)
     {
-        var onnx = Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, _parameters.First(q => q.Name == p.Key).Shape, p.Value));
-        var torch = LipNetGraph.ToPyTorchLayout(Architecture, onnx);
-        var card = ModelCard.For(Architecture, provenance) with
+        var vocabulary = CtcVocabulary.Grid(BlankPosition.First);
+        normalize ??= new FrameNormalizeOptions();
+        var card = ModelCard.For(architecture, provenance) with
         {
-            Vocabulary = Vocabulary.Tokens.ToArray(),
-            Blank = Vocabulary.Blank,
+            Vocabulary = vocabulary.Tokens.ToArray(),
+            Blank = vocabulary.Blank,
             Accuracy = accuracy ?? [],
+            Mean = normalize.Mean,
+            Std = normalize.Std,
+            ChannelOrder = normalize.ChannelOrder,
         };
-        return LipNetGraph.Build(Architecture, torch, card);
+        return LipNetGraph.Build(architecture, torchWeights, card, float16Weights);
     }
 
     public void Dispose()
     {
-        _session.Dispose();
+        _forward.Dispose();
+        _backward.Dispose();
+        foreach (var v in _parameterValues.Values)
+            v.Dispose();
         _runOptions.Dispose();
     }
 }

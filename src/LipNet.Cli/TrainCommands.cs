@@ -1,0 +1,259 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Google.Protobuf;
+using LipNet.ML;
+using LipNet.ML.Corpora;
+using LipNet.ML.Onnx;
+using LipNet.ML.Synthesis;
+using LipNet.ML.Tensors;
+using LipNet.ML.Training;
+using Microsoft.Extensions.Logging;
+
+namespace LipNet.Cli;
+
+/// <summary><c>train</c>, <c>export</c> and <c>bench-train</c>.</summary>
+internal static class TrainCommands
+{
+    /// <summary>File the run's inference model is exported to (from the best checkpoint) inside --out.</summary>
+    public const string ModelFile = "model.onnx";
+
+    public static Command Train(CliIO io)
+    {
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Corpus root (GRID layout or any corpus `stats` reads), cropped with the Haar mouth locator as inference does." };
+        var synthetic = new Option<string?>("--synthetic") { Description = "SxC: render S speakers x C clips in memory instead (true mouth boxes, no codec)." };
+        var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };
+        var split = new Option<string>("--split") { Description = "Validation split: unseen:N (N held-out speakers), overlapped:N (N clips per speaker) or none.", DefaultValueFactory = _ => "unseen:1" };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+        var accumulate = new Option<int>("--accumulate") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate (AdamW).", DefaultValueFactory = _ => 3e-3f };
+        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps (then cosine annealing to the end of the last epoch).", DefaultValueFactory = _ => 50 };
+        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip.", DefaultValueFactory = _ => 5f };
+        var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 1e-2f };
+        var dropout = new Option<float>("--dropout") { DefaultValueFactory = _ => 0f };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "Checkpoint folder to continue from (or the run folder: its newest checkpoint)." };
+        var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var patience = new Option<int>("--patience") { Description = "Early stop after N epochs without a better validation CER (0 = off).", DefaultValueFactory = _ => 0 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps.", DefaultValueFactory = _ => 0 };
+        var keep = new Option<int>("--keep") { Description = "Step checkpoints kept.", DefaultValueFactory = _ => 2 };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Stop after N steps in this process (resume later).", DefaultValueFactory = _ => 0 };
+        var noAugment = new Option<bool>("--no-augment") { Description = "No flip or frame jitter." };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out unreadable videos and malformed labels (reported) instead of stopping." };
+        var command = new Command("train", "Train a LipNet on ONNX Runtime (checkpoints, validation, resume) and export the best model.")
+            { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad };
+        command.SetAction(parse =>
+        {
+            var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
+            string outDir = parse.GetValue(output)!.FullName;
+            int trainSeed = parse.GetValue(seed);
+            var (train, validation, description) = Clips(parse.GetValue(data), parse.GetValue(synthetic), parse.GetValue(split)!, trainSeed, parse.GetValue(skipBad), io);
+            int batch = Math.Max(1, parse.GetValue(batchSize)), micro = Math.Max(1, parse.GetValue(accumulate));
+            int stepsPerEpoch = (int)Math.Ceiling((train.Count + batch - 1) / batch / (double)micro);
+            var options = new TrainingRunOptions
+            {
+                Trainer = new TrainerOptions
+                {
+                    BatchSize = batch, AccumulationSteps = micro, LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmup),
+                    TotalSteps = stepsPerEpoch * parse.GetValue(epochs), ClipNorm = parse.GetValue(clip), WeightDecay = parse.GetValue(weightDecay),
+                    Dropout = parse.GetValue(dropout), Seed = trainSeed, Device = parse.GetValue(device)!, Threads = parse.GetValue(threads),
+                },
+                Epochs = parse.GetValue(epochs),
+                Normalize = FrameNormalizeOptions.Standardized,
+                Augment = parse.GetValue(noAugment) ? null : FrameAugmentOptions.Default,
+                Patience = parse.GetValue(patience),
+                CheckpointEverySteps = parse.GetValue(checkpointEvery),
+                KeepCheckpoints = parse.GetValue(keep),
+                MaxStepsThisRun = parse.GetValue(maxSteps),
+                Data = description,
+            };
+            string? resumeFrom = parse.GetValue(resume)?.FullName;
+            if (resumeFrom is not null && !File.Exists(Path.Combine(resumeFrom, TrainingCheckpoint.StateFile)))
+                resumeFrom = TrainingRun.LatestCheckpoint(resumeFrom) ?? throw new LipNetException("no checkpoint to resume from", resumeFrom);
+            var logger = new TextWriterLogger(io.Error);
+            logger.LogInformation("Training {Arch} ({Params:N0} parameters) on {Train} clips, validating on {Val}: {Data}",
+                architecture.Name, architecture.ParameterCount, train.Count, validation?.Count ?? 0, description);
+            TrainingResult result = null!;
+            var clock = Stopwatch.StartNew();
+            int totalSteps = parse.GetValue(maxSteps) > 0 ? parse.GetValue(maxSteps) : options.Trainer.TotalSteps;
+            io.WithProgress("training", totalSteps, tick =>
+            {
+                var progress = new SynchronousProgress<TrainingProgress>(p => tick($"epoch {p.Epoch + 1}/{p.Epochs} step {p.Step} loss {p.Loss:F3}"));
+                result = TrainingRun.Run(architecture, train, validation, outDir, options, resumeFrom, logger, progress,
+                    epochEnded: state => Curves(state, Path.Combine(outDir, "curves.png")));
+            });
+            string source = result.BestCheckpoint ?? result.LastCheckpoint;
+            if (source.Length == 0)
+            {
+                io.Out.WriteLine($"{outDir}: {result.State.Step} steps, no checkpoint yet (use --checkpoint-every or finish an epoch)");
+                return 0;
+            }
+            string modelPath = Path.Combine(outDir, ModelFile);
+            Export(source, modelPath, fp16: false);
+            io.Out.WriteLine($"{modelPath}: exported from {source} after {result.State.Step} steps in {clock.Elapsed.TotalMinutes:F1} min" +
+                (double.IsFinite(result.State.BestValidationCer) ? $"; best validation CER {result.State.BestValidationCer:P2} (epoch {result.State.BestEpoch})" : ""));
+            return 0;
+        });
+        return command;
+    }
+
+    private static (ITrainingClips Train, ITrainingClips? Validation, string Description) Clips(DirectoryInfo? data, string? synthetic, string split, int seed, bool skipBad, CliIO io)
+    {
+        if ((data is null) == (synthetic is null))
+            throw new LipNetException("give exactly one of --data <corpus-dir> and --synthetic SxC");
+        var parts = split.Split(':');
+        int held = split == "none" ? 0 : parts.Length == 2 && int.TryParse(parts[1], out int n) && n >= 0 && parts[0] is "unseen" or "overlapped" ? n
+            : throw new LipNetException($"--split '{split}' is not unseen:N, overlapped:N or none");
+        if (synthetic is not null)
+        {
+            var sc = synthetic.ToLowerInvariant().Split('x');
+            if (sc.Length != 2 || !int.TryParse(sc[0], out int speakers) || !int.TryParse(sc[1], out int clips) || speakers < 1 || clips < 1)
+                throw new LipNetException($"--synthetic '{synthetic}' is not SxC (speakers x clips, e.g. 8x100)");
+            if (parts[0] == "overlapped" && held > 0)
+                throw new LipNetException("--synthetic supports --split unseen:N or none");
+            if (held >= speakers)
+                throw new LipNetException($"--split {split} holds out {held} of {speakers} speakers: nothing left to train on");
+            var corpus = new SyntheticCorpusOptions { Speakers = speakers, ClipsPerSpeaker = clips, Seed = seed };
+            var trainSpeakers = Enumerable.Range(0, speakers - held).ToList();
+            var valSpeakers = Enumerable.Range(speakers - held, held).ToList();
+            return (new SyntheticTrainingClips(corpus, trainSpeakers), held > 0 ? new SyntheticTrainingClips(corpus, valSpeakers) : null,
+                $"synthetic {speakers}x{clips} (seed {seed}), rendered in memory; validation speakers {string.Join(",", valSpeakers.Select(SyntheticCorpus.SpeakerName))}");
+        }
+        var reader = CorpusReader.Open(data!.FullName, new CorpusReadOptions { SkipBad = skipBad });
+        var items = reader.Read().ToList();
+        foreach (var p in reader.Problems)
+            io.Error.WriteLine($"skipped {p.Path}: {p.Reason}");
+        if (items.Count == 0)
+            throw new LipNetException("the corpus has no clips", data.FullName);
+        var divided = held == 0 ? new CorpusSplit(items, []) : parts[0] == "unseen" ? CorpusSplits.Unseen(items, held, seed) : CorpusSplits.Overlapped(items, held, seed);
+        ClipPreprocessor Preprocessor() => new(new LipNet.ML.Mouth.HaarMouthLocator());
+        return (new CorpusTrainingClips(divided.Train.ToList(), Preprocessor), divided.Test.Count > 0 ? new CorpusTrainingClips(divided.Test.ToList(), Preprocessor) : null,
+            $"{reader.Name} corpus {data.FullName}: {divided.Train.Count} training clips, {divided.Test.Count} validation clips (split {split}, seed {seed})");
+    }
+
+    /// <summary>Writes the inference model of a checkpoint, with the validation figures of its best epoch in the card.</summary>
+    internal static void Export(string checkpoint, string modelPath, bool fp16)
+    {
+        var state = TrainingCheckpoint.LoadState(checkpoint);
+        var weights = TrainingCheckpoint.LoadParameters(checkpoint);
+        var accuracy = new List<MeasuredAccuracy>();
+        var best = state.Epochs.FirstOrDefault(e => e.Epoch == state.BestEpoch) ?? state.Epochs.LastOrDefault();
+        if (best is not null && double.IsFinite(best.GreedyCer))
+        {
+            accuracy.Add(new MeasuredAccuracy("validation (training run)", best.ValidationClips, best.GreedyCer, best.GreedyWer, best.GreedyCerMean, best.GreedyWerMean, "greedy"));
+            if (double.IsFinite(best.BeamCer))
+                accuracy.Add(new MeasuredAccuracy("validation (training run)", best.ValidationClips, best.BeamCer, best.BeamWer, best.BeamCerMean, best.BeamWerMean, "beam 10 + GRID grammar (as validated)"));
+        }
+        string provenance = $"trained with LipNet.ML on ONNX Runtime: {state.Data}; {state.Step} steps, epoch {state.Epoch}, batch {state.Trainer.BatchSize}x{state.Trainer.AccumulationSteps}, " +
+                            $"lr {state.Trainer.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {state.Trainer.Seed}";
+        var model = LipNetTrainer.ExportModel(state.Architecture, weights, provenance, accuracy, state.Normalize, fp16);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
+        File.WriteAllBytes(modelPath, model.ToByteArray());
+    }
+
+    public static Command ExportCommand(CliIO io)
+    {
+        var checkpoint = new Option<DirectoryInfo>("--checkpoint") { Description = "Checkpoint folder (or a run folder: its best/ checkpoint).", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true };
+        var fp16 = new Option<bool>("--fp16") { Description = "Store weights as float16 (half the size)." };
+        var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16 };
+        command.SetAction(parse =>
+        {
+            string dir = parse.GetValue(checkpoint)!.FullName;
+            if (!File.Exists(Path.Combine(dir, TrainingCheckpoint.StateFile)))
+                dir = Directory.Exists(Path.Combine(dir, TrainingRun.BestFolder)) ? Path.Combine(dir, TrainingRun.BestFolder)
+                    : TrainingRun.LatestCheckpoint(dir) ?? throw new LipNetException("not a checkpoint or run folder", dir);
+            string path = parse.GetValue(output)!.FullName;
+            Export(dir, path, parse.GetValue(fp16));
+            io.Out.WriteLine($"{path}: exported from {dir} ({new FileInfo(path).Length / 1048576.0:0.0} MiB)");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command BenchTrain(CliIO io)
+    {
+        var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 4 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
+        var command = new Command("bench-train", "Training throughput on synthetic input: samples/s and the time of each phase (one JSON object).") { arch, batchSize, steps, threads };
+        command.SetAction(parse =>
+        {
+            var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
+            int batch = Math.Max(1, parse.GetValue(batchSize));
+            using var trainer = new LipNetTrainer(architecture, new TrainerOptions { BatchSize = batch, Threads = parse.GetValue(threads), TotalSteps = 1000 });
+            var random = new Random(1);
+            var video = new float[batch * architecture.Channels * architecture.Frames * architecture.Height * architecture.Width];
+            for (int i = 0; i < video.Length; i++)
+                video[i] = random.NextSingle();
+            var targets = Enumerable.Range(0, batch).Select(i => trainer.Vocabulary.Encode(SyntheticCorpus.Sentences(i, 1, 1)[0])).ToList();
+            var lengths = Enumerable.Repeat(architecture.Frames, batch).ToList();
+            trainer.TrainStep(video, targets, lengths); // warm-up
+            var results = new List<StepResult>();
+            var clock = Stopwatch.StartNew();
+            for (int s = 0; s < Math.Max(1, parse.GetValue(steps)); s++)
+                results.Add(trainer.TrainStep(video, targets, lengths));
+            double seconds = clock.Elapsed.TotalSeconds;
+            io.WriteJson(new
+            {
+                arch = architecture.Name,
+                batch_size = batch,
+                samples_per_s = Math.Round(results.Count * batch / seconds, 3),
+                phases_ms = new
+                {
+                    forward = Math.Round(results.Average(r => r.ForwardMs), 1),
+                    ctc = Math.Round(results.Average(r => r.CtcMs), 1),
+                    backward = Math.Round(results.Average(r => r.BackwardMs), 1),
+                    optimizer = Math.Round(results.Average(r => r.OptimizerMs), 1),
+                },
+            });
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Loss and validation CER per epoch as a PNG (rewritten after every epoch).</summary>
+    private static void Curves(TrainingState state, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        double[] epochs = state.Epochs.Select(e => (double)e.Epoch).ToArray();
+        var train = plot.Add.Scatter(epochs, state.Epochs.Select(e => e.TrainLoss).ToArray());
+        train.LegendText = "train loss (per char)";
+        if (state.Epochs.Any(e => double.IsFinite(e.ValidationLoss)))
+        {
+            var val = plot.Add.Scatter(epochs, state.Epochs.Select(e => e.ValidationLoss).ToArray());
+            val.LegendText = "validation loss";
+            var cer = plot.Add.Scatter(epochs, state.Epochs.Select(e => e.GreedyCer * 10).ToArray());
+            cer.LegendText = "validation greedy CER x10";
+        }
+        plot.XLabel("epoch");
+        plot.Title($"{state.Architecture.Name}: training curves");
+        plot.ShowLegend();
+        plot.SavePng(path, 800, 450);
+    }
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
+
+/// <summary>Log lines (<c>info: …</c>) on a writer: the CLI's stderr.</summary>
+internal sealed class TextWriterLogger(TextWriter writer) : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel))
+            return;
+        string level = logLevel switch { LogLevel.Warning => "warn", LogLevel.Error or LogLevel.Critical => "fail", _ => "info" };
+        lock (writer)
+            writer.WriteLine($"{level}: {formatter(state, exception)}");
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LipNet.ML.Onnx;
+using LipNet.ML.Tensors;
+
+namespace LipNet.ML.Training;
+
+/// <summary>Where a run stands: enough, with the parameters and moments, to continue it exactly.</summary>
+public sealed record TrainingState
+{
+    public int Step { get; init; }
+    /// <summary>The epoch in progress (from 0) and how many of its batches are done.</summary>
+    public int Epoch { get; init; }
+    public int BatchInEpoch { get; init; }
+    /// <summary>Sum and count of the step losses of the epoch in progress (its mean training loss survives a resume).</summary>
+    public double EpochLossSum { get; init; }
+    public int EpochLossCount { get; init; }
+    public double BestValidationCer { get; init; } = double.PositiveInfinity;
+    public int BestEpoch { get; init; } = -1;
+    public int EpochsWithoutImprovement { get; init; }
+    public LipNetArchitecture Architecture { get; init; } = LipNetArchitecture.Small;
+    public TrainerOptions Trainer { get; init; } = new();
+    public FrameNormalizeOptions Normalize { get; init; } = new();
+    /// <summary>What the run trained on (for the exported model card).</summary>
+    public string Data { get; init; } = "";
+    public IReadOnlyList<EpochMetrics> Epochs { get; init; } = [];
+}
+
+/// <summary>
+/// A checkpoint directory: <c>parameters.safetensors</c> (PyTorch names and layout, loadable by
+/// <c>lipnet import</c> and PyTorch), <c>optimizer.safetensors</c> (AdamW moments <c>m.*</c>/<c>v.*</c> in the
+/// graphs' layout) and <c>state.json</c> (<see cref="TrainingState"/>). Written to a temporary directory and
+/// renamed into place, so a crash never leaves a half-written checkpoint under the final name.
+/// </summary>
+public static class TrainingCheckpoint
+{
+    public const string ParametersFile = "parameters.safetensors", OptimizerFile = "optimizer.safetensors", StateFile = "state.json";
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static void Save(string directory, LipNetTrainer trainer, TrainingState state)
+    {
+        string full = Path.GetFullPath(directory);
+        string temp = full + ".tmp";
+        if (Directory.Exists(temp))
+            Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+        var shapes = LipNetGraph.OnnxParameterShapes(trainer.Architecture).ToDictionary(p => p.Name, p => p.Shape);
+        var onnx = trainer.Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, shapes[p.Key], p.Value));
+        var meta = new Dictionary<string, string> { ["architecture"] = trainer.Architecture.Name, ["step"] = state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        SafeTensors.Save(Path.Combine(temp, ParametersFile), LipNetGraph.ToPyTorchLayout(trainer.Architecture, onnx).Values, meta);
+        SafeTensors.Save(Path.Combine(temp, OptimizerFile),
+            trainer.FirstMoments.Select(p => new NamedTensor("m." + p.Key, shapes[p.Key], p.Value))
+                .Concat(trainer.SecondMoments.Select(p => new NamedTensor("v." + p.Key, shapes[p.Key], p.Value))), meta);
+        File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+        string old = full + ".old";
+        if (Directory.Exists(old))
+            Directory.Delete(old, recursive: true);
+        if (Directory.Exists(full))
+            Directory.Move(full, old);
+        Directory.Move(temp, full);
+        if (Directory.Exists(old))
+            Directory.Delete(old, recursive: true);
+    }
+
+    public static TrainingState LoadState(string directory)
+    {
+        string path = Path.Combine(directory, StateFile);
+        if (!File.Exists(path))
+            throw new CorpusFormatException($"not a checkpoint: {StateFile} missing", directory);
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), Json) ?? throw new CorpusFormatException("empty training state", path);
+        }
+        catch (JsonException ex)
+        {
+            throw new CorpusFormatException($"training state is not valid JSON ({ex.Message})", path);
+        }
+    }
+
+    /// <summary>PyTorch-named parameters of a checkpoint.</summary>
+    public static Dictionary<string, NamedTensor> LoadParameters(string directory) => SafeTensors.Load(Path.Combine(directory, ParametersFile));
+
+    /// <summary>Restores parameters, moments and step into a trainer built for the checkpoint's architecture.</summary>
+    public static void Restore(string directory, LipNetTrainer trainer, TrainingState state)
+    {
+        var torch = LoadParameters(directory);
+        trainer.Architecture.Validate(torch, Path.Combine(directory, ParametersFile));
+        var onnx = LipNetGraph.ToOnnxLayout(trainer.Architecture, torch).ToDictionary(p => p.Key, p => p.Value.Data);
+        var moments = SafeTensors.Load(Path.Combine(directory, OptimizerFile));
+        trainer.Restore(state.Step, onnx,
+            moments.Where(p => p.Key.StartsWith("m.", StringComparison.Ordinal)).ToDictionary(p => p.Key[2..], p => p.Value.Data),
+            moments.Where(p => p.Key.StartsWith("v.", StringComparison.Ordinal)).ToDictionary(p => p.Key[2..], p => p.Value.Data),
+            directory);
+    }
+}

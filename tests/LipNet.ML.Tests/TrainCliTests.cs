@@ -1,0 +1,73 @@
+using System.Text.Json;
+using LipNet.ML.Runtime;
+
+namespace LipNet.ML.Tests;
+
+public class TrainCliTests
+{
+    /// <summary>
+    /// train → export → transcribe on the Small preset: 2 synthetic speakers of 2 clips (one speaker held out),
+    /// one epoch of one step. Checks the run folder, the log line, the card's accuracy and the exported model.
+    /// </summary>
+    [Fact]
+    public void TrainExportsAModelWhoseCardRecordsTheRun()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var (code, stdout, stderr) = CliTests.Run("train", "--synthetic", "2x2", "--arch", "Small", "--out", run, "--epochs", "1", "--batch-size", "2",
+            "--split", "unseen:1", "--seed", "3", "--threads", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("info: Epoch 1: train_loss=", stderr);
+        Assert.Contains("val_cer=", stderr);
+        foreach (var file in new[] { "model.onnx", "steps.csv", "epochs.csv", "curves.png", "best/state.json", "best/parameters.safetensors", "best/optimizer.safetensors" })
+            Assert.True(File.Exists(Path.Combine(run, file)), file);
+        Assert.Single(Directory.GetDirectories(Path.Combine(run, "checkpoints")));
+
+        using (var model = LipNetModel.Load(Path.Combine(run, "model.onnx")))
+        {
+            Assert.Equal(Decoding.BlankPosition.First, model.Card.Blank);
+            Assert.Equal(Tensors.FrameNormalizeOptions.Standardized.Mean, model.Card.Mean);
+            Assert.Contains("synthetic 2x2", model.Card.Provenance);
+            Assert.Contains(model.Card.Accuracy, a => a.Decoder == "greedy" && a.Cer >= 0);
+        }
+
+        // export from the run folder (its best checkpoint), fp16.
+        (code, stdout, stderr) = CliTests.Run("export", "--checkpoint", run, "--out", dir.File("fp16.onnx"), "--fp16");
+        Assert.True(code == 0, stderr);
+        Assert.True(new FileInfo(dir.File("fp16.onnx")).Length < new FileInfo(Path.Combine(run, "model.onnx")).Length * 0.6);
+
+        // Resume of a finished run trains nothing more and exports again.
+        (code, _, stderr) = CliTests.Run("train", "--synthetic", "2x2", "--arch", "Small", "--out", run, "--epochs", "1", "--batch-size", "2",
+            "--split", "unseen:1", "--seed", "3", "--resume", run);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Resumed from", stderr);
+    }
+
+    [Fact]
+    public void BenchTrainPrintsOneJsonObjectWithThePhases()
+    {
+        var (code, stdout, stderr) = CliTests.Run("bench-train", "--arch", "Small", "--batch-size", "1", "--steps", "1");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("samples_per_s").GetDouble() > 0);
+        var phases = root.GetProperty("phases_ms");
+        Assert.Equal(["forward", "ctc", "backward", "optimizer"], phases.EnumerateObject().Select(p => p.Name));
+        Assert.All(phases.EnumerateObject(), p => Assert.True(p.Value.GetDouble() >= 0));
+    }
+
+    [Fact]
+    public void TrainRejectsBadArgumentsWithAClearMessage()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = CliTests.Run("train", "--synthetic", "2by2", "--out", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("--synthetic '2by2'", stderr);
+        (code, _, stderr) = CliTests.Run("train", "--out", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("exactly one of --data", stderr);
+        (code, _, stderr) = CliTests.Run("export", "--checkpoint", dir.Path, "--out", dir.File("m.onnx"));
+        Assert.Equal(2, code);
+        Assert.Contains("not a checkpoint", stderr);
+    }
+}

@@ -1,0 +1,133 @@
+using LipNet.ML.Onnx;
+using LipNet.ML.Tensors;
+using LipNet.ML.Training;
+using LipNet.ML.Video;
+
+namespace LipNet.ML.Tests;
+
+public class TrainingRunTests
+{
+    private static readonly LipNetArchitecture Tiny = LipNetArchitecture.Small with { Name = "tiny", ConvChannels = [4, 8, 8], GruHidden = 16, Frames = 8 };
+
+    /// <summary>Seeded random 100x50 clips of 8 frames with short sentences: a corpus the tests make themselves.</summary>
+    private sealed class RandomClips(int count, int seed) : ITrainingClips
+    {
+        private static readonly string[] Texts = ["ab", "c", "bad", "e f"];
+        public int Count => count;
+        public (string Id, string Speaker, string Sentence) Describe(int index) => ($"clip{index}", $"s{index % 2}", Texts[index % Texts.Length]);
+
+        public TrainingClip Load(int index)
+        {
+            var pixels = new byte[8 * 50 * 100 * 3];
+            new Random(seed * 1000 + index).NextBytes(pixels);
+            var (id, speaker, sentence) = Describe(index);
+            return new TrainingClip(id, speaker, sentence, new VideoFrames(pixels, 8, 100, 50, 25, PixelOrder.Rgb, id));
+        }
+    }
+
+    private static TrainingRunOptions Options(int epochs) => new()
+    {
+        Trainer = new TrainerOptions { BatchSize = 2, LearningRate = 5e-3f, WarmupSteps = 2, TotalSteps = 12, Seed = 5, Threads = 1, Dropout = 0.2f },
+        Epochs = epochs,
+        Normalize = FrameNormalizeOptions.Standardized with { FrameCount = 8 },
+        ValidationBeam = 4,
+        KeepCheckpoints = 2,
+    };
+
+    private static float MaxRelativeDifference(Dictionary<string, float[]> a, Dictionary<string, float[]> b) =>
+        a.Keys.Max(k => a[k].Zip(b[k], (x, y) => MathF.Abs(x - y)).Max() / Math.Max(1e-6f, a[k].Max(MathF.Abs)));
+
+    [Fact]
+    public void ResumingFromAMidEpochCheckpointReachesTheUninterruptedWeights()
+    {
+        var train = new RandomClips(7, 1);
+        var validation = new RandomClips(3, 2);
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var full = TrainingRun.Run(Tiny, train, validation, dirA.Path, Options(3));
+        Assert.Equal(12, full.State.Step); // 3 epochs of ceil(7 / 2) = 4 batches
+        Assert.Equal(3, full.State.Epochs.Count);
+
+        // Interrupted mid-epoch 2 (after step 6, checkpointed every 3 steps), then resumed from that checkpoint.
+        var interrupted = TrainingRun.Run(Tiny, train, validation, dirB.Path, Options(3) with { CheckpointEverySteps = 3, MaxStepsThisRun = 6 });
+        Assert.Equal(6, interrupted.State.Step);
+        Assert.EndsWith("step-0000006", interrupted.LastCheckpoint);
+        var resumed = TrainingRun.Run(Tiny, train, validation, dirB.Path, Options(3), resumeFrom: interrupted.LastCheckpoint);
+        Assert.Equal(12, resumed.State.Step);
+
+        var a = LoadOnnx(full.LastCheckpoint);
+        var b = LoadOnnx(resumed.LastCheckpoint);
+        // ONNX Runtime reproduces a run only to float rounding (see TrainerTests), so "the same weights" is 1e-4 relative.
+        Assert.True(MaxRelativeDifference(a, b) < 1e-4f, $"max relative difference {MaxRelativeDifference(a, b):E2}");
+        Assert.Equal(full.State.Epochs.Select(e => e.GreedyCer), resumed.State.Epochs.Select(e => e.GreedyCer));
+        Assert.Equal(full.State.Epochs.Select(e => Math.Round(e.TrainLoss, 3)), resumed.State.Epochs.Select(e => Math.Round(e.TrainLoss, 3)));
+
+        // The resumed run's step log reads as one run: steps 1..12 once each.
+        var steps = File.ReadLines(Path.Combine(dirB.Path, TrainingRun.StepsCsv)).Skip(1).Select(l => int.Parse(l.Split(',')[0])).ToList();
+        Assert.Equal(Enumerable.Range(1, 12), steps);
+        Assert.Equal(3, File.ReadLines(Path.Combine(dirB.Path, TrainingRun.EpochsCsv)).Count() - 1);
+        // Keep-last-2 plus the best checkpoint.
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(dirB.Path, TrainingRun.CheckpointsFolder)).Length);
+        Assert.True(File.Exists(Path.Combine(dirB.Path, TrainingRun.BestFolder, TrainingCheckpoint.StateFile)));
+    }
+
+    private static Dictionary<string, float[]> LoadOnnx(string checkpoint) =>
+        LipNetGraph.ToOnnxLayout(Tiny, TrainingCheckpoint.LoadParameters(checkpoint)).ToDictionary(p => p.Key, p => p.Value.Data);
+
+    [Fact]
+    public void AccumulatedMicroBatchesGiveTheGradientOfTheWholeBatch()
+    {
+        var clips = new RandomClips(2, 3);
+        var normalize = FrameNormalizeOptions.Standardized with { FrameCount = 8 };
+        using var whole = new LipNetTrainer(Tiny, new TrainerOptions { BatchSize = 2, Seed = 1, Threads = 1 });
+        using var half = new LipNetTrainer(Tiny, new TrainerOptions { BatchSize = 1, Seed = 1, Threads = 1 });
+        var assembler = new TrainingBatchAssembler(normalize, null, whole.Vocabulary);
+        var (loss, gradients) = whole.ComputeGradients(assembler.Assemble(clips, [0, 1], 0, 0, 0));
+        var (lossA, a) = half.ComputeGradients(assembler.Assemble(clips, [0], 0, 0, 0));
+        var (lossB, b) = half.ComputeGradients(assembler.Assemble(clips, [1], 0, 0, 0));
+        Assert.Equal(loss, (lossA + lossB) / 2, 4);
+        for (int i = 0; i < gradients.Count; i++)
+        {
+            float scale = Math.Max(1e-6f, gradients[i].Max(MathF.Abs));
+            float worst = gradients[i].Select((g, k) => MathF.Abs(g - (a[i][k] + b[i][k]) / 2)).Max() / scale;
+            Assert.True(worst < 1e-4f, $"parameter {i}: {worst:E2}");
+        }
+    }
+
+    [Fact]
+    public void DropoutMasksAreSeededAndEvaluationUsesNone()
+    {
+        var clips = new RandomClips(2, 4);
+        var normalize = FrameNormalizeOptions.Standardized with { FrameCount = 8 };
+        using var plain = new LipNetTrainer(Tiny, new TrainerOptions { BatchSize = 2, Seed = 1, Threads = 1 });
+        using var dropped = new LipNetTrainer(Tiny, new TrainerOptions { BatchSize = 2, Seed = 1, Threads = 1, Dropout = 0.5f });
+        var batch = new TrainingBatchAssembler(normalize, null, plain.Vocabulary).Assemble(clips, [0, 1], 0, 0, 0);
+        // Same weights: evaluation ignores dropout.
+        Assert.True(plain.Predict(batch.Video).Zip(dropped.Predict(batch.Video), (p, q) => MathF.Abs(p - q)).Max() < 1e-5f);
+        var (l1, g1) = dropped.ComputeGradients(batch, dropoutSeed: 7);
+        var (l2, g2) = dropped.ComputeGradients(batch, dropoutSeed: 7);
+        var (l3, _) = dropped.ComputeGradients(batch, dropoutSeed: 8);
+        var (l0, _) = plain.ComputeGradients(batch);
+        Assert.Equal(l1, l2, 5);
+        Assert.True(g1[0].Zip(g2[0], (p, q) => MathF.Abs(p - q)).Max() <= 1e-5f * g1[0].Max(MathF.Abs)); // float rounding only
+        Assert.NotEqual(l1, l3, 3);
+        Assert.NotEqual(l0, l1, 3);
+    }
+
+    [Fact]
+    public void CheckpointsAreCompleteOrAbsent()
+    {
+        using var dir = new TempDir();
+        using var trainer = new LipNetTrainer(Tiny, new TrainerOptions { BatchSize = 1, Seed = 2, Threads = 1 });
+        string path = Path.Combine(dir.Path, "ckpt");
+        TrainingCheckpoint.Save(path, trainer, new TrainingState { Step = 3, Architecture = Tiny });
+        Assert.False(Directory.Exists(path + ".tmp"));
+        var state = TrainingCheckpoint.LoadState(path);
+        Assert.Equal(3, state.Step);
+        // A torn state file is a typed error naming the file.
+        File.WriteAllText(Path.Combine(path, TrainingCheckpoint.StateFile), "{ \"step\": ");
+        var ex = Assert.ThrowsAny<LipNetException>(() => TrainingCheckpoint.LoadState(path));
+        Assert.Contains(TrainingCheckpoint.StateFile, ex.Message + ex.FilePath);
+        Assert.ThrowsAny<LipNetException>(() => TrainingCheckpoint.LoadState(dir.Path));
+    }
+}
