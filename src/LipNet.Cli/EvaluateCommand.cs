@@ -25,7 +25,7 @@ internal static class EvaluateCommand
     public static Command Create(CliIO io)
     {
         var corpus = new Argument<DirectoryInfo>("corpus-dir") { Description = "Corpus root (GRID layout and the others `stats` reads)." };
-        var model = new Option<FileInfo>("--model") { Description = "ONNX model with a model card.", Required = true };
+        var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
         var split = new Option<string>("--split") { Description = "all, overlapped:N (N test clips per speaker) or unseen:N (N test speakers); the test side is evaluated.", DefaultValueFactory = _ => "all" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split.", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and the plots.", Required = true };
@@ -51,7 +51,7 @@ internal static class EvaluateCommand
                 BeamWidth = parse.GetValue(beam),
                 GridGrammar = parse.GetValue(grammar) == "grid",
             };
-            using var lipReader = new LipReader(parse.GetValue(model)!.FullName, options);
+            using var lipReader = ModelCommands.OpenReader(parse.GetValue(model), options);
             var failures = new List<TranscriptionFailure>();
             var byPath = test.ToDictionary(i => i.VideoPath);
             IReadOnlyList<Transcription> results = [];
@@ -61,7 +61,7 @@ internal static class EvaluateCommand
             failures.InsertRange(0, reader.Problems.Select(p => new TranscriptionFailure(p.Path, p.Reason)));
 
             string decoder = (options.BeamWidth <= 0 ? "greedy" : $"beam {options.BeamWidth}") + (options.GridGrammar ? " + GRID grammar" : "");
-            var report = Build(reader.Name, parse.GetValue(model)!.FullName, parse.GetValue(split)!, decoder, results, byPath, failures, parse.GetValue(seed), started.Elapsed.TotalSeconds);
+            var report = Build(reader.Name, parse.GetValue(model)?.FullName ?? lipReader.Model.Source, parse.GetValue(split)!, decoder, results, byPath, failures, parse.GetValue(seed), started.Elapsed.TotalSeconds);
             var dir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "report.json"), System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions(CliIO.Json) { WriteIndented = true }));

@@ -13,16 +13,9 @@ namespace LipNet.Cli;
 /// <summary><c>import</c>, <c>transcribe</c> and <c>bench</c>: the commands that use a model.</summary>
 internal static class ModelCommands
 {
-    /// <summary>The default model, once one ships; null until then.</summary>
-    internal static string? DefaultModelPath()
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "models", "lipnet-default.onnx");
-        return File.Exists(path) ? path : null;
-    }
-
-    private static string ResolveModel(FileInfo? model) =>
-        model?.FullName ?? DefaultModelPath() ?? throw new ModelLoadException(
-            "no model given and no default model is installed yet: pass --model <file.onnx> (make one with `lipnet import` or, later, `lipnet train`)");
+    /// <summary>A reader over --model when given, else over the default model embedded in LipNet.ML.</summary>
+    internal static LipReader OpenReader(FileInfo? model, LipReaderOptions options) =>
+        model is not null ? new LipReader(model.FullName, options) : LipReader.Default(options);
 
     public static Command Import(CliIO io)
     {
@@ -56,7 +49,7 @@ internal static class ModelCommands
     public static Command Transcribe(CliIO io)
     {
         var videos = new Argument<FileInfo[]>("video") { Description = "Video files.", Arity = ArgumentArity.OneOrMore };
-        var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card." };
+        var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
         var beam = new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
         var grammar = new Option<string>("--grammar") { Description = "grid (only GRID sentences) or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
@@ -80,7 +73,7 @@ internal static class ModelCommands
                 Alpha = parse.GetValue(alpha),
                 Beta = parse.GetValue(beta),
             };
-            using var reader = new LipReader(ResolveModel(parse.GetValue(model)), options);
+            using var reader = OpenReader(parse.GetValue(model), options);
             var results = new List<TranscribeResult>();
             int failed = 0;
             foreach (var video in parse.GetValue(videos)!)
@@ -119,7 +112,7 @@ internal static class ModelCommands
     public static Command Bench(CliIO io)
     {
         var videos = new Argument<FileInfo[]>("video") { Description = "Video files.", Arity = ArgumentArity.OneOrMore };
-        var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card." };
+        var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
         var batch = new Option<int>("--batch") { Description = "Clips per model run.", DefaultValueFactory = _ => 1 };
         var repeat = new Option<int>("--repeat") { Description = "Passes over the videos after the warm-up.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
@@ -127,7 +120,7 @@ internal static class ModelCommands
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(videos)!.Select(v => v.FullName).ToList();
-            using var reader = new LipReader(ResolveModel(parse.GetValue(model)), new LipReaderOptions
+            using var reader = OpenReader(parse.GetValue(model), new LipReaderOptions
             {
                 BatchSize = Math.Max(1, parse.GetValue(batch)),
                 BeamWidth = 100,

@@ -62,6 +62,53 @@ public class GradientGraphTests
     }
 
     [Fact]
+    public void GemmAndSliceGradientsMatchCentralFiniteDifferences()
+    {
+        var shapes = new Dictionary<string, long[]> { ["A"] = [3, 4], ["B"] = [5, 4], ["C"] = [5], ["D"] = [3, 2], ["E"] = [5, 2] };
+        var g = new OnnxGraphBuilder("gemm");
+        var v = shapes.ToDictionary(kv => kv.Key, kv => g.Input(kv.Key, OnnxElementType.Float, kv.Value.Select(d => (Dim)d).ToArray()));
+        var ranks = shapes.ToDictionary(kv => kv.Key, kv => kv.Value.Length);
+        // Y = 0.7·A·Bᵀ + 1.3·C  [3, 5];  Z = Yᵀ·D + E  [5, 2];  out = Z[1:-1] flattened  [6]
+        var y = g.Op("Gemm", [v["A"], v["B"], v["C"]], OnnxAttribute.Float("alpha", 0.7f), OnnxAttribute.Float("beta", 1.3f), OnnxAttribute.Int("transB", 1));
+        var z = g.Op("Gemm", [y, v["D"], v["E"]], OnnxAttribute.Int("transA", 1));
+        var sliced = g.Op("Slice", z, g.Int64s("starts", 1), g.Int64s("ends", -1), g.Int64s("axes", 0));
+        var output = g.Node("Identity", [g.Reshape(sliced, -1)], outputNames: ["out"])[0];
+        g.Output(output with { Shape = [6] });
+        var forward = g.Build();
+        ranks[y.Name] = 2;
+        ranks[z.Name] = 2;
+        var staticShapes = new Dictionary<string, long[]>(shapes) { [z.Name] = [5, 2] };
+        string[] wrt = ["A", "B", "C", "D", "E"];
+        GradientCheck.AssertMatchesFiniteDifferences(forward, GradientGraph.Build(forward, ["out"], wrt, ranks, staticShapes), "out", [6],
+            shapes, GradientCheck.RandomInputs(shapes, 9), wrt, h: 1e-2f, tolerance: 5e-3);
+    }
+
+    [Fact]
+    public void DropoutGradientUsesTheForwardMask()
+    {
+        // A random mask cannot be finite-differenced; instead: with upstream ones, dX = mask / (1 − p) = out / x elementwise.
+        var g = new OnnxGraphBuilder("dropout");
+        var x = g.Input("x", OnnxElementType.Float, 4, 50);
+        var ratio = g.Float32s("ratio", [0.3f]);
+        var training = g.Initializer("training", new long[] { 1 }) ;
+        var y = g.Op("Dropout", x, ratio, g.Op("Cast", [training], OnnxAttribute.Int("to", 9)));
+        var output = g.Node("Identity", [y], outputNames: ["out"])[0];
+        g.Output(output with { Shape = [4, 50] });
+        var model = GradientGraph.Build(g.Build(), ["out"], ["x"], new Dictionary<string, int> { ["x"] = 2 });
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model));
+        var input = Enumerable.Range(0, 200).Select(i => 1f + i).ToArray();
+        var result = GradientCheck.Run(session, new() { ["x"] = input, ["grad.out"] = Enumerable.Repeat(1f, 200).ToArray() },
+            new Dictionary<string, long[]> { ["x"] = [4, 50], ["grad.out"] = [4, 50] }, ["out", "grad.x"]);
+        int dropped = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal(result["out"][i] / input[i], result["grad.x"][i], 4);
+            dropped += result["grad.x"][i] == 0 ? 1 : 0;
+        }
+        Assert.InRange(dropped, 30, 90); // about 30% of 200
+    }
+
+    [Fact]
     public void UnsupportedOpsAndMissingRanksAreNamed()
     {
         var g = new OnnxGraphBuilder("pool");

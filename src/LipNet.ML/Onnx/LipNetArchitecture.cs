@@ -117,25 +117,61 @@ public sealed record LipNetArchitecture
         }
     }
 
-    /// <summary>Seeded initial weights like PyTorch's defaults: U(−1/√fan_in, 1/√fan_in) (GRU: 1/√hidden).</summary>
+    /// <summary>
+    /// Seeded initial weights as LipNet-PyTorch initializes them: Kaiming-normal convolutions (ReLU gain) and linear
+    /// layer (gain 1), GRU input weights U(±√3·σ) with σ = √(2 / (input + hidden)) per gate block, orthogonal
+    /// recurrent blocks, zero biases. PyTorch's default U(±1/√fan_in) shrinks the signal about 2.5x per conv
+    /// layer, so the GRUs first see almost nothing of the video and learn a language model; training stalls.
+    /// </summary>
     public Dictionary<string, NamedTensor> InitialWeights(int seed)
     {
         var random = new Random(seed);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
         var weights = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        int h = GruHidden;
         foreach (var (name, shape) in Parameters())
         {
             long count = shape.Aggregate(1L, (a, b) => a * b);
-            double bound = name.StartsWith("gru", StringComparison.Ordinal)
-                ? 1 / Math.Sqrt(GruHidden)
-                : 1 / Math.Sqrt(name.EndsWith(".bias", StringComparison.Ordinal) ? FanIn(name) : shape.Skip(1).Aggregate(1L, (a, b) => a * b));
             var data = new float[count];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+            long fanIn = shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            if (name.Contains("bias", StringComparison.Ordinal))
+            {
+                // zeros
+            }
+            else if (name.StartsWith("conv", StringComparison.Ordinal))
+                for (int i = 0; i < data.Length; i++)
+                    data[i] = (float)(Normal() * Math.Sqrt(2.0 / fanIn));
+            else if (name == "FC.weight")
+                for (int i = 0; i < data.Length; i++)
+                    data[i] = (float)(Normal() * Math.Sqrt(1.0 / fanIn));
+            else if (name.Contains("weight_ih", StringComparison.Ordinal))
+            {
+                double bound = Math.Sqrt(3) * Math.Sqrt(2.0 / (fanIn + h));
+                for (int i = 0; i < data.Length; i++)
+                    data[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+            }
+            else // weight_hh: each gate's H x H block orthogonal
+                for (int gate = 0; gate < 3; gate++)
+                    Orthogonal(h, Normal).CopyTo(data.AsSpan(gate * h * h, h * h));
             weights[name] = new NamedTensor(name, shape, data);
         }
         return weights;
+    }
 
-        long FanIn(string bias) => Parameters().First(p => p.Name == bias.Replace(".bias", ".weight")).Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+    /// <summary>A random n x n orthogonal matrix (row-major): Q of the QR decomposition of a Gaussian matrix, signs fixed by R's diagonal.</summary>
+    private static float[] Orthogonal(int n, Func<double> normal)
+    {
+        var a = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (_, _) => normal());
+        var qr = a.QR();
+        var q = qr.Q;
+        var result = new float[n * n];
+        for (int j = 0; j < n; j++)
+        {
+            double sign = Math.Sign(qr.R[j, j]) is 0 ? 1 : Math.Sign(qr.R[j, j]);
+            for (int i = 0; i < n; i++)
+                result[i * n + j] = (float)(q[i, j] * sign);
+        }
+        return result;
     }
 
     /// <summary>Checks a weight set has every parameter with the right shape.</summary>

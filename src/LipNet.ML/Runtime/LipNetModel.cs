@@ -57,6 +57,28 @@ public sealed class LipNetModel : IDisposable
     /// <summary>The device the session really runs on (after any fallback).</summary>
     public string Device { get; }
 
+    /// <summary>Name of the embedded default model (onnx/lipnet-default.onnx in the repository).</summary>
+    public const string DefaultModelName = "lipnet-default.onnx";
+
+    /// <summary>The default model's bytes, embedded in this assembly; null in a build made without it.</summary>
+    public static byte[]? DefaultModelBytes()
+    {
+        using var stream = typeof(LipNetModel).Assembly.GetManifestResourceStream("LipNet.ML." + DefaultModelName);
+        if (stream is null)
+            return null;
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The embedded default model: a Small LipNet trained by the project on its synthetic GRID-style corpus (its card
+    /// tells the data and measured accuracy). It reads the synthetic speakers, not arbitrary real faces.
+    /// </summary>
+    public static LipNetModel LoadDefault(LipNetSessionOptions? options = null) =>
+        Load(DefaultModelBytes() ?? throw new ModelLoadException("this build of LipNet.ML has no embedded default model (onnx/lipnet-default.onnx was missing at build time); pass a model file"),
+            "embedded:" + DefaultModelName, options);
+
     public static LipNetModel Load(string path, LipNetSessionOptions? options = null, ModelCard? card = null)
     {
         if (!File.Exists(path))

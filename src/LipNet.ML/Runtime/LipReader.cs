@@ -46,6 +46,9 @@ public sealed class LipReader : IDisposable
     public LipReader(string modelPath, LipReaderOptions? options = null, ModelCard? card = null)
         : this(LipNetModel.Load(modelPath, (options ?? new()).Session, card), options) { }
 
+    /// <summary>A reader over the embedded default model (<see cref="LipNetModel.LoadDefault"/>).</summary>
+    public static LipReader Default(LipReaderOptions? options = null) => new(LipNetModel.LoadDefault((options ?? new()).Session), options);
+
     public LipReader(LipNetModel model, LipReaderOptions? options = null)
     {
         Model = model;

@@ -83,7 +83,7 @@ public sealed class SpeechTimeline
         var keys = new List<(double Time, MouthShape Shape)> { (0, MouthShape.Rest) };
         foreach (var p in Phonemes)
         {
-            var target = Scale(Visemes.Target(p.Viseme), articulation);
+            var target = Scale(Visemes.Target(p.Phoneme), articulation);
             double mid = (p.Start + p.End) / 2, quarter = (p.End - p.Start) / 4;
             if (p.Viseme == Viseme.Bilabial)
             {

@@ -66,6 +66,38 @@ public static class Visemes
         _ => MouthShape.Rest,
     };
 
+    /// <summary>
+    /// The mouth shape a phoneme aims at: its viseme's target plus a small phoneme-specific variation (lip
+    /// pressure, tongue and teeth, opening). Real lips barely tell /b/ from /p/ or the letters c, d, t, z
+    /// apart; the synthetic corpus keeps them distinguishable on purpose, so its accuracy figures measure the
+    /// pipeline's learning rather than the corpus's built-in ambiguity (real-world figures are worse).
+    /// </summary>
+    public static MouthShape Target(string phoneme)
+    {
+        var v = Of(phoneme);
+        var t = Target(v);
+        var (open, spread, round, teeth, tongue) = Variations.GetValueOrDefault(phoneme.ToUpperInvariant());
+        static float Clamp(float x) => Math.Clamp(x, 0f, 1f);
+        return new MouthShape(v == Viseme.Bilabial ? t.Open : Clamp(t.Open + open), Clamp(t.Spread + spread), Clamp(t.Round + round), Clamp(t.Teeth + teeth), Clamp(t.Tongue + tongue));
+    }
+
+    // (open, spread, round, teeth, tongue) offsets from the viseme's target; the first phoneme of each class keeps it.
+    private static readonly Dictionary<string, (float, float, float, float, float)> Variations = new()
+    {
+        ["P"] = (0, 0, 0.2f, 0, 0), ["M"] = (0, 0.12f, -0.12f, 0, 0),
+        ["V"] = (0.06f, 0, 0, -0.2f, 0),
+        ["DH"] = (0, 0, 0, 0, -0.35f),
+        ["D"] = (0.07f, 0, 0, -0.25f, 0), ["N"] = (0, 0, 0, -0.35f, 0.45f), ["L"] = (0.08f, 0, 0, -0.1f, 0.65f),
+        ["S"] = (-0.1f, 0.12f, 0, 0.2f, -0.3f), ["Z"] = (-0.08f, 0.25f, 0, 0.1f, -0.3f),
+        ["JH"] = (0, 0.15f, -0.25f, 0, 0), ["SH"] = (0, -0.1f, 0.2f, 0, 0), ["ZH"] = (0.06f, 0, 0, -0.2f, 0),
+        ["G"] = (0.1f, 0, 0, 0, 0.2f), ["NG"] = (-0.12f, 0, 0, 0, 0.4f),
+        ["AE"] = (-0.12f, 0.2f, 0, 0, 0), ["AY"] = (0, 0.12f, 0, 0.2f, -0.2f), ["AW"] = (-0.05f, -0.15f, 0.25f, 0, 0),
+        ["EH"] = (0, 0.18f, 0, 0.2f, 0), ["ER"] = (-0.1f, -0.1f, 0.25f, 0, 0),
+        ["IY"] = (-0.05f, 0, 0, 0.2f, 0), ["EY"] = (0.14f, -0.15f, 0, -0.2f, 0.3f),
+        ["OW"] = (-0.1f, 0, 0.12f, 0, 0), ["OY"] = (0.05f, 0.15f, -0.1f, 0.3f, 0),
+        ["UH"] = (0.1f, 0.1f, -0.15f, 0, 0),
+    };
+
     /// <summary>Typical duration in seconds at a normal speaking rate.</summary>
     public static double BaseDuration(Viseme v) => v switch
     {

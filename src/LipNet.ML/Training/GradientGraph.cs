@@ -14,8 +14,8 @@ namespace LipNet.ML.Training;
 public static class GradientGraph
 {
     public static IReadOnlyCollection<string> SupportedOps { get; } =
-        ["Add", "Sub", "Mul", "MatMul", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity", "Conv", "MaxPool",
-         "Split", "Concat", "Squeeze", "Unsqueeze"];
+        ["Add", "Sub", "Mul", "MatMul", "Gemm", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity", "Conv", "MaxPool",
+         "Split", "Concat", "Slice", "Squeeze", "Unsqueeze", "Dropout"];
 
     /// <summary>Ops whose outputs carry no gradient (shapes, constants, comparisons).</summary>
     private static readonly HashSet<string> NonDifferentiable = ["Shape", "ConstantOfShape", "Greater", "Less", "Equal", "Size", "Cast"];
@@ -72,6 +72,16 @@ public static class GradientGraph
             constants.Add(t);
             return t.Name;
         }
+        long[] Constant(string name)
+        {
+            var t = graph.Initializer.FirstOrDefault(i => i.Name == name) ?? throw new TensorShapeException($"gradient rule needs '{name}' to be a constant initializer");
+            if (t.Int64Data.Count > 0)
+                return t.Int64Data.ToArray();
+            var raw = t.RawData.Span;
+            return t.DataType == (int)TensorProto.Types.DataType.Int32
+                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(raw).ToArray().Select(v => (long)v).ToArray()
+                : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(raw).ToArray();
+        }
         AttributeProto IntAttr(string name, long v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = v };
         AttributeProto IntsAttr(string name, long[] v) { var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints }; a.Ints.AddRange(v); return a; }
         void Contribute(string value, string gradient)
@@ -127,16 +137,23 @@ public static class GradientGraph
                     Contribute(x0, dy);
                     break;
                 case "Add":
-                    Contribute(x0, Unbroadcast(dy, y, x0));
-                    Contribute(x1, Unbroadcast(dy, y, x1));
+                    if (needed.Contains(x0))
+                        Contribute(x0, Unbroadcast(dy, y, x0));
+                    if (needed.Contains(x1))
+                        Contribute(x1, Unbroadcast(dy, y, x1));
                     break;
+                // Each operand's rule is emitted only when that operand needs a gradient (ONNX Runtime runs unused nodes too).
                 case "Sub":
-                    Contribute(x0, Unbroadcast(dy, y, x0));
-                    Contribute(x1, Unbroadcast(Out(Emit("Neg", [dy])), y, x1));
+                    if (needed.Contains(x0))
+                        Contribute(x0, Unbroadcast(dy, y, x0));
+                    if (needed.Contains(x1))
+                        Contribute(x1, Unbroadcast(Out(Emit("Neg", [dy])), y, x1));
                     break;
                 case "Mul":
-                    Contribute(x0, Unbroadcast(Out(Emit("Mul", [dy, x1])), y, x0));
-                    Contribute(x1, Unbroadcast(Out(Emit("Mul", [dy, x0])), y, x1));
+                    if (needed.Contains(x0))
+                        Contribute(x0, Unbroadcast(Out(Emit("Mul", [dy, x1])), y, x0));
+                    if (needed.Contains(x1))
+                        Contribute(x1, Unbroadcast(Out(Emit("Mul", [dy, x0])), y, x1));
                     break;
                 case "Relu":
                 {
@@ -182,7 +199,8 @@ public static class GradientGraph
                     // Y = A·B with A [..., M, K] and B [K, N] (a weight matrix): dA = dY·Bᵀ, dB = Σ over leading axes of Aᵀ·dY.
                     if (Rank(x1) != 2)
                         throw new TensorShapeException($"MatMul gradient supports a rank-2 right operand; '{x1}' has rank {Rank(x1)}");
-                    Contribute(x0, Out(Emit("MatMul", [dy, Out(Emit("Transpose", [x1], null, IntsAttr("perm", [1, 0])))])));
+                    if (needed.Contains(x0))
+                        Contribute(x0, Out(Emit("MatMul", [dy, Out(Emit("Transpose", [x1], null, IntsAttr("perm", [1, 0])))])));
                     if (needed.Contains(x1))
                     {
                         // Flatten [..., K] to [rows, K]: -1 for the rows, K sliced from the runtime shape.
@@ -195,6 +213,69 @@ public static class GradientGraph
                 case "Conv":
                     ConvGradient(node, dy);
                     break;
+                case "Gemm":
+                {
+                    // Y = alpha·op(A)·op(B) + beta·C, C of rank 1 ([N]) or the full [M, N].
+                    float alpha = node.Attribute.FirstOrDefault(a => a.Name == "alpha")?.F ?? 1f, beta = node.Attribute.FirstOrDefault(a => a.Name == "beta")?.F ?? 1f;
+                    long transA = node.Attribute.FirstOrDefault(a => a.Name == "transA")?.I ?? 0, transB = node.Attribute.FirstOrDefault(a => a.Name == "transB")?.I ?? 0;
+                    var alphaAttr = new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = alpha };
+                    if (needed.Contains(x0))
+                        Contribute(x0, transA == 0
+                            ? Out(Emit("Gemm", [dy, x1], null, alphaAttr, IntAttr("transB", 1 - transB)))
+                            : Out(Emit("Gemm", [x1, dy], null, alphaAttr, IntAttr("transA", transB), IntAttr("transB", 1))));
+                    if (needed.Contains(x1))
+                        Contribute(x1, transB == 0
+                            ? Out(Emit("Gemm", [x0, dy], null, alphaAttr, IntAttr("transA", 1 - transA)))
+                            : Out(Emit("Gemm", [dy, x0], null, alphaAttr, IntAttr("transA", 1), IntAttr("transB", transA))));
+                    if (node.Input.Count > 2 && needed.Contains(node.Input[2]))
+                    {
+                        string c = node.Input[2];
+                        string scaled = beta == 1f ? dy : Out(Emit("Mul", [dy, Scalar(beta)]));
+                        Contribute(c, Rank(c) == 1 ? Out(Emit("ReduceSum", [scaled, Ints([0])], null, IntAttr("keepdims", 0))) : scaled);
+                    }
+                    break;
+                }
+                case "Slice":
+                {
+                    // Unit steps over constant starts/ends/axes: dX is dY zero-padded back to the input's static shape.
+                    long[] inputShape = shapes?.GetValueOrDefault(x0) ?? throw new TensorShapeException($"Slice gradient needs the static shape of '{x0}'; pass it in shapes");
+                    long[] starts = Constant(node.Input[1]), ends = Constant(node.Input[2]);
+                    long[] axes = node.Input.Count > 3 && node.Input[3].Length > 0 ? Constant(node.Input[3]) : Enumerable.Range(0, starts.Length).Select(v => (long)v).ToArray();
+                    if (node.Input.Count > 4 && node.Input[4].Length > 0 && Constant(node.Input[4]).Any(step => step != 1))
+                        throw new TensorShapeException($"Slice gradient supports unit steps only (node '{node.Name}')");
+                    int rank = inputShape.Length;
+                    var pads = new long[2 * rank];
+                    for (int k = 0; k < axes.Length; k++)
+                    {
+                        int axis = (int)(axes[k] < 0 ? axes[k] + rank : axes[k]);
+                        long dim = inputShape[axis];
+                        long begin = Math.Clamp(starts[k] < 0 ? starts[k] + dim : starts[k], 0, dim);
+                        long end = Math.Clamp(ends[k] < 0 ? ends[k] + dim : ends[k], begin, dim);
+                        pads[axis] = begin;
+                        pads[rank + axis] = dim - end;
+                    }
+                    Contribute(x0, Out(Emit("Pad", [dy, Ints(pads)])));
+                    break;
+                }
+                case "Dropout":
+                {
+                    // Training mode: dX = dY·mask / (1 − ratio) with the mask the forward pass drew; inference mode is the identity.
+                    bool training = node.Input.Count > 2 && node.Input[2].Length > 0 &&
+                        (graph.Initializer.FirstOrDefault(t => t.Name == node.Input[2]) is not { } flag || flag.Int32Data.Concat(flag.RawData.Select(b => (int)b)).Any(v => v != 0));
+                    if (!training)
+                    {
+                        Contribute(x0, dy);
+                        break;
+                    }
+                    float ratio = node.Input.Count > 1 && node.Input[1].Length > 0
+                        ? graph.Initializer.FirstOrDefault(t => t.Name == node.Input[1]) is { } r ? (r.FloatData.Count > 0 ? r.FloatData[0] : BitConverter.ToSingle(r.RawData.Span))
+                          : throw new TensorShapeException($"Dropout gradient needs a constant ratio (node '{node.Name}')")
+                        : 0.5f;
+                    if (node.Output.Count < 2)
+                        node.Output.Add(y + ".mask");
+                    Contribute(x0, Out(Emit("Where", [node.Output[1], Out(Emit("Mul", [dy, Scalar(1f / (1f - ratio))])), Scalar(0)])));
+                    break;
+                }
                 case "Squeeze":
                     Contribute(x0, Out(Emit("Unsqueeze", [dy, x1])));
                     break;
@@ -251,8 +332,10 @@ public static class GradientGraph
                 outSize[d] = (xShape[d + 2] + pads[d] + pads[d + spatial] - kernel[d]) / strides[d] + 1;
                 outputPadding[d] = xShape[d + 2] - (strides[d] * (outSize[d] - 1) + kernel[d] - pads[d] - pads[d + spatial]);
             }
-            // dX: the transposed convolution of dY with the same weights.
-            Contribute(x, Out(Emit("ConvTranspose", [dy, w], null, IntsAttr("kernel_shape", kernel), IntsAttr("strides", strides), IntsAttr("pads", pads), IntsAttr("output_padding", outputPadding))));
+            // dX: the transposed convolution of dY with the same weights (skipped for the input video: ONNX Runtime
+            // runs every node of a graph, used or not, and this one is the costliest of the first layer).
+            if (needed.Contains(x))
+                Contribute(x, Out(Emit("ConvTranspose", [dy, w], null, IntsAttr("kernel_shape", kernel), IntsAttr("strides", strides), IntsAttr("pads", pads), IntsAttr("output_padding", outputPadding))));
             if (needed.Contains(w))
             {
                 // dW[co, ci, k] = Σ_n,p dY[n, co, p] · X[n, ci, p·s + k]: a convolution of X (channels as batch, batch as
@@ -374,7 +457,7 @@ public static class GradientGraph
                 _ => node.Input.Count > 0 ? types.GetValueOrDefault(node.Input[0], Float) : Float,
             };
             for (int k = 0; k < node.Output.Count; k++)
-                types[node.Output[k]] = node.OpType == "MaxPool" && k == 1 ? Int64 : type;
+                types[node.Output[k]] = k == 1 && node.OpType == "MaxPool" ? Int64 : k == 1 && node.OpType == "Dropout" ? Bool : type;
         }
         return types;
     }

@@ -21,6 +21,8 @@ public sealed record TrainerOptions
     public CtcReduction Reduction { get; init; } = CtcReduction.Mean;
     /// <summary>"cpu" or "cuda:N" (falls back to CPU with a warning when the native runtime has no CUDA provider).</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>Write ONNX Runtime profiles (JSON traces, one per session) with this file prefix; null = off.</summary>
+    public string? ProfilePrefix { get; init; }
     public float LearningRate { get; init; } = 2e-3f;
     public int WarmupSteps { get; init; } = 20;
     public int TotalSteps { get; init; } = 1000;
@@ -79,6 +81,7 @@ public sealed class LipNetTrainer : IDisposable
             Device = Options.Device,
             IntraOpThreads = Options.Threads,
             FallbackToCpu = true,
+            ProfilePrefix = Options.ProfilePrefix,
         }, "training graph");
         Device = device;
         _graphs = GradientGraph.Split(LipNetGraph.BuildTraining(architecture, Options.BatchSize, dropout: Options.Dropout > 0));
@@ -324,6 +327,11 @@ public sealed class LipNetTrainer : IDisposable
 
     public void Dispose()
     {
+        if (Options.ProfilePrefix is not null)
+        {
+            _forward.EndProfiling();
+            _backward.EndProfiling();
+        }
         _forward.Dispose();
         _backward.Dispose();
         foreach (var v in _parameterValues.Values)
