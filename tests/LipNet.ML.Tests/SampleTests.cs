@@ -10,7 +10,7 @@ public class SampleTests
     {
         var output = new StringWriter();
         Assert.Equal(0, TranscribeSample.Run([], output));
-        Assert.Contains("swwb1a.mp4: \"", output.ToString());
+        Assert.Contains("sbwb8s.mp4: \"", output.ToString());
         Assert.Contains("truth: \"", output.ToString());
     }
 

@@ -116,13 +116,14 @@ public static class CtcLoss
     /// is <paramref name="reduced"/>.
     /// </summary>
     public static float[] ComputeBatch(ReadOnlyMemory<float> logProbs, BatchLayout layout, int batch, int maxFrames, int width,
-        IReadOnlyList<int[]> targets, IReadOnlyList<int> inputLengths, int blank, float[] gradient, out float reduced,
+        IReadOnlyList<int[]> targets, IReadOnlyList<int> inputLengths, int blank, Memory<float> gradient, out float reduced,
         CtcReduction reduction = CtcReduction.Mean, bool zeroInfinity = true)
     {
         if (targets.Count != batch || inputLengths.Count != batch)
             throw new TensorShapeException($"{targets.Count} targets and {inputLengths.Count} lengths for a batch of {batch}");
         if (logProbs.Length != (long)batch * maxFrames * width || gradient.Length != logProbs.Length)
             throw new TensorShapeException($"log-probabilities ({logProbs.Length}) and gradient ({gradient.Length}) must both hold {batch} x {maxFrames} x {width} values");
+        gradient.Span.Clear(); // frames past each clip's length get zero gradient
         var losses = new float[batch];
         var scales = new float[batch];
         for (int i = 0; i < batch; i++)
@@ -138,11 +139,12 @@ public static class CtcLoss
             CtcScores.Slice(logProbs.Span, layout, batch, maxFrames, width, i, frames, item);
             var grad = new float[maxFrames * width];
             losses[i] = Compute(item, frames, width, targets[i], blank, grad, zeroInfinity);
+            var destination = gradient.Span;
             for (int t = 0; t < frames; t++)
             {
                 int offset = layout == BatchLayout.BatchFirst ? (i * maxFrames + t) * width : (t * batch + i) * width;
                 for (int k = 0; k < width; k++)
-                    gradient[offset + k] = grad[t * width + k] * scales[i];
+                    destination[offset + k] = grad[t * width + k] * scales[i];
             }
         });
         reduced = reduction switch

@@ -35,7 +35,7 @@ public sealed record TrainerOptions
 }
 
 /// <summary>A batch for <see cref="LipNetTrainer"/>: video [N, C, T, H, W], token ids per clip (no blanks) and real frame counts.</summary>
-public sealed record TrainingBatch(float[] Video, IReadOnlyList<int[]> Targets, IReadOnlyList<int> Lengths);
+public sealed record TrainingBatch(Memory<float> Video, IReadOnlyList<int[]> Targets, IReadOnlyList<int> Lengths);
 
 /// <summary>One optimization step's figures.</summary>
 public sealed record StepResult(int Step, float Loss, float GradientNorm, float LearningRate, double ForwardMs, double CtcMs, double BackwardMs, double OptimizerMs);
@@ -59,6 +59,10 @@ public sealed class LipNetTrainer : IDisposable
     private readonly AdamW _optimizer;
     private readonly WarmupCosineSchedule _schedule;
     private readonly string[] _gradientNames;
+    private readonly Dictionary<string, (Memory<float> Data, OrtValue Value)> _trainingMasks = [], _evaluationMasks = [];
+    // The CTC gradient's buffer, allocated and pinned once (see DropoutMasks for why buffers stay put).
+    private readonly (Memory<float> Data, OrtValue Value) _gradLogProbs;
+    private Memory<float> _staging;
     private float[] _scratch = [];
 
     public LipNetTrainer(LipNetArchitecture architecture, TrainerOptions? options = null, IReadOnlyDictionary<string, NamedTensor>? initialWeights = null)
@@ -69,12 +73,17 @@ public sealed class LipNetTrainer : IDisposable
         if (architecture.VocabularySize != Vocabulary.Size)
             throw new TensorShapeException($"architecture outputs {architecture.VocabularySize} classes, the GRID vocabulary has {Vocabulary.Size}");
         _parameters = LipNetGraph.OnnxParameterShapes(architecture);
-        Parameters = LipNetGraph.ToOnnxLayout(architecture, initialWeights ?? architecture.InitialWeights(Options.Seed)).ToDictionary(p => p.Key, p => p.Value.Data);
+        Parameters = LipNetGraph.ToOnnxLayout(architecture, initialWeights ?? architecture.InitialWeights(Options.Seed)).ToDictionary(p => p.Key, p =>
+        {
+            var buffer = AlignedMemory.Allocate(p.Value.Data.Length);
+            p.Value.Data.CopyTo(buffer);
+            return buffer;
+        });
         foreach (var (name, shape) in _parameters)
         {
             FirstMoments[name] = new float[Parameters[name].Length];
             SecondMoments[name] = new float[Parameters[name].Length];
-            _parameterValues[name] = OrtValue.CreateTensorValueFromMemory(Parameters[name], shape);
+            _parameterValues[name] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Parameters[name], shape);
         }
         var (so, device) = Runtime.LipNetModel.CreateOptions(new Runtime.LipNetSessionOptions
         {
@@ -86,6 +95,8 @@ public sealed class LipNetTrainer : IDisposable
         Device = device;
         _graphs = GradientGraph.Split(LipNetGraph.BuildTraining(architecture, Options.BatchSize, dropout: Options.Dropout > 0));
         _gradientNames = _parameters.Select(p => GradientGraph.GradientName(p.Name)).ToArray();
+        var gradData = AlignedMemory.Allocate(Options.BatchSize * architecture.Frames * architecture.VocabularySize);
+        _gradLogProbs = (gradData, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, gradData, [Options.BatchSize, architecture.Frames, architecture.VocabularySize]));
         _forwardOutputs = [LipNetGraph.OutputName, .. _graphs.Saved];
         _forward = new InferenceSession(_graphs.Forward.ToByteArray(), so);
         _backward = new InferenceSession(_graphs.Backward.ToByteArray(), so);
@@ -102,8 +113,8 @@ public sealed class LipNetTrainer : IDisposable
     /// <summary>The device the sessions run on ("cpu" after a CUDA fallback).</summary>
     public string Device { get; }
 
-    /// <summary>Current parameters in the graphs' (ONNX) layout; updated in place by each step.</summary>
-    public Dictionary<string, float[]> Parameters { get; }
+    /// <summary>Current parameters in the graphs' (ONNX) layout, in aligned pinned buffers that ONNX Runtime reads directly; updated in place by each step.</summary>
+    public Dictionary<string, Memory<float>> Parameters { get; }
 
     /// <summary>AdamW's first and second moment of each parameter (same names and layout), for checkpoints.</summary>
     public Dictionary<string, float[]> FirstMoments { get; } = [];
@@ -113,11 +124,11 @@ public sealed class LipNetTrainer : IDisposable
     public void Restore(int step, IReadOnlyDictionary<string, float[]> parameters, IReadOnlyDictionary<string, float[]> first, IReadOnlyDictionary<string, float[]> second, string source)
     {
         foreach (var (name, _) in _parameters)
-            foreach (var (set, live) in new[] { (parameters, Parameters), (first, FirstMoments), (second, SecondMoments) })
+            foreach (var (set, live) in new[] { (parameters, Parameters[name]), (first, FirstMoments[name].AsMemory()), (second, SecondMoments[name].AsMemory()) })
             {
-                if (!set.TryGetValue(name, out var data) || data.Length != live[name].Length)
+                if (!set.TryGetValue(name, out var data) || data.Length != live.Length)
                     throw new TensorShapeException($"checkpoint lacks '{name}' or its size differs from the {Architecture.Name} architecture", source);
-                data.CopyTo(live[name], 0);
+                data.CopyTo(live);
             }
         Step = step;
     }
@@ -127,7 +138,7 @@ public sealed class LipNetTrainer : IDisposable
 
     private long[] VideoShape => [Options.BatchSize, Architecture.Channels, Frames, Architecture.Height, Architecture.Width];
 
-    private void CheckVideo(float[] video)
+    private void CheckVideo(Memory<float> video)
     {
         long expected = VideoShape.Aggregate(1L, (a, b) => a * b);
         if (video.Length != expected)
@@ -135,21 +146,25 @@ public sealed class LipNetTrainer : IDisposable
     }
 
     /// <summary>Log-probabilities [N, T, V] of a batch (N = the batch size the trainer was built for).</summary>
-    public float[] Predict(float[] video)
+    public float[] Predict(Memory<float> video)
     {
         CheckVideo(video);
-        using var input = OrtValue.CreateTensorValueFromMemory(video, VideoShape);
-        var masks = DropoutMasks(null);
-        try
+        using var input = AlignedInput(video);
+        using var outputs = RunForward(input, [LipNetGraph.OutputName], DropoutMasks(null));
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    /// <summary>The video as an OrtValue over aligned memory: the caller's buffer when it is aligned (no copy), else a copy in the trainer's staging buffer.</summary>
+    private OrtValue AlignedInput(Memory<float> video)
+    {
+        if (!AlignedMemory.IsAligned(video))
         {
-            using var outputs = RunForward(input, [LipNetGraph.OutputName], masks);
-            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+            if (_staging.Length != video.Length)
+                _staging = AlignedMemory.Allocate(video.Length);
+            video.CopyTo(_staging);
+            video = _staging;
         }
-        finally
-        {
-            foreach (var m in masks.Values)
-                m.Dispose();
-        }
+        return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, video, VideoShape);
     }
 
     private IDisposableReadOnlyCollection<OrtValue> RunForward(OrtValue video, IReadOnlyCollection<string> outputs, Dictionary<string, OrtValue> masks)
@@ -211,7 +226,7 @@ public sealed class LipNetTrainer : IDisposable
             var p = Parameters[name];
             if (_scratch.Length < p.Length)
                 _scratch = new float[p.Length];
-            _optimizer.Step(p, sum![i], FirstMoments[name], SecondMoments[name], _scratch, step, rate);
+            _optimizer.Step(p.Span, sum![i], FirstMoments[name], SecondMoments[name], _scratch, step, rate);
         }
         Step = step;
         return new StepResult(Step, loss, norm, rate, timings[0], timings[1], timings[2], sw.Elapsed.TotalMilliseconds);
@@ -229,68 +244,73 @@ public sealed class LipNetTrainer : IDisposable
         if (batch.Targets.Count != Options.BatchSize || batch.Lengths.Count != Options.BatchSize)
             throw new TensorShapeException($"a batch needs {Options.BatchSize} targets and lengths, got {batch.Targets.Count} and {batch.Lengths.Count}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        using var input = OrtValue.CreateTensorValueFromMemory(batch.Video, VideoShape);
+        using var input = AlignedInput(batch.Video);
         var masks = DropoutMasks(dropoutSeed);
-        try
+        using var forward = RunForward(input, _forwardOutputs, masks);
+        timings[0] += sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var logProbs = forward[0].GetTensorDataAsSpan<float>().ToArray(); // small; the CTC runs parallel over clips
+        var gradLogProbs = _gradLogProbs.Data;
+        CtcLoss.ComputeBatch(logProbs, BatchLayout.BatchFirst, Options.BatchSize, Frames, Width, batch.Targets, batch.Lengths, Vocabulary.BlankId,
+            gradLogProbs, out float loss, Options.Reduction, zeroInfinity: true);
+        if (!float.IsFinite(loss))
+            throw new LipNetException($"loss is {loss} at step {Step + 1}: training stopped, parameters unchanged");
+        timings[1] += sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var gradInput = _gradLogProbs.Value;
+        var names = new List<string>();
+        var values = new List<OrtValue>();
+        foreach (var name in _graphs.BackwardInputs)
         {
-            using var forward = RunForward(input, _forwardOutputs, masks);
-            timings[0] += sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            var logProbs = forward[0].GetTensorDataAsSpan<float>().ToArray(); // small; the CTC runs parallel over clips
-            var gradLogProbs = new float[logProbs.Length];
-            CtcLoss.ComputeBatch(logProbs, BatchLayout.BatchFirst, Options.BatchSize, Frames, Width, batch.Targets, batch.Lengths, Vocabulary.BlankId,
-                gradLogProbs, out float loss, Options.Reduction, zeroInfinity: true);
-            if (!float.IsFinite(loss))
-                throw new LipNetException($"loss is {loss} at step {Step + 1}: training stopped, parameters unchanged");
-            timings[1] += sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            using var gradInput = OrtValue.CreateTensorValueFromMemory(gradLogProbs, [Options.BatchSize, Frames, Width]);
-            var names = new List<string>();
-            var values = new List<OrtValue>();
-            foreach (var name in _graphs.BackwardInputs)
-            {
-                names.Add(name);
-                values.Add(name == LipNetGraph.InputName ? input
-                    : name == GradientGraph.GradientName(LipNetGraph.OutputName) ? gradInput
-                    : _parameterValues.TryGetValue(name, out var p) ? p
-                    : masks.TryGetValue(name, out var mask) ? mask
-                    : throw new InvalidOperationException($"the backward graph reads input '{name}' the trainer does not feed"));
-            }
-            for (int k = 0; k < _graphs.Saved.Count; k++)
-            {
-                names.Add(_graphs.Saved[k]);
-                values.Add(forward[k + 1]);
-            }
-            var gradients = new List<float[]>(_parameters.Count);
-            using (var outputs = _backward.Run(_runOptions, names, values, _gradientNames))
-                foreach (var output in outputs)
-                    gradients.Add(output.GetTensorDataAsSpan<float>().ToArray());
-            timings[2] += sw.Elapsed.TotalMilliseconds;
-            return (loss, gradients);
+            names.Add(name);
+            values.Add(name == LipNetGraph.InputName ? input
+                : name == GradientGraph.GradientName(LipNetGraph.OutputName) ? gradInput
+                : _parameterValues.TryGetValue(name, out var p) ? p
+                : masks.TryGetValue(name, out var mask) ? mask
+                : throw new InvalidOperationException($"the backward graph reads input '{name}' the trainer does not feed"));
         }
-        finally
+        for (int k = 0; k < _graphs.Saved.Count; k++)
         {
-            foreach (var m in masks.Values)
-                m.Dispose();
+            names.Add(_graphs.Saved[k]);
+            values.Add(forward[k + 1]);
         }
+        var gradients = new List<float[]>(_parameters.Count);
+        using (var outputs = _backward.Run(_runOptions, names, values, _gradientNames))
+            foreach (var output in outputs)
+                gradients.Add(output.GetTensorDataAsSpan<float>().ToArray());
+        timings[2] += sw.Elapsed.TotalMilliseconds;
+        return (loss, gradients);
     }
 
-    /// <summary>Fresh dropout masks (0 or 1/(1−p)) drawn from <paramref name="seed"/>; all ones for evaluation (seed null) or without dropout.</summary>
+    /// <summary>
+    /// Dropout masks (0 or 1/(1−p)) drawn from <paramref name="seed"/>; all ones for evaluation (seed null). The mask
+    /// buffers are allocated and pinned once: ONNX Runtime's kernels can take different (equally valid) paths for
+    /// differently aligned inputs, and fresh arrays on each step made gradients differ in the last bit between runs.
+    /// </summary>
     private Dictionary<string, OrtValue> DropoutMasks(int? seed)
     {
-        var masks = new Dictionary<string, OrtValue>();
         if (Options.Dropout <= 0)
-            return masks;
-        var random = seed is { } s ? new Random(s) : null;
-        float keep = 1 - Options.Dropout;
-        foreach (var (name, shape) in LipNetGraph.DropoutMasks(Architecture, Options.BatchSize))
+            return [];
+        var set = seed is null ? _evaluationMasks : _trainingMasks;
+        if (set.Count == 0)
+            foreach (var (name, shape) in LipNetGraph.DropoutMasks(Architecture, Options.BatchSize))
+            {
+                var data = AlignedMemory.Allocate((int)shape.Aggregate(1L, (a, b) => a * b));
+                data.Span.Fill(1f);
+                set[name] = (data, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data, shape));
+            }
+        if (seed is { } s)
         {
-            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = random is null ? 1f : random.NextSingle() < keep ? 1f / keep : 0f;
-            masks[name] = OrtValue.CreateTensorValueFromMemory(data, shape);
+            var random = new Random(s);
+            float keep = 1 - Options.Dropout;
+            foreach (var (name, _) in LipNetGraph.DropoutMasks(Architecture, Options.BatchSize))
+            {
+                var data = set[name].Data.Span;
+                for (int i = 0; i < data.Length; i++)
+                    data[i] = random.NextSingle() < keep ? 1f / keep : 0f;
+            }
         }
-        return masks;
+        return set.ToDictionary(p => p.Key, p => p.Value.Value);
     }
 
     /// <summary>Greedy transcriptions of a batch and their corpus CER against <paramref name="references"/>.</summary>
@@ -304,7 +324,7 @@ public sealed class LipNetTrainer : IDisposable
 
     /// <summary>The inference model (fused GRUs, dynamic batch) of the current parameters, with its card.</summary>
     public Onnx.Proto.ModelProto Export(string provenance, IReadOnlyList<MeasuredAccuracy>? accuracy = null, FrameNormalizeOptions? normalize = null, bool float16Weights = false) =>
-        ExportModel(Architecture, LipNetGraph.ToPyTorchLayout(Architecture, Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, _parameters.First(q => q.Name == p.Key).Shape, p.Value))),
+        ExportModel(Architecture, LipNetGraph.ToPyTorchLayout(Architecture, Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, _parameters.First(q => q.Name == p.Key).Shape, p.Value.ToArray()))),
             provenance, accuracy, normalize, float16Weights);
 
     /// <summary>An inference model with a card that records the vocabulary (blank first), normalization and accuracy.</summary>
@@ -336,6 +356,9 @@ public sealed class LipNetTrainer : IDisposable
         _backward.Dispose();
         foreach (var v in _parameterValues.Values)
             v.Dispose();
+        foreach (var m in _trainingMasks.Values.Concat(_evaluationMasks.Values))
+            m.Value.Dispose();
+        _gradLogProbs.Value.Dispose();
         _runOptions.Dispose();
     }
 }

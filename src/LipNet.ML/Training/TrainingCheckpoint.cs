@@ -52,7 +52,7 @@ public static class TrainingCheckpoint
             Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
         var shapes = LipNetGraph.OnnxParameterShapes(trainer.Architecture).ToDictionary(p => p.Name, p => p.Shape);
-        var onnx = trainer.Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, shapes[p.Key], p.Value));
+        var onnx = trainer.Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, shapes[p.Key], p.Value.ToArray()));
         var meta = new Dictionary<string, string> { ["architecture"] = trainer.Architecture.Name, ["step"] = state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         SafeTensors.Save(Path.Combine(temp, ParametersFile), LipNetGraph.ToPyTorchLayout(trainer.Architecture, onnx).Values, meta);
         SafeTensors.Save(Path.Combine(temp, OptimizerFile),

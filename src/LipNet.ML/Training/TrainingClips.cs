@@ -94,15 +94,16 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
     private readonly FrameNormalizer _normalizer = new(normalize);
     private readonly FrameAugmenter? _augmenter = augment is null ? null : new FrameAugmenter(augment);
 
-    public TrainingBatch Assemble(ITrainingClips clips, IReadOnlyList<int> indices, int seed, int epoch, int firstPosition, float[]? buffer = null)
+    /// <param name="buffer">Where the batch goes (e.g. <see cref="AlignedMemory.Allocate"/>, reused every step); null allocates one.</param>
+    public TrainingBatch Assemble(ITrainingClips clips, IReadOnlyList<int> indices, int seed, int epoch, int firstPosition, Memory<float>? buffer = null)
     {
         int n = indices.Count;
         var loaded = new TrainingClip[n];
         Parallel.For(0, n, i => loaded[i] = clips.Load(indices[i]));
         int perClip = loaded[0].Crops.Height * loaded[0].Crops.Width * _normalizer.Options.Channels * _normalizer.Options.FrameCount;
-        buffer ??= new float[n * perClip];
-        if (buffer.Length != n * perClip)
-            throw new TensorShapeException($"batch buffer holds {buffer.Length} floats, {n} clips of {perClip} need {n * perClip}");
+        var memory = buffer ?? AlignedMemory.Allocate(n * perClip);
+        if (memory.Length != n * perClip)
+            throw new TensorShapeException($"batch buffer holds {memory.Length} floats, {n} clips of {perClip} need {n * perClip}");
         var lengths = new int[n];
         var targets = new int[n][];
         Parallel.For(0, n, i =>
@@ -110,9 +111,9 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
             var frames = loaded[i].Crops;
             if (_augmenter is not null)
                 frames = _augmenter.Apply(frames, new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0xa06)));
-            lengths[i] = _normalizer.Normalize(frames, buffer.AsSpan(i * perClip, perClip));
+            lengths[i] = _normalizer.Normalize(frames, memory.Span.Slice(i * perClip, perClip));
             targets[i] = vocabulary.Encode(loaded[i].Sentence);
         });
-        return new TrainingBatch(buffer, targets, lengths);
+        return new TrainingBatch(memory, targets, lengths);
     }
 }

@@ -81,7 +81,8 @@ public static class TrainingRun
         var batcher = new EpochBatcher<int>(Enumerable.Range(0, train.Count).ToArray(), batch, options.Trainer.Seed);
         int batchesPerEpoch = batcher.BatchesPerEpoch;
         var assembler = new TrainingBatchAssembler(options.Normalize with { Layout = TensorLayout.CTHW }, options.Augment, trainer.Vocabulary);
-        var buffers = Enumerable.Range(0, accumulate).Select(_ => new float[batch * architecture.Channels * architecture.Frames * architecture.Height * architecture.Width]).ToArray();
+        var buffers = Enumerable.Range(0, accumulate).Select(_ => AlignedMemory.Allocate(batch * architecture.Channels * architecture.Frames * architecture.Height * architecture.Width)).ToArray();
+        var validationBuffer = AlignedMemory.Allocate(buffers[0].Length);
         string checkpoints = Path.Combine(outputDirectory, CheckpointsFolder);
         string lastCheckpoint = resumeFrom ?? "";
         string? best = Directory.Exists(Path.Combine(outputDirectory, BestFolder)) ? Path.Combine(outputDirectory, BestFolder) : null;
@@ -130,7 +131,7 @@ public static class TrainingRun
 
             var metrics = validation is null
                 ? new EpochMetrics(epoch + 1, trainer.Step, lossSum / Math.Max(1, lossCount), double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds)
-                : Validate(trainer, validation, assembler, options, epoch + 1, lossSum / Math.Max(1, lossCount), clock);
+                : Validate(trainer, validation, assembler, options, epoch + 1, lossSum / Math.Max(1, lossCount), clock, validationBuffer);
             bool improved = validation is null || metrics.GreedyCer < state.BestValidationCer;
             state = state with
             {
@@ -186,9 +187,9 @@ public static class TrainingRun
     }
 
     private static EpochMetrics Validate(LipNetTrainer trainer, ITrainingClips validation, TrainingBatchAssembler assembler, TrainingRunOptions options,
-        int epoch, double trainLoss, System.Diagnostics.Stopwatch clock)
+        int epoch, double trainLoss, System.Diagnostics.Stopwatch clock, Memory<float> buffer)
     {
-        var (references, greedy, beam, loss) = Transcribe(trainer, validation, assembler, options.ValidationBeam);
+        var (references, greedy, beam, loss) = Transcribe(trainer, validation, assembler, options.ValidationBeam, buffer);
         var g = ErrorRates.Summarize(ErrorRates.Pair(references, greedy, null));
         var bm = beam is null ? null : ErrorRates.Summarize(ErrorRates.Pair(references, beam, null));
         return new EpochMetrics(epoch, trainer.Step, trainLoss, loss, g.Cer, g.Wer, g.CerMean, g.WerMean, bm?.Cer ?? double.NaN, bm?.Wer ?? double.NaN,
@@ -197,7 +198,7 @@ public static class TrainingRun
 
     /// <summary>Greedy (and beam + GRID grammar when <paramref name="beamWidth"/> &gt; 0) transcriptions of every clip, and the mean CTC loss.</summary>
     public static (List<string> References, List<string> Greedy, List<string>? Beam, double Loss) Transcribe(LipNetTrainer trainer, ITrainingClips clips,
-        TrainingBatchAssembler assembler, int beamWidth)
+        TrainingBatchAssembler assembler, int beamWidth, Memory<float>? buffer = null)
     {
         int batch = trainer.Options.BatchSize, frames = trainer.Architecture.Frames, width = trainer.Architecture.VocabularySize;
         var greedyDecoder = new GreedyCtcDecoder(trainer.Vocabulary, inputsAreLogProbs: true);
@@ -207,7 +208,8 @@ public static class TrainingRun
         List<string> references = [], greedy = [];
         var beam = beamDecoder is null ? null : new List<string>();
         double loss = 0;
-        var buffer = new float[batch * trainer.Architecture.Channels * frames * trainer.Architecture.Height * trainer.Architecture.Width];
+        // Pass one buffer for every call: a buffer at a fixed address keeps ONNX Runtime's results bit-identical between runs.
+        buffer ??= AlignedMemory.Allocate(batch * trainer.Architecture.Channels * frames * trainer.Architecture.Height * trainer.Architecture.Width);
         for (int start = 0; start < clips.Count; start += batch)
         {
             int real = Math.Min(batch, clips.Count - start);
