@@ -62,6 +62,27 @@ public class GradientGraphTests
     }
 
     [Fact]
+    public void StrideOneConvAndOverlappingMaxPoolGradientsMatchCentralFiniteDifferences()
+    {
+        // Stride 1 takes the flipped-kernel Conv path for dX; overlapping windows take the scatter-add path.
+        var shapes = new Dictionary<string, long[]> { ["x"] = [2, 3, 4, 6, 7], ["W"] = [4, 3, 3, 3, 3], ["b"] = [4] };
+        var g = new OnnxGraphBuilder("block1");
+        var x = g.Input("x", OnnxElementType.Float, 2, 3, 4, 6, 7);
+        var w = g.Input("W", OnnxElementType.Float, 4, 3, 3, 3, 3);
+        var b = g.Input("b", OnnxElementType.Float, 4);
+        var y = g.Conv(x, w, b, [3, 3, 3], [1, 1, 1], [1, 1, 0]);           // [2, 4, 4, 6, 5]
+        y = g.MaxPool(g.Relu(y), [1, 2, 2], [1, 1, 1]);                     // [2, 4, 4, 5, 4]
+        var output = g.Node("Identity", [g.Reshape(y, 2, -1)], outputNames: ["out"])[0];
+        g.Output(output with { Shape = [2, 320] });
+        var forward = g.Build();
+        string[] wrt = ["x", "W", "b"];
+        var sample = new Random(6);
+        GradientCheck.AssertMatchesFiniteDifferences(forward, GradientGraph.Build(forward, ["out"], wrt, new Dictionary<string, int>(), shapes), "out", [2, 320],
+            shapes, GradientCheck.RandomInputs(shapes, 6), wrt, h: 1e-3f, tolerance: 5e-3,
+            indices: (name, count) => name == "b" ? Enumerable.Range(0, count) : Enumerable.Range(0, 40).Select(_ => sample.Next(count)).Distinct().ToList());
+    }
+
+    [Fact]
     public void GemmAndSliceGradientsMatchCentralFiniteDifferences()
     {
         var shapes = new Dictionary<string, long[]> { ["A"] = [3, 4], ["B"] = [5, 4], ["C"] = [5], ["D"] = [3, 2], ["E"] = [5, 2] };

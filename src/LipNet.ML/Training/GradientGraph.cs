@@ -299,10 +299,20 @@ public static class GradientGraph
                 }
                 case "MaxPool":
                 {
-                    // Route each output gradient to the input element that won the max (indices are flat over the whole tensor).
                     if (node.Output.Count < 2)
                         node.Output.Add(y + ".indices");
                     var shape = Out(Emit("Shape", [x0]));
+                    long[] kernel = node.Attribute.First(a => a.Name == "kernel_shape").Ints.ToArray();
+                    long[] strides = node.Attribute.FirstOrDefault(a => a.Name == "strides")?.Ints.ToArray() ?? Enumerable.Repeat(1L, kernel.Length).ToArray();
+                    bool padded = node.Attribute.Any(a => a.Name == "pads" && a.Ints.Any(v => v != 0)) || node.Attribute.Any(a => a.Name is "auto_pad" or "dilations" or "ceil_mode" && (a.I != 0 || a.S.Length > 0 || a.Ints.Any(v => v != 1)));
+                    if (kernel.SequenceEqual(strides) && !padded)
+                    {
+                        // Non-overlapping windows: every input element wins at most one window, so MaxUnpool (which places each
+                        // output gradient at its window's argmax) is the exact gradient, and far cheaper than a scatter-add.
+                        Contribute(x0, Out(Emit("MaxUnpool", [dy, node.Output[1], shape], null, IntsAttr("kernel_shape", kernel), IntsAttr("strides", strides))));
+                        break;
+                    }
+                    // Overlapping windows: add each output gradient into the input element that won the max (indices are flat over the whole tensor).
                     var zeros = Out(Emit("Reshape", [Out(Emit("ConstantOfShape", [shape])), Ints([-1])]));
                     var flat = Out(Emit("ScatterElements", [zeros, Out(Emit("Reshape", [node.Output[1], Ints([-1])])), Out(Emit("Reshape", [dy, Ints([-1])]))],
                         null, IntAttr("axis", 0), new AttributeProto { Name = "reduction", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("add") }));
@@ -335,7 +345,30 @@ public static class GradientGraph
             // dX: the transposed convolution of dY with the same weights (skipped for the input video: ONNX Runtime
             // runs every node of a graph, used or not, and this one is the costliest of the first layer).
             if (needed.Contains(x))
+            {
+                if (strides.All(v => v == 1))
+                {
+                    // Stride 1: dX is a plain convolution of dY with the weights flipped in space and their channel axes
+                    // swapped, padded by k − 1 − p (ONNX Runtime's Conv is markedly faster than its ConvTranspose).
+                    long[] swapAxes = [1, 0, .. Enumerable.Range(2, spatial).Select(v => (long)v)];
+                    var axesFlip = Enumerable.Range(2, spatial).Select(v => (long)v).ToArray();
+                    var flipped = Out(Emit("Slice", [Out(Emit("Transpose", [w], null, IntsAttr("perm", swapAxes))),
+                        Ints(Enumerable.Repeat(-1L, spatial).ToArray()), Ints(Enumerable.Repeat(long.MinValue, spatial).ToArray()), Ints(axesFlip), Ints(Enumerable.Repeat(-1L, spatial).ToArray())]));
+                    var fullPads = new long[2 * spatial];
+                    for (int d = 0; d < spatial; d++)
+                    {
+                        fullPads[d] = kernel[d] - 1 - pads[d];
+                        fullPads[d + spatial] = kernel[d] - 1 - pads[d + spatial];
+                    }
+                    if (fullPads.All(v => v >= 0))
+                    {
+                        Contribute(x, Out(Emit("Conv", [dy, flipped], null, IntsAttr("kernel_shape", kernel), IntsAttr("pads", fullPads))));
+                        goto weights;
+                    }
+                }
                 Contribute(x, Out(Emit("ConvTranspose", [dy, w], null, IntsAttr("kernel_shape", kernel), IntsAttr("strides", strides), IntsAttr("pads", pads), IntsAttr("output_padding", outputPadding))));
+            }
+            weights:
             if (needed.Contains(w))
             {
                 // dW[co, ci, k] = Σ_n,p dY[n, co, p] · X[n, ci, p·s + k]: a convolution of X (channels as batch, batch as
