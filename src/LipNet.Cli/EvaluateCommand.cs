@@ -61,7 +61,7 @@ internal static class EvaluateCommand
             failures.InsertRange(0, reader.Problems.Select(p => new TranscriptionFailure(p.Path, p.Reason)));
 
             string decoder = (options.BeamWidth <= 0 ? "greedy" : $"beam {options.BeamWidth}") + (options.GridGrammar ? " + GRID grammar" : "");
-            var report = Build(reader.Name, parse.GetValue(model)?.FullName ?? lipReader.Model.Source, parse.GetValue(split)!, decoder, results, byPath, failures, parse.GetValue(seed), started.Elapsed.TotalSeconds);
+            var report = Build($"{reader.Name} {Path.GetFileName(Path.TrimEndingDirectorySeparator(reader.Root))}", parse.GetValue(model)?.FullName ?? lipReader.Model.Source, parse.GetValue(split)!, decoder, results, byPath, failures, parse.GetValue(seed), started.Elapsed.TotalSeconds);
             var dir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "report.json"), System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions(CliIO.Json) { WriteIndented = true }));
@@ -74,6 +74,23 @@ internal static class EvaluateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A report.json's corpus figures as a model-card accuracy entry (test set: corpus and split).</summary>
+    internal static LipNet.ML.Onnx.MeasuredAccuracy ReadAccuracy(string reportPath)
+    {
+        EvaluationReport? report;
+        try
+        {
+            report = System.Text.Json.JsonSerializer.Deserialize<EvaluationReport>(File.ReadAllText(reportPath), CliIO.Json);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
+        {
+            throw new LipNetException($"not a readable evaluate report ({ex.Message})", reportPath);
+        }
+        if (report is null || report.Sentences <= 0)
+            throw new LipNetException("evaluate report has no sentences", reportPath);
+        return new LipNet.ML.Onnx.MeasuredAccuracy($"{report.Corpus} ({report.Split})", report.Sentences, report.Cer, report.Wer, report.CerMean, report.WerMean, report.Decoder);
     }
 
     internal static List<CorpusItem> SelectSplit(List<CorpusItem> items, string spec, int seed)

@@ -135,7 +135,7 @@ internal static class TrainCommands
     }
 
     /// <summary>Writes the inference model of a checkpoint, with the validation figures of its best epoch in the card.</summary>
-    internal static void Export(string checkpoint, string modelPath, bool fp16)
+    internal static void Export(string checkpoint, string modelPath, bool fp16, IReadOnlyList<MeasuredAccuracy>? measured = null)
     {
         var state = TrainingCheckpoint.LoadState(checkpoint);
         var weights = TrainingCheckpoint.LoadParameters(checkpoint);
@@ -147,6 +147,7 @@ internal static class TrainCommands
             if (double.IsFinite(best.BeamCer))
                 accuracy.Add(new MeasuredAccuracy("validation (training run)", best.ValidationClips, best.BeamCer, best.BeamWer, best.BeamCerMean, best.BeamWerMean, "beam 10 + GRID grammar (as validated)"));
         }
+        accuracy.AddRange(measured ?? []);
         string provenance = $"trained with LipNet.ML on ONNX Runtime: {state.Data}; {state.Step} steps, epoch {state.Epoch}, batch {state.Trainer.BatchSize}x{state.Trainer.AccumulationSteps}, " +
                             $"lr {state.Trainer.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {state.Trainer.Seed}";
         var model = LipNetTrainer.ExportModel(state.Architecture, weights, provenance, accuracy, state.Normalize, fp16);
@@ -159,7 +160,8 @@ internal static class TrainCommands
         var checkpoint = new Option<DirectoryInfo>("--checkpoint") { Description = "Checkpoint folder (or a run folder: its best/ checkpoint).", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true };
         var fp16 = new Option<bool>("--fp16") { Description = "Store weights as float16 (half the size)." };
-        var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16 };
+        var reports = new Option<FileInfo[]>("--accuracy") { Description = "report.json files of `lipnet evaluate` whose figures go into the model card.", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16, reports };
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(checkpoint)!.FullName;
@@ -167,7 +169,8 @@ internal static class TrainCommands
                 dir = Directory.Exists(Path.Combine(dir, TrainingRun.BestFolder)) ? Path.Combine(dir, TrainingRun.BestFolder)
                     : TrainingRun.LatestCheckpoint(dir) ?? throw new LipNetException("not a checkpoint or run folder", dir);
             string path = parse.GetValue(output)!.FullName;
-            Export(dir, path, parse.GetValue(fp16));
+            var measured = (parse.GetValue(reports) ?? []).Select(f => EvaluateCommand.ReadAccuracy(f.FullName)).ToList();
+            Export(dir, path, parse.GetValue(fp16), measured);
             io.Out.WriteLine($"{path}: exported from {dir} ({new FileInfo(path).Length / 1048576.0:0.0} MiB)");
             return 0;
         });

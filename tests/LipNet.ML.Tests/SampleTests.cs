@@ -36,3 +36,27 @@ public class SampleTests
         Assert.Contains("samples/TrainSynthetic", loaded.Card.Provenance);
     }
 }
+
+/// <summary>The embedded default model's card against a fresh `lipnet evaluate` of its test set.</summary>
+public class DefaultModelTests
+{
+    [Fact]
+    public void CardAccuracyEqualsEvaluateOnTheRegeneratedTestSet()
+    {
+        using var model = Runtime.LipNetModel.LoadDefault();
+        var entry = Assert.Single(model.Card.Accuracy, a => a.Decoder == "beam 50 + GRID grammar");
+        Assert.Contains("synth-test", entry.TestSet);
+        // The test set is reproducible: `lipnet synth --speakers 4 --clips-per-speaker 25 --seed 7 --format mp4` (see onnx/README.md).
+        using var dir = new TempDir();
+        string corpus = Path.Combine(dir.Path, "synth-test");
+        var (code, _, stderr) = CliTests.Run("synth", "--out", corpus, "--speakers", "4", "--clips-per-speaker", "25", "--seed", "7", "--format", "mp4");
+        Assert.True(code == 0, stderr);
+        (code, var stdout, stderr) = CliTests.Run("evaluate", corpus, "--out", dir.File("report"), "--beam", "50", "--grammar", "grid", "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(entry.Sentences, doc.RootElement.GetProperty("sentences").GetInt32());
+        // Equal on the machine that measured them; another CPU's float rounding may flip a rare close call.
+        Assert.Equal(entry.Cer, doc.RootElement.GetProperty("cer").GetDouble(), 0.005);
+        Assert.Equal(entry.Wer, doc.RootElement.GetProperty("wer").GetDouble(), 0.01);
+    }
+}

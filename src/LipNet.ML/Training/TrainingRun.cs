@@ -146,8 +146,11 @@ public static class TrainingRun
             };
             epochsCsv.Append(string.Join(',', Fields(metrics.Epoch, metrics.Step, metrics.TrainLoss, metrics.ValidationLoss, metrics.GreedyCer,
                 metrics.GreedyWer, metrics.GreedyCerMean, metrics.GreedyWerMean, metrics.BeamCer, metrics.BeamWer, metrics.BeamCerMean, metrics.BeamWerMean, metrics.Seconds)));
-            logger.LogInformation("Epoch {Epoch}: train_loss={TrainLoss:F4} val_loss={ValLoss:F4} val_cer={Cer:F4} val_wer={Wer:F4} beam_cer={BeamCer:F4} beam_wer={BeamWer:F4} ({Seconds:F0} s)",
-                metrics.Epoch, metrics.TrainLoss, metrics.ValidationLoss, metrics.GreedyCer, metrics.GreedyWer, metrics.BeamCer, metrics.BeamWer, metrics.Seconds);
+            if (validation is null)
+                logger.LogInformation("Epoch {Epoch}: train_loss={TrainLoss:F4} ({Seconds:F0} s)", metrics.Epoch, metrics.TrainLoss, metrics.Seconds);
+            else
+                logger.LogInformation("Epoch {Epoch}: train_loss={TrainLoss:F4} val_loss={ValLoss:F4} val_cer={Cer:F4} val_wer={Wer:F4} beam_cer={BeamCer:F4} beam_wer={BeamWer:F4} ({Seconds:F0} s)",
+                    metrics.Epoch, metrics.TrainLoss, metrics.ValidationLoss, metrics.GreedyCer, metrics.GreedyWer, metrics.BeamCer, metrics.BeamWer, metrics.Seconds);
             lastCheckpoint = SaveStepCheckpoint(checkpoints, trainer, state, options.KeepCheckpoints);
             if (improved)
             {
