@@ -41,46 +41,35 @@ public class GradientGraphTests
             Shapes, GradientCheck.RandomInputs(Shapes, 11), wrt, h: 1e-2f, tolerance: 5e-3);
     }
 
-    [Fact]
-    public void ConvReluMaxPoolGradientsMatchCentralFiniteDifferences()
+    /// <summary>x → Conv → Relu → MaxPool → flatten, gradients of x, W and b against central finite differences (40 sampled elements of x and W).</summary>
+    private static void AssertConvBlockGradients(long[] xShape, long[] wShape, long[] strides, long[] pads, long[] pool, long[] poolStrides, long outputWidth, int seed)
     {
-        var shapes = new Dictionary<string, long[]> { ["x"] = [2, 3, 5, 10, 12], ["W"] = [4, 3, 3, 5, 5], ["b"] = [4] };
+        var shapes = new Dictionary<string, long[]> { ["x"] = xShape, ["W"] = wShape, ["b"] = [wShape[0]] };
         var g = new OnnxGraphBuilder("block");
-        var x = g.Input("x", OnnxElementType.Float, 2, 3, 5, 10, 12);
-        var w = g.Input("W", OnnxElementType.Float, 4, 3, 3, 5, 5);
-        var b = g.Input("b", OnnxElementType.Float, 4);
-        var y = g.Conv(x, w, b, [3, 5, 5], [1, 2, 2], [1, 2, 2]);          // LipNet's first block: [2, 4, 5, 5, 6]
-        y = g.MaxPool(g.Relu(y), [1, 2, 2], [1, 2, 2]);                     // [2, 4, 5, 2, 3]
-        var output = g.Node("Identity", [g.Reshape(y, 2, -1)], outputNames: ["out"])[0];
-        g.Output(output with { Shape = [2, 120] });
+        var x = g.Input("x", OnnxElementType.Float, xShape.Select(d => (Dim)d).ToArray());
+        var w = g.Input("W", OnnxElementType.Float, wShape.Select(d => (Dim)d).ToArray());
+        var b = g.Input("b", OnnxElementType.Float, wShape[0]);
+        var y = g.Conv(x, w, b, wShape[2..], strides, pads);
+        y = g.MaxPool(g.Relu(y), pool, poolStrides);
+        var output = g.Node("Identity", [g.Reshape(y, xShape[0], -1)], outputNames: ["out"])[0];
+        g.Output(output with { Shape = [xShape[0], outputWidth] });
         var forward = g.Build();
         string[] wrt = ["x", "W", "b"];
-        var sample = new Random(5);
-        GradientCheck.AssertMatchesFiniteDifferences(forward, GradientGraph.Build(forward, ["out"], wrt, new Dictionary<string, int>(), shapes), "out", [2, 120],
-            shapes, GradientCheck.RandomInputs(shapes, 5), wrt, h: 1e-3f, tolerance: 5e-3,
+        var sample = new Random(seed);
+        GradientCheck.AssertMatchesFiniteDifferences(forward, GradientGraph.Build(forward, ["out"], wrt, new Dictionary<string, int>(), shapes), "out", [xShape[0], outputWidth],
+            shapes, GradientCheck.RandomInputs(shapes, seed), wrt, h: 1e-3f, tolerance: 5e-3,
             indices: (name, count) => name == "b" ? Enumerable.Range(0, count) : Enumerable.Range(0, 40).Select(_ => sample.Next(count)).Distinct().ToList());
     }
 
+    /// <summary>LipNet's first block: strided Conv (ConvTranspose for dX) and non-overlapping pooling (MaxUnpool); [2, 4, 5, 2, 3].</summary>
     [Fact]
-    public void StrideOneConvAndOverlappingMaxPoolGradientsMatchCentralFiniteDifferences()
-    {
-        // Stride 1 takes the flipped-kernel Conv path for dX; overlapping windows take the scatter-add path.
-        var shapes = new Dictionary<string, long[]> { ["x"] = [2, 3, 4, 6, 7], ["W"] = [4, 3, 3, 3, 3], ["b"] = [4] };
-        var g = new OnnxGraphBuilder("block1");
-        var x = g.Input("x", OnnxElementType.Float, 2, 3, 4, 6, 7);
-        var w = g.Input("W", OnnxElementType.Float, 4, 3, 3, 3, 3);
-        var b = g.Input("b", OnnxElementType.Float, 4);
-        var y = g.Conv(x, w, b, [3, 3, 3], [1, 1, 1], [1, 1, 0]);           // [2, 4, 4, 6, 5]
-        y = g.MaxPool(g.Relu(y), [1, 2, 2], [1, 1, 1]);                     // [2, 4, 4, 5, 4]
-        var output = g.Node("Identity", [g.Reshape(y, 2, -1)], outputNames: ["out"])[0];
-        g.Output(output with { Shape = [2, 320] });
-        var forward = g.Build();
-        string[] wrt = ["x", "W", "b"];
-        var sample = new Random(6);
-        GradientCheck.AssertMatchesFiniteDifferences(forward, GradientGraph.Build(forward, ["out"], wrt, new Dictionary<string, int>(), shapes), "out", [2, 320],
-            shapes, GradientCheck.RandomInputs(shapes, 6), wrt, h: 1e-3f, tolerance: 5e-3,
-            indices: (name, count) => name == "b" ? Enumerable.Range(0, count) : Enumerable.Range(0, 40).Select(_ => sample.Next(count)).Distinct().ToList());
-    }
+    public void ConvReluMaxPoolGradientsMatchCentralFiniteDifferences() =>
+        AssertConvBlockGradients([2, 3, 5, 10, 12], [4, 3, 3, 5, 5], [1, 2, 2], [1, 2, 2], [1, 2, 2], [1, 2, 2], 120, seed: 5);
+
+    /// <summary>Stride 1 takes the flipped-kernel Conv path for dX; overlapping windows take the scatter-add path; [2, 4, 4, 5, 4].</summary>
+    [Fact]
+    public void StrideOneConvAndOverlappingMaxPoolGradientsMatchCentralFiniteDifferences() =>
+        AssertConvBlockGradients([2, 3, 4, 6, 7], [4, 3, 3, 3, 3], [1, 1, 1], [1, 1, 0], [1, 2, 2], [1, 1, 1], 320, seed: 6);
 
     [Fact]
     public void GemmAndSliceGradientsMatchCentralFiniteDifferences()
