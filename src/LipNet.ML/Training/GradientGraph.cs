@@ -304,8 +304,9 @@ public static class GradientGraph
                     var shape = Out(Emit("Shape", [x0]));
                     long[] kernel = node.Attribute.First(a => a.Name == "kernel_shape").Ints.ToArray();
                     long[] strides = node.Attribute.FirstOrDefault(a => a.Name == "strides")?.Ints.ToArray() ?? Enumerable.Repeat(1L, kernel.Length).ToArray();
-                    bool padded = node.Attribute.Any(a => a.Name == "pads" && a.Ints.Any(v => v != 0)) || node.Attribute.Any(a => a.Name is "auto_pad" or "dilations" or "ceil_mode" && (a.I != 0 || a.S.Length > 0 || a.Ints.Any(v => v != 1)));
-                    if (kernel.SequenceEqual(strides) && !padded)
+                    // Only kernel_shape and strides (plus zero pads) may be set for the windows to tile the input exactly.
+                    bool plainWindows = node.Attribute.All(a => a.Name is "kernel_shape" or "strides" || (a.Name == "pads" && a.Ints.All(v => v == 0)));
+                    if (kernel.SequenceEqual(strides) && plainWindows)
                     {
                         // Non-overlapping windows: every input element wins at most one window, so MaxUnpool (which places each
                         // output gradient at its window's argmax) is the exact gradient, and far cheaper than a scatter-add.

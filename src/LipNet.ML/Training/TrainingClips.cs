@@ -29,10 +29,11 @@ public interface ITrainingClips
 /// <see cref="ClipPreprocessor"/> exactly as inference does. Crops are kept in memory after the first load
 /// when <paramref name="cache"/> is set (8-bit 100x50x75 crops: about 1.1 MB a clip), so later epochs skip decoding.
 /// </summary>
-public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<ClipPreprocessor> preprocessor, bool cache = true) : ITrainingClips
+public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<ClipPreprocessor> preprocessor, bool cache = true) : ITrainingClips, IDisposable
 {
     private readonly ConcurrentDictionary<int, VideoFrames> _cache = new();
-    private readonly ThreadLocal<ClipPreprocessor> _preprocessor = new(preprocessor, trackAllValues: false);
+    // One preprocessor per loading thread (the Haar locator is not thread-safe); all disposed with this set.
+    private readonly ThreadLocal<ClipPreprocessor> _preprocessor = new(preprocessor, trackAllValues: true);
 
     public IReadOnlyList<CorpusItem> Items { get; } = items;
     public int Count => Items.Count;
@@ -49,6 +50,13 @@ public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<Cl
                 _cache[index] = crops;
         }
         return new TrainingClip(item.Id, item.Speaker, item.Sentence, crops);
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _preprocessor.Values)
+            p.Dispose();
+        _preprocessor.Dispose();
     }
 }
 

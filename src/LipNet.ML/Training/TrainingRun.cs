@@ -73,9 +73,10 @@ public static class TrainingRun
             TrainingCheckpoint.Restore(resumeFrom, trainer, state);
             logger.LogInformation("Resumed from {Checkpoint} at step {Step} (epoch {Epoch}, batch {Batch})", resumeFrom, state.Step, state.Epoch + 1, state.BatchInEpoch);
         }
-        var stepsCsv = new MetricsCsv(Path.Combine(outputDirectory, StepsCsv), "step,epoch,loss,grad_norm,lr,forward_ms,ctc_ms,backward_ms,optimizer_ms", state.Step);
+        var stepsCsv = new MetricsCsv(Path.Combine(outputDirectory, StepsCsv), "step,epoch,loss,grad_norm,lr,forward_ms,ctc_ms,backward_ms,optimizer_ms", stepColumn: 0, state.Step);
         var epochsCsv = new MetricsCsv(Path.Combine(outputDirectory, EpochsCsv),
-            "epoch,step,train_loss,val_loss,greedy_cer,greedy_wer,greedy_cer_mean,greedy_wer_mean,beam_cer,beam_wer,beam_cer_mean,beam_wer_mean,seconds", state.Epochs.Count == 0 ? 0 : state.Epochs[^1].Step);
+            "epoch,step,train_loss,val_loss,greedy_cer,greedy_wer,greedy_cer_mean,greedy_wer_mean,beam_cer,beam_wer,beam_cer_mean,beam_wer_mean,seconds", stepColumn: 1,
+            state.Epochs.Count == 0 ? 0 : state.Epochs[^1].Step);
 
         int batch = options.Trainer.BatchSize, accumulate = Math.Max(1, options.Trainer.AccumulationSteps);
         var batcher = new EpochBatcher<int>(Enumerable.Range(0, train.Count).ToArray(), batch, options.Trainer.Seed);
@@ -245,13 +246,13 @@ public static class TrainingRun
     {
         private readonly string _path;
 
-        public MetricsCsv(string path, string header, int keepThroughStep)
+        public MetricsCsv(string path, string header, int stepColumn, int keepThroughStep)
         {
             _path = path;
             var kept = new List<string> { header };
             if (keepThroughStep > 0 && File.Exists(path))
                 kept.AddRange(File.ReadLines(path).Skip(1).Where(line =>
-                    int.TryParse(line.Split(',')[header.StartsWith("step", StringComparison.Ordinal) ? 0 : 1], NumberStyles.Float, CultureInfo.InvariantCulture, out int s) && s <= keepThroughStep));
+                    double.TryParse(line.Split(',')[stepColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s <= keepThroughStep));
             File.WriteAllLines(path, kept);
         }
 
