@@ -76,6 +76,8 @@ internal static class TrainCommands
             var logger = new TextWriterLogger(io.Error);
             logger.LogInformation("Training {Arch} ({Params:N0} parameters) on {Train} clips, validating on {Val}: {Data}",
                 architecture.Name, architecture.ParameterCount, train.Count, validation?.Count ?? 0, description);
+            using var ownedTrain = train as IDisposable;
+            using var ownedValidation = validation as IDisposable;
             TrainingResult result = null!;
             var clock = Stopwatch.StartNew();
             int totalSteps = parse.GetValue(maxSteps) > 0 ? parse.GetValue(maxSteps) : options.Trainer.TotalSteps;
@@ -164,12 +166,13 @@ internal static class TrainCommands
         var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16, reports };
         command.SetAction(parse =>
         {
+            // Reports first: a malformed one fails before any work.
+            var measured = (parse.GetValue(reports) ?? []).Select(f => EvaluateCommand.ReadAccuracy(f.FullName)).ToList();
             string dir = parse.GetValue(checkpoint)!.FullName;
             if (!File.Exists(Path.Combine(dir, TrainingCheckpoint.StateFile)))
                 dir = Directory.Exists(Path.Combine(dir, TrainingRun.BestFolder)) ? Path.Combine(dir, TrainingRun.BestFolder)
                     : TrainingRun.LatestCheckpoint(dir) ?? throw new LipNetException("not a checkpoint or run folder", dir);
             string path = parse.GetValue(output)!.FullName;
-            var measured = (parse.GetValue(reports) ?? []).Select(f => EvaluateCommand.ReadAccuracy(f.FullName)).ToList();
             Export(dir, path, parse.GetValue(fp16), measured);
             io.Out.WriteLine($"{path}: exported from {dir} ({new FileInfo(path).Length / 1048576.0:0.0} MiB)");
             return 0;

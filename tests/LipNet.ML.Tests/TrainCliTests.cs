@@ -69,5 +69,10 @@ public class TrainCliTests
         (code, _, stderr) = CliTests.Run("export", "--checkpoint", dir.Path, "--out", dir.File("m.onnx"));
         Assert.Equal(2, code);
         Assert.Contains("not a checkpoint", stderr);
+        File.WriteAllText(dir.File("report.json"), "{ \"sentences\": ");
+        (code, _, stderr) = CliTests.Run("export", "--checkpoint", dir.Path, "--out", dir.File("m.onnx"), "--accuracy", dir.File("report.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("report.json", stderr);
+        Assert.Contains("not a readable evaluate report", stderr);
     }
 }

@@ -115,6 +115,18 @@ public class TrainingRunTests
     }
 
     [Fact]
+    public void WrongBatchShapesAreTypedErrors()
+    {
+        using var trainer = new LipNetTrainer(Tiny, new TrainerOptions { BatchSize = 2, Seed = 1, Threads = 1 });
+        var targets = new List<int[]> { trainer.Vocabulary.Encode("ab"), trainer.Vocabulary.Encode("c") };
+        var ex = Assert.Throws<TensorShapeException>(() => trainer.TrainStep(new float[100], targets, [8, 8]));
+        Assert.Contains("[2, 3, 8, 50, 100]", ex.Message);
+        Assert.Throws<TensorShapeException>(() => trainer.TrainStep(new float[2 * 3 * 8 * 50 * 100], targets.Take(1).ToList(), [8]));
+        Assert.Throws<TensorShapeException>(() => trainer.Predict(new float[7]));
+        Assert.Equal(0, trainer.Step);
+    }
+
+    [Fact]
     public void CheckpointsAreCompleteOrAbsent()
     {
         using var dir = new TempDir();
