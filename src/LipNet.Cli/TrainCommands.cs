@@ -35,6 +35,7 @@ internal static class TrainCommands
         var dropout = new Option<float>("--dropout") { DefaultValueFactory = _ => 0f };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Checkpoint folder to continue from (or the run folder: its newest checkpoint)." };
+        var init = new Option<string?>("--init") { Description = "Start from these weights with a fresh optimizer and schedule: a checkpoint folder, a run folder (its best/) or a PyTorch-named .safetensors file." };
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var patience = new Option<int>("--patience") { Description = "Early stop after N epochs without a better validation CER (0 = off).", DefaultValueFactory = _ => 0 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps.", DefaultValueFactory = _ => 0 };
@@ -44,7 +45,7 @@ internal static class TrainCommands
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out unreadable videos and malformed labels (reported) instead of stopping." };
         var command = new Command("train", "Train a LipNet on ONNX Runtime (checkpoints, validation, resume) and export the best model.")
-            { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad };
+            { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, init, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad };
         command.SetAction(parse =>
         {
             var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
@@ -70,12 +71,19 @@ internal static class TrainCommands
                 MaxStepsThisRun = parse.GetValue(maxSteps),
                 Data = description,
             };
+            if (parse.GetValue(init) is { } initPath)
+            {
+                string weightsFile = InitialWeightsFile(initPath);
+                var weights = SafeTensors.Load(weightsFile);
+                architecture.Validate(weights, weightsFile);
+                options = options with { InitialWeights = weights, Data = $"{description}; initialized from {weightsFile}" };
+            }
             string? resumeFrom = parse.GetValue(resume)?.FullName;
             if (resumeFrom is not null && !File.Exists(Path.Combine(resumeFrom, TrainingCheckpoint.StateFile)))
                 resumeFrom = TrainingRun.LatestCheckpoint(resumeFrom) ?? throw new LipNetException("no checkpoint to resume from", resumeFrom);
             var logger = new TextWriterLogger(io.Error);
             logger.LogInformation("Training {Arch} ({Params:N0} parameters) on {Train} clips, validating on {Val}: {Data}",
-                architecture.Name, architecture.ParameterCount, train.Count, validation?.Count ?? 0, description);
+                architecture.Name, architecture.ParameterCount, train.Count, validation?.Count ?? 0, options.Data);
             using var ownedTrain = train as IDisposable;
             using var ownedValidation = validation as IDisposable;
             TrainingResult result = null!;
@@ -100,6 +108,18 @@ internal static class TrainCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The safetensors file behind <c>--init</c>: the file itself, a checkpoint's parameters, or a run's best/ checkpoint.</summary>
+    internal static string InitialWeightsFile(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (File.Exists(full))
+            return full;
+        foreach (var candidate in new[] { Path.Combine(full, TrainingCheckpoint.ParametersFile), Path.Combine(full, TrainingRun.BestFolder, TrainingCheckpoint.ParametersFile) })
+            if (File.Exists(candidate))
+                return candidate;
+        throw new LipNetException(Directory.Exists(full) ? "neither a checkpoint (parameters.safetensors) nor a run folder with best/" : "no such file or folder", full);
     }
 
     private static (ITrainingClips Train, ITrainingClips? Validation, string Description) Clips(DirectoryInfo? data, string? synthetic, string split, int seed, bool skipBad, CliIO io)

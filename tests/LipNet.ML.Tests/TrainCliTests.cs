@@ -44,6 +44,29 @@ public class TrainCliTests
     }
 
     [Fact]
+    public void TrainInitStartsFromAnotherRunsBestWeights()
+    {
+        using var dir = new TempDir();
+        string first = dir.File("first"), second = dir.File("second");
+        string[] common = ["--synthetic", "2x2", "--arch", "Small", "--epochs", "1", "--batch-size", "2", "--split", "unseen:1", "--seed", "3", "--threads", "2"];
+        var (code, _, stderr) = CliTests.Run(["train", .. common, "--out", first]);
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = CliTests.Run(["train", .. common, "--out", second, "--init", first]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("initialized from " + Path.Combine(first, "best", "parameters.safetensors"), stderr);
+        using (var model = LipNetModel.Load(Path.Combine(second, "model.onnx")))
+            Assert.Contains("initialized from", model.Card.Provenance);
+
+        (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("third"), "--init", dir.Path]);
+        Assert.Equal(2, code);
+        Assert.Contains("neither a checkpoint", stderr);
+        File.WriteAllBytes(dir.File("bad.safetensors"), [1, 2, 3]);
+        (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("third"), "--init", dir.File("bad.safetensors")]);
+        Assert.Equal(2, code);
+        Assert.Contains("bad.safetensors", stderr);
+    }
+
+    [Fact]
     public void BenchTrainPrintsOneJsonObjectWithThePhases()
     {
         var (code, stdout, stderr) = CliTests.Run("bench-train", "--arch", "Small", "--batch-size", "1", "--steps", "1");

@@ -71,6 +71,29 @@ public class TrainingRunTests
         Assert.True(File.Exists(Path.Combine(dirB.Path, TrainingRun.BestFolder, TrainingCheckpoint.StateFile)));
     }
 
+    [Fact]
+    public void InitialWeightsStartAFreshScheduleFromThoseWeights()
+    {
+        var train = new RandomClips(4, 1);
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var first = TrainingRun.Run(Tiny, train, null, dirA.Path, Options(1) with { CheckpointEverySteps = 2, MaxStepsThisRun = 2 });
+        var weights = TrainingCheckpoint.LoadParameters(first.LastCheckpoint);
+
+        // A second stage at learning rate 0 keeps the given weights exactly, and counts its own steps from 1.
+        var frozen = Options(1) with { Trainer = Options(1).Trainer with { LearningRate = 0, WeightDecay = 0 }, CheckpointEverySteps = 1, MaxStepsThisRun = 1, InitialWeights = weights };
+        var second = TrainingRun.Run(Tiny, train, null, dirB.Path, frozen);
+        Assert.Equal(1, second.State.Step);
+        Assert.Equal(0f, MaxRelativeDifference(LoadOnnx(first.LastCheckpoint), LoadOnnx(second.LastCheckpoint)));
+
+        // Weights of another architecture: a typed error before any step.
+        var paper = LipNetArchitecture.Small.InitialWeights(1);
+        using var dirC = new TempDir();
+        var ex = Assert.Throws<TensorShapeException>(() => TrainingRun.Run(Tiny, train, null, dirC.Path, frozen with { InitialWeights = paper }));
+        Assert.Contains("initial weights", ex.Message);
+        Assert.False(File.Exists(Path.Combine(dirC.Path, TrainingRun.StepsCsv)) && File.ReadLines(Path.Combine(dirC.Path, TrainingRun.StepsCsv)).Count() > 1);
+    }
+
     private static Dictionary<string, float[]> LoadOnnx(string checkpoint) =>
         LipNetGraph.ToOnnxLayout(Tiny, TrainingCheckpoint.LoadParameters(checkpoint)).ToDictionary(p => p.Key, p => p.Value.Data);
 

@@ -30,6 +30,11 @@ public sealed record TrainingRunOptions
     public int MaxStepsThisRun { get; init; }
     /// <summary>What the run trains on, in words (kept in the checkpoint and the model card).</summary>
     public string Data { get; init; } = "";
+    /// <summary>
+    /// Weights (PyTorch names and layout) to start from instead of the seeded initialization: fine-tuning, or a
+    /// second stage with a fresh optimizer and schedule. Ignored on resume, where the checkpoint's weights win.
+    /// </summary>
+    public IReadOnlyDictionary<string, NamedTensor>? InitialWeights { get; init; }
 }
 
 /// <summary>Figures of one epoch: training loss and validation loss, greedy and beam CER/WER (corpus and mean).</summary>
@@ -67,7 +72,9 @@ public static class TrainingRun
             state = saved with { Trainer = options.Trainer, Normalize = saved.Normalize };
             options = options with { Normalize = saved.Normalize };
         }
-        using var trainer = new LipNetTrainer(architecture, options.Trainer);
+        if (resumeFrom is null && options.InitialWeights is not null)
+            architecture.Validate(options.InitialWeights, "initial weights");
+        using var trainer = new LipNetTrainer(architecture, options.Trainer, resumeFrom is null ? options.InitialWeights : null);
         if (resumeFrom is not null)
         {
             TrainingCheckpoint.Restore(resumeFrom, trainer, state);
