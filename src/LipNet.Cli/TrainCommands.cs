@@ -157,10 +157,13 @@ internal static class TrainCommands
     }
 
     /// <summary>Writes the inference model of a checkpoint, with the validation figures of its best epoch in the card.</summary>
-    internal static void Export(string checkpoint, string modelPath, bool fp16, IReadOnlyList<MeasuredAccuracy>? measured = null)
+    internal static void Export(string checkpoint, string modelPath, bool fp16, IReadOnlyList<MeasuredAccuracy>? measured = null,
+        (string Corpus, int Clips)? int8Calibration = null, CliIO? io = null)
     {
         var state = TrainingCheckpoint.LoadState(checkpoint);
         var weights = TrainingCheckpoint.LoadParameters(checkpoint);
+        state.Architecture.Validate(weights, Path.Combine(checkpoint, TrainingCheckpoint.ParametersFile));
+        var int8 = int8Calibration is { } c ? CalibrateInt8(state, weights, c.Corpus, c.Clips, io) : null;
         var accuracy = new List<MeasuredAccuracy>();
         var best = state.Epochs.FirstOrDefault(e => e.Epoch == state.BestEpoch) ?? state.Epochs.LastOrDefault();
         if (best is not null && double.IsFinite(best.GreedyCer))
@@ -172,9 +175,33 @@ internal static class TrainCommands
         accuracy.AddRange(measured ?? []);
         string provenance = $"trained with LipNet.ML on ONNX Runtime: {state.Data}; {state.Step} steps, epoch {state.Epoch}, batch {state.Trainer.BatchSize}x{state.Trainer.AccumulationSteps}, " +
                             $"lr {state.Trainer.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {state.Trainer.Seed}";
-        var model = LipNetTrainer.ExportModel(state.Architecture, weights, provenance, accuracy, state.Normalize, fp16);
+        if (int8 is not null)
+            provenance += $"; int8 convolutions (u8s8, per-channel weights) calibrated on {int8.CalibrationClips} clips of {int8Calibration!.Value.Corpus}";
+        var model = LipNetTrainer.ExportModel(state.Architecture, weights, provenance, accuracy, state.Normalize, fp16, int8);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         File.WriteAllBytes(modelPath, model.ToByteArray());
+    }
+
+    /// <summary>Activation scales for int8 convolutions from clips spread over a corpus, cropped and normalized as the run trained.</summary>
+    private static Int8Convolutions CalibrateInt8(TrainingState state, IReadOnlyDictionary<string, NamedTensor> weights, string corpus, int clips, CliIO? io)
+    {
+        var reader = CorpusReader.Open(corpus, new CorpusReadOptions { SkipBad = true });
+        var items = reader.Read().ToList();
+        foreach (var p in reader.Problems)
+            io?.Error.WriteLine($"skipped {p.Path}: {p.Reason}");
+        if (items.Count == 0)
+            throw new LipNetException("the calibration corpus has no clips", corpus);
+        int n = Math.Min(clips, items.Count);
+        var chosen = Enumerable.Range(0, n).Select(i => items[(int)((long)i * items.Count / n)]).ToList();
+        using var set = new CorpusTrainingClips(chosen, () => new ClipPreprocessor(new LipNet.ML.Mouth.HaarMouthLocator()));
+        var assembler = new TrainingBatchAssembler(state.Normalize with { Layout = TensorLayout.CTHW, FrameCount = state.Architecture.Frames }, null,
+            LipNet.ML.Decoding.CtcVocabulary.Grid(LipNet.ML.Decoding.BlankPosition.First));
+        IEnumerable<float[]> Tensors()
+        {
+            for (int i = 0; i < set.Count; i++)
+                yield return assembler.Assemble(set, [i], 0, 0, 0).Video.ToArray();
+        }
+        return Int8Convolutions.Calibrate(state.Architecture, weights, Tensors());
     }
 
     public static Command ExportCommand(CliIO io)
@@ -183,7 +210,10 @@ internal static class TrainCommands
         var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true };
         var fp16 = new Option<bool>("--fp16") { Description = "Store weights as float16 (half the size)." };
         var reports = new Option<FileInfo[]>("--accuracy") { Description = "report.json files of `lipnet evaluate` whose figures go into the model card.", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16, reports };
+        var int8 = new Option<bool>("--int8") { Description = "8-bit convolutions after the first block (u8s8, per-channel weights; GRUs stay float), calibrated on --calibration clips." };
+        var calibration = new Option<DirectoryInfo?>("--calibration") { Description = "Corpus whose clips calibrate the int8 activation scales (use training data, not the test set)." };
+        var calibrationClips = new Option<int>("--calibration-clips") { Description = "Clips read for calibration, spread over the corpus.", DefaultValueFactory = _ => 32 };
+        var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16, reports, int8, calibration, calibrationClips };
         command.SetAction(parse =>
         {
             // Reports first: a malformed one fails before any work.
@@ -192,8 +222,10 @@ internal static class TrainCommands
             if (!File.Exists(Path.Combine(dir, TrainingCheckpoint.StateFile)))
                 dir = Directory.Exists(Path.Combine(dir, TrainingRun.BestFolder)) ? Path.Combine(dir, TrainingRun.BestFolder)
                     : TrainingRun.LatestCheckpoint(dir) ?? throw new LipNetException("not a checkpoint or run folder", dir);
+            if (parse.GetValue(int8) && parse.GetValue(calibration) is null)
+                throw new LipNetException("--int8 needs --calibration <corpus-dir> (clips to calibrate activation scales on)");
             string path = parse.GetValue(output)!.FullName;
-            Export(dir, path, parse.GetValue(fp16), measured);
+            Export(dir, path, parse.GetValue(fp16), measured, parse.GetValue(int8) ? (parse.GetValue(calibration)!.FullName, Math.Max(1, parse.GetValue(calibrationClips))) : null, io);
             io.Out.WriteLine($"{path}: exported from {dir} ({new FileInfo(path).Length / 1048576.0:0.0} MiB)");
             return 0;
         });

@@ -32,6 +32,73 @@ public class OnnxGraphTests
     }
 
     [Fact]
+    public void FramewiseConvolutionsEqualThe3dOnesWithSymbolicFrames()
+    {
+        var arch = LipNetArchitecture.Small with { Frames = 7 };
+        var weights = arch.InitialWeights(4);
+        var input = Enumerable.Range(0, 2 * 3 * 7 * 50 * 100).Select(i => (i * 7919 % 101) / 50f - 1).ToArray();
+        float[] Run(bool framewise)
+        {
+            var model = LipNetGraph.BuildInference(arch, weights, null, float16Weights: false, dynamicFrames: true, int8: null, exposeBlocks: false, framewise);
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(model.ToByteArray());
+            using var x = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(input, [2, 3, 7, 50, 100]);
+            using var y = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), [LipNetGraph.InputName], [x], [LipNetGraph.OutputName]);
+            return y[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        var framewise = Run(true);
+        var conv3d = Run(false);
+        Assert.Equal(2 * 7 * 28, framewise.Length);
+        Assert.True(framewise.Zip(conv3d, (a, b) => MathF.Abs(a - b)).Max() < 1e-4f);
+        // Temporal pooling cannot run frame-wise: such an architecture keeps 3-D convolutions.
+        Assert.False((LipNetArchitecture.Small with { Pool = [2, 2, 2] }).ConvolvesFramewise);
+        Assert.True(LipNetArchitecture.Paper.ConvolvesFramewise);
+    }
+
+    [Fact]
+    public void Int8ConvolutionsStayCloseToFloat()
+    {
+        var tensors = SafeTensors.Load(Fixture("lipnet_small_parity.safetensors"), out var meta);
+        int frames = int.Parse(meta["frames"]);
+        var arch = LipNetArchitecture.Small with { Frames = frames };
+        var clip = tensors["input"].Data;
+        var flipped = clip.Select(v => -v).ToArray();
+        var int8 = Int8Convolutions.Calibrate(arch, tensors, [clip, flipped]);
+        Assert.Equal(2, int8.CalibrationClips);
+        Assert.All(int8.BlockScales, s => Assert.True(s > 0));
+        var card = ModelCard.For(arch, "parity fixture") with { Frames = frames };
+        var floatBytes = LipNetGraph.Build(arch, tensors, card).ToByteArray();
+        var int8Bytes = LipNetGraph.Build(arch, tensors, card, int8: int8).ToByteArray();
+        using var reference = LipNetModel.Load(floatBytes, "float.onnx");
+        using var quantized = LipNetModel.Load(int8Bytes, "int8.onnx");
+        var batch = clip.Concat(flipped).ToArray();
+        var (expected, _) = reference.Run(batch, 2);
+        var (actual, _) = quantized.Run(batch, 2);
+        // Against the spread of the float log-probs around their means (random weights give flat outputs).
+        double spread = expected.Average(v => Math.Abs(v - expected.Average()));
+        double error = expected.Zip(actual, (a, b) => (double)Math.Abs(a - b)).Average();
+        Assert.True(error < 0.05 * spread, $"mean log-prob error {error:E2}, spread {spread:E2}");
+        Assert.True(int8Bytes.Length < floatBytes.Length);
+
+        // Weights: per output channel, every value within half a step of the float one; the bias at input x weight scale.
+        var (q, scales, bias) = int8.QuantizeWeights(tensors["conv2.weight"], tensors["conv2.bias"], 0.5f);
+        var w = tensors["conv2.weight"];
+        int m = (int)w.Shape[0], c = (int)w.Shape[1], kt = (int)w.Shape[2], area = (int)(w.Shape[3] * w.Shape[4]), per = c * kt * area;
+        for (int o = 0; o < m; o++)
+        {
+            Assert.Equal(w.Data.Skip(o * per).Take(per).Max(MathF.Abs) / 127f, scales[o], 6);
+            Assert.Equal(Math.Round(tensors["conv2.bias"].Data[o] / (0.5 * scales[o])), bias[o]);
+            for (int ci = 0; ci < c; ci++)
+                for (int t = 0; t < kt; t++)
+                    for (int a = 0; a < area; a++)
+                        Assert.True(Math.Abs(q[o * per + (t * c + ci) * area + a] * scales[o] - w.Data[o * per + (ci * kt + t) * area + a]) <= scales[o] * 0.5001f);
+        }
+
+        var ex = Assert.Throws<TensorShapeException>(() => LipNetGraph.Build(arch, tensors, card, int8: new Int8Convolutions([1f])));
+        Assert.Contains("block scales", ex.Message);
+        Assert.Throws<TensorShapeException>(() => Int8Convolutions.Calibrate(arch, tensors, [new float[10]]));
+    }
+
+    [Fact]
     public void PresetSizesAreDocumented()
     {
         Assert.Equal(1728, LipNetArchitecture.Paper.GruInput);      // 96 x 3 x 6

@@ -58,6 +58,13 @@ public sealed record LipNetArchitecture
         return shapes;
     }
 
+    /// <summary>
+    /// Whether the conv blocks can run as 2-D convolutions over stacked neighbouring frames (what the inference
+    /// graph does when it can): temporal stride 1, "same" temporal padding (kernel = 2 x padding + 1), no temporal pooling.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ConvolvesFramewise => Pool[0] == 1 && Enumerable.Range(0, ConvChannels.Length).All(b => Strides[b][0] == 1 && Kernels[b][0] == 2 * Padding[b][0] + 1);
+
     /// <summary>Features per frame entering the first GRU (C x H x W of the last block).</summary>
     public int GruInput => BlockShapes(Frames)[^1] is var s ? s.C * s.H * s.W : 0;
 

@@ -8,6 +8,8 @@ namespace LipNet.ML.Onnx;
 public enum OnnxElementType
 {
     Float = 1,
+    UInt8 = 2,
+    Int8 = 3,
     Int32 = 6,
     Int64 = 7,
     Bool = 9,
@@ -138,6 +140,16 @@ public sealed class OnnxGraphBuilder
 
     public OnnxValue Initializer(string name, ReadOnlySpan<long> data, params long[] dims) =>
         AddInitializer(name, OnnxElementType.Int64, MemoryMarshal.AsBytes(data), data.Length, dims);
+
+    /// <summary>Integer initializers of quantized models: int32 biases, int8 weights, uint8 zero points.</summary>
+    public OnnxValue Initializer(string name, ReadOnlySpan<int> data, params long[] dims) =>
+        AddInitializer(name, OnnxElementType.Int32, MemoryMarshal.AsBytes(data), data.Length, dims);
+
+    public OnnxValue Initializer(string name, ReadOnlySpan<sbyte> data, params long[] dims) =>
+        AddInitializer(name, OnnxElementType.Int8, MemoryMarshal.AsBytes(data), data.Length, dims);
+
+    public OnnxValue Initializer(string name, ReadOnlySpan<byte> data, params long[] dims) =>
+        AddInitializer(name, OnnxElementType.UInt8, data, data.Length, dims);
 
     private OnnxValue AddInitializer(string name, OnnxElementType type, ReadOnlySpan<byte> raw, int count, long[] dims)
     {

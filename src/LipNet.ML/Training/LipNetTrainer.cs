@@ -329,7 +329,7 @@ public sealed class LipNetTrainer : IDisposable
 
     /// <summary>An inference model with a card that records the vocabulary (blank first), normalization and accuracy.</summary>
     public static Onnx.Proto.ModelProto ExportModel(LipNetArchitecture architecture, IReadOnlyDictionary<string, NamedTensor> torchWeights, string provenance,
-        IReadOnlyList<MeasuredAccuracy>? accuracy = null, FrameNormalizeOptions? normalize = null, bool float16Weights = false)
+        IReadOnlyList<MeasuredAccuracy>? accuracy = null, FrameNormalizeOptions? normalize = null, bool float16Weights = false, Int8Convolutions? int8 = null)
     {
         var vocabulary = CtcVocabulary.Grid(BlankPosition.First);
         normalize ??= new FrameNormalizeOptions();
@@ -342,7 +342,7 @@ public sealed class LipNetTrainer : IDisposable
             Std = normalize.Std,
             ChannelOrder = normalize.ChannelOrder,
         };
-        return LipNetGraph.Build(architecture, torchWeights, card, float16Weights);
+        return LipNetGraph.Build(architecture, torchWeights, card, float16Weights, int8: int8);
     }
 
     public void Dispose()
