@@ -8,6 +8,11 @@ if (args.Contains("--batcher-memory"))
     BatcherMemory.Report(Console.Out);
     return;
 }
+if (args.Contains("--model-loop"))
+{
+    ModelLoop.Report(Console.Out);
+    return;
+}
 if (args.Contains("--write-pairs"))
 {
     // Sentence pairs for the C reference: dotnet run ... -- --write-pairs | levenshtein_c/levenshtein

@@ -36,6 +36,18 @@ public class TrainCliTests
         Assert.True(code == 0, stderr);
         Assert.True(new FileInfo(dir.File("fp16.onnx")).Length < new FileInfo(Path.Combine(run, "model.onnx")).Length * 0.6);
 
+        // int8 convolutions, calibrated on a small generated corpus; without a calibration corpus: a clear error.
+        string corpus = dir.File("corpus");
+        (code, _, stderr) = CliTests.Run("synth", "--out", corpus, "--speakers", "1", "--clips-per-speaker", "2", "--seed", "3");
+        Assert.True(code == 0, stderr);
+        (code, stdout, stderr) = CliTests.Run("export", "--checkpoint", run, "--out", dir.File("int8.onnx"), "--int8", "--calibration", corpus, "--calibration-clips", "2");
+        Assert.True(code == 0, stderr);
+        using (var model = LipNetModel.Load(dir.File("int8.onnx")))
+            Assert.Contains("int8 convolutions (u8s8, per-channel weights) calibrated on 2 clips", model.Card.Provenance);
+        (code, _, stderr) = CliTests.Run("export", "--checkpoint", run, "--out", dir.File("int8b.onnx"), "--int8");
+        Assert.Equal(2, code);
+        Assert.Contains("--int8 needs --calibration", stderr);
+
         // Resume of a finished run trains nothing more and exports again.
         (code, _, stderr) = CliTests.Run("train", "--synthetic", "2x2", "--arch", "Small", "--out", run, "--epochs", "1", "--batch-size", "2",
             "--split", "unseen:1", "--seed", "3", "--resume", run);
