@@ -116,7 +116,9 @@ internal static class ModelCommands
         var batch = new Option<int>("--batch") { Description = "Clips per model run.", DefaultValueFactory = _ => 1 };
         var repeat = new Option<int>("--repeat") { Description = "Passes over the videos after the warm-up.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
-        var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads };
+        var locator = new Option<string>("--locator") { Description = "haar (face detection, as transcribe) or fixed (a fixed region, as the issue's PyTorch + OpenCV reference).", DefaultValueFactory = _ => "haar" };
+        locator.AcceptOnlyFromAmong("haar", "fixed");
+        var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads, locator };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(videos)!.Select(v => v.FullName).ToList();
@@ -125,6 +127,7 @@ internal static class ModelCommands
                 BatchSize = Math.Max(1, parse.GetValue(batch)),
                 BeamWidth = 100,
                 Session = new LipNetSessionOptions { IntraOpThreads = parse.GetValue(threads) },
+                Locator = parse.GetValue(locator) == "fixed" ? new LipNet.ML.Mouth.FixedRegionMouthLocator() : null,
             });
             reader.TranscribeMany(paths.Take(Math.Max(1, parse.GetValue(batch))).ToList()); // warm-up
             var all = new List<Transcription>();
