@@ -14,6 +14,8 @@ public class PreprocessBenchmarks
     private VideoFrames _crops = null!;
     private HaarMouthLocator _haar = null!;
     private MouthCropper _haarCropper = null!;
+    private HaarMouthLocator _haarSearching = null!;
+    private MouthCropper _haarSearchingCropper = null!;
     private MouthCropper _fixedCropper = null!;
     private readonly FrameNormalizer _normalizer = new();
     private readonly float[] _tensor = new float[3 * 75 * 50 * 100];
@@ -25,19 +27,28 @@ public class PreprocessBenchmarks
         _frames = VideoLoader.Load(_clip);
         _haar = new HaarMouthLocator(new HaarMouthLocatorOptions { Fallback = new FixedRegionMouthLocator() });
         _haarCropper = new MouthCropper(_haar);
+        _haarSearching = new HaarMouthLocator(new HaarMouthLocatorOptions { Fallback = new FixedRegionMouthLocator(), TrackFace = false });
+        _haarSearchingCropper = new MouthCropper(_haarSearching);
         _fixedCropper = new MouthCropper(new FixedRegionMouthLocator(0.45f, 0.68f, 0.25f));
         _crops = _haarCropper.Crop(_frames).Frames;
         Console.WriteLine($"// clip: {_clip} ({_frames.FrameCount} frames {_frames.Width}x{_frames.Height})");
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _haar.Dispose();
+    public void Cleanup()
+    {
+        _haar.Dispose();
+        _haarSearching.Dispose();
+    }
 
     [Benchmark(Description = "decode")]
     public int Decode() => VideoLoader.Load(_clip).FrameCount;
 
-    [Benchmark(Description = "locate+crop (Haar, every 10th frame)")]
+    [Benchmark(Description = "locate+crop (Haar, every 10th frame, tracked)")]
     public int LocateAndCropHaar() => _haarCropper.Crop(_frames).Boxes.Length;
+
+    [Benchmark(Description = "locate+crop (Haar, every 10th frame, full-frame searches)")]
+    public int LocateAndCropHaarSearching() => _haarSearchingCropper.Crop(_frames).Boxes.Length;
 
     [Benchmark(Description = "crop (fixed region)")]
     public int CropFixed() => _fixedCropper.Crop(_frames).Boxes.Length;

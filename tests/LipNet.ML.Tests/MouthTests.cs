@@ -90,6 +90,22 @@ public class MouthTests
         Assert.Equal(6, lenient.Locate(blank, 2f).Length);
     }
 
+    /// <summary>Two locators' boxes agree to a tenth of the mouth width, frame by frame.</summary>
+    internal static void AssertSameBoxes(MouthBox[] expected, MouthBox[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int t = 0; t < expected.Length; t++)
+        {
+            float tolerance = 0.1f * expected[t].Width;
+            Assert.True(Math.Abs(expected[t].CenterX - actual[t].CenterX) < tolerance && Math.Abs(expected[t].CenterY - actual[t].CenterY) < tolerance
+                && Math.Abs(expected[t].Width - actual[t].Width) < tolerance, $"{what} frame {t}: {actual[t]}, expected {expected[t]}");
+        }
+    }
+
+    /// <summary>Mean distance in pixels between the boxes' centres.</summary>
+    internal static double MeanCentreError(MouthBox[] found, IReadOnlyList<MouthBox> truth) =>
+        found.Select((b, t) => Math.Sqrt(Math.Pow(b.CenterX - truth[t].CenterX, 2) + Math.Pow(b.CenterY - truth[t].CenterY, 2))).Average();
+
     [Fact]
     public void MedianFilterRejectsASingleOutlier()
     {

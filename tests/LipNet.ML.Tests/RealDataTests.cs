@@ -88,6 +88,18 @@ public class RealDataTests
     }
 
     [RealDataFact]
+    public void TrackedFacesGiveTheMouthOfFullFrameSearchesOnGrid()
+    {
+        using var tracking = new HaarMouthLocator();
+        using var searching = new HaarMouthLocator(new HaarMouthLocatorOptions { TrackFace = false });
+        foreach (var path in RealData.GridVideos)
+        {
+            var frames = VideoLoader.Load(path);
+            MouthTests.AssertSameBoxes(searching.Locate(frames, 2f), tracking.Locate(frames, 2f), path);
+        }
+    }
+
+    [RealDataFact]
     public void HaarLocatorCentresTheMouthOnEveryLombardFrame()
     {
         using var locator = new HaarMouthLocator();

@@ -65,6 +65,24 @@ public class SynthesisTests
     }
 
     [Fact]
+    public void TrackedFacesGiveTheMouthOfFullFrameSearches()
+    {
+        using var tracking = new HaarMouthLocator();
+        using var searching = new HaarMouthLocator(new HaarMouthLocatorOptions { TrackFace = false });
+        Assert.True(tracking.Options.TrackFace);
+        // Neither is exact (Haar boxes jitter by a few pixels): tracking must be as close to the true mouth.
+        double trackedError = 0, searchedError = 0;
+        for (int s = 0; s < Options.Speakers; s++)
+        {
+            var clip = SyntheticCorpus.Render(Options, s, 1);
+            trackedError += MouthTests.MeanCentreError(tracking.Locate(clip.Frames, 2f), clip.MouthBoxes);
+            searchedError += MouthTests.MeanCentreError(searching.Locate(clip.Frames, 2f), clip.MouthBoxes);
+        }
+        Assert.True(trackedError <= 1.25 * searchedError + Options.Speakers, $"mean centre error tracked {trackedError / Options.Speakers:0.0} px, searched {searchedError / Options.Speakers:0.0} px");
+        Console.WriteLine($"mean centre error tracked {trackedError / Options.Speakers:0.0} px, searched {searchedError / Options.Speakers:0.0} px");
+    }
+
+    [Fact]
     public void InMemoryCropsEqualWrittenAndDecodedCropsUpToCodecNoise()
     {
         using var dir = new TempDir();
