@@ -35,8 +35,9 @@ internal static class EvaluateCommand
         var grammar = new Option<string>("--grammar") { Description = "grid or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var mirror = new Option<bool>("--mirror-average") { Description = "Also read every clip mirrored and average both outputs (twice the model time)." };
         var command = new Command("evaluate", "Transcribe a corpus and report CER/WER/BLEU overall and per speaker, with plots.")
-            { corpus, model, split, seed, output, json, skipBad, beam, grammar, device };
+            { corpus, model, split, seed, output, json, skipBad, beam, grammar, device, mirror };
         command.SetAction(parse =>
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
@@ -50,6 +51,7 @@ internal static class EvaluateCommand
                 Session = new LipNetSessionOptions { Device = parse.GetValue(device)!, Log = m => io.Error.WriteLine(m) },
                 BeamWidth = parse.GetValue(beam),
                 GridGrammar = parse.GetValue(grammar) == "grid",
+                MirrorAverage = parse.GetValue(mirror),
             };
             using var lipReader = ModelCommands.OpenReader(parse.GetValue(model), options);
             var failures = new List<TranscriptionFailure>();
@@ -60,7 +62,7 @@ internal static class EvaluateCommand
                 throw new LipNetException($"{failures.Count} video(s) could not be read, first: {failures[0].Reason} (use --skip-bad to report and go on)");
             failures.InsertRange(0, reader.Problems.Select(p => new TranscriptionFailure(p.Path, p.Reason)));
 
-            string decoder = (options.BeamWidth <= 0 ? "greedy" : $"beam {options.BeamWidth}") + (options.GridGrammar ? " + GRID grammar" : "");
+            string decoder = (options.BeamWidth <= 0 ? "greedy" : $"beam {options.BeamWidth}") + (options.GridGrammar ? " + GRID grammar" : "") + (options.MirrorAverage ? " + mirror average" : "");
             var report = Build($"{reader.Name} {Path.GetFileName(Path.TrimEndingDirectorySeparator(reader.Root))}", parse.GetValue(model)?.FullName ?? lipReader.Model.Source, parse.GetValue(split)!, decoder, results, byPath, failures, parse.GetValue(seed), started.Elapsed.TotalSeconds);
             var dir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(dir);

@@ -61,7 +61,8 @@ internal static class ModelCommands
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var truth = new Option<string?>("--truth") { Description = "Ground-truth text (else from a GRID .align or the GRID file name)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON array: video, text, truth, cer, wer, seconds." };
-        var command = new Command("transcribe", "Read the lips in videos.") { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json };
+        var mirror = new Option<bool>("--mirror-average") { Description = "Also read every clip mirrored and average both outputs (twice the model time)." };
+        var command = new Command("transcribe", "Read the lips in videos.") { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, mirror };
         command.SetAction(parse =>
         {
             var options = new LipReaderOptions
@@ -69,6 +70,7 @@ internal static class ModelCommands
                 Session = new LipNetSessionOptions { Device = parse.GetValue(device)!, Log = m => io.Error.WriteLine(m) },
                 BeamWidth = parse.GetValue(beam),
                 GridGrammar = parse.GetValue(grammar) == "grid",
+                MirrorAverage = parse.GetValue(mirror),
                 LanguageModel = parse.GetValue(lm) is { } arpa ? NGramLanguageModel.LoadArpa(arpa.FullName, parse.GetValue(lmUnit) == "char" ? LanguageModelUnit.Character : LanguageModelUnit.Word) : null,
                 Alpha = parse.GetValue(alpha),
                 Beta = parse.GetValue(beta),

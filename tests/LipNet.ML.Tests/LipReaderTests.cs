@@ -67,6 +67,45 @@ public class LipReaderTests
     }
 
     [Fact]
+    public void MirrorAverageReadsBothViewsAlikeInBatches()
+    {
+        using var dir = new TempDir();
+        var paths = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            var path = dir.File($"m{i}.avi");
+            SyntheticCorpus.WriteVideo(SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 4 }, 0, i).Frames, path, SyntheticVideoFormat.Avi);
+            paths.Add(path);
+        }
+        string model = RandomModel(dir);
+        var locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f);
+        using var plain = new LipReader(model, new LipReaderOptions { BeamWidth = 0, Locator = locator });
+        using var mirrored = new LipReader(model, new LipReaderOptions { BeamWidth = 0, Locator = locator, MirrorAverage = true, BatchSize = 2 });
+        var batched = mirrored.TranscribeMany(paths);
+        for (int i = 0; i < paths.Count; i++)
+        {
+            var single = mirrored.Transcribe(paths[i]);
+            Assert.Equal(single.Text, batched[i].Text);
+            Assert.Equal(single.Confidence, batched[i].Confidence, 1e-4f);
+        }
+        // The mirrored view is really read: the averaged scores are not the plain ones.
+        Assert.Contains(paths, p => Math.Abs(plain.Transcribe(p).Confidence - mirrored.Transcribe(p).Confidence) > 1e-4f);
+    }
+
+    [Fact]
+    public void AveragingProbabilitiesKeepsTheOutputsForm()
+    {
+        float[] logs = [MathF.Log(0.2f), float.NegativeInfinity, MathF.Log(0.5f)];
+        LipReader.AverageProbabilities(logs, [MathF.Log(0.6f), float.NegativeInfinity, float.NegativeInfinity], logProbs: true);
+        Assert.Equal(MathF.Log(0.4f), logs[0], 1e-5f);
+        Assert.Equal(float.NegativeInfinity, logs[1]);
+        Assert.Equal(MathF.Log(0.25f), logs[2], 1e-5f);
+        float[] probs = [0.2f, 0.5f];
+        LipReader.AverageProbabilities(probs, [0.6f, 0.1f], logProbs: false);
+        Assert.Equal([0.4f, 0.3f], probs);
+    }
+
+    [Fact]
     public void ImportTranscribeAndBenchCommands()
     {
         using var dir = new TempDir();

@@ -23,6 +23,11 @@ public sealed record LipReaderOptions
     public IMouthLocator? Locator { get; init; }
     /// <summary>Clips per inference batch in <see cref="LipReader.TranscribeMany"/>.</summary>
     public int BatchSize { get; init; } = 8;
+    /// <summary>
+    /// Also read each clip mirrored left-right and decode the average of both outputs' probabilities
+    /// (test-time augmentation: the trainer mirrors half its clips). Doubles the model's work.
+    /// </summary>
+    public bool MirrorAverage { get; init; }
 }
 
 /// <summary>A transcription with what it is based on.</summary>
@@ -93,7 +98,8 @@ public sealed class LipReader : IDisposable
     private sealed class Batch(LipReader owner, int capacity)
     {
         private readonly long _perClip = (long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width;
-        private float[] _buffer = new float[(long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width * capacity];
+        private readonly int _views = owner.Options.MirrorAverage ? 2 : 1;
+        private float[] _buffer = new float[(long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width * capacity * (owner.Options.MirrorAverage ? 2 : 1)];
         private readonly List<(int Length, double NormalizeMs)> _clips = [];
 
         public int Count => _clips.Count;
@@ -101,20 +107,49 @@ public sealed class LipReader : IDisposable
         public void Add(CroppedClip clip)
         {
             long t0 = Stopwatch.GetTimestamp();
-            int length = owner._preprocessor.Normalizer.Normalize(clip.Crop.Frames, _buffer.AsSpan((int)(_perClip * _clips.Count), (int)_perClip));
+            long slot = _perClip * _views * _clips.Count;
+            int length = owner._preprocessor.Normalizer.Normalize(clip.Crop.Frames, _buffer.AsSpan((int)slot, (int)_perClip));
+            if (_views == 2)
+                owner._preprocessor.Normalizer.Normalize(FrameAugmenter.Mirror(clip.Crop.Frames), _buffer.AsSpan((int)(slot + _perClip), (int)_perClip));
             _clips.Add((length, Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
         }
 
         public (float[] LogProbs, int Frames, int Length, double ModelMs, double NormalizeMs)[] Run()
         {
-            var input = _clips.Count * _perClip == _buffer.LongLength ? _buffer : _buffer.AsSpan(0, (int)(_clips.Count * _perClip)).ToArray();
+            long used = _clips.Count * _views * _perClip;
+            var input = used == _buffer.LongLength ? _buffer : _buffer.AsSpan(0, (int)used).ToArray();
             long t0 = Stopwatch.GetTimestamp();
-            var (logProbs, frames) = owner.Model.Run(input, _clips.Count);
+            var (logProbs, frames) = owner.Model.Run(input, _clips.Count * _views);
             double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / _clips.Count;
-            int width = owner.Model.OutputWidth;
-            var results = _clips.Select((c, i) => (logProbs.AsSpan(i * frames * width, frames * width).ToArray(), frames, c.Length, ms, c.NormalizeMs)).ToArray();
+            int width = owner.Model.OutputWidth, size = frames * width;
+            var results = _clips.Select((c, i) =>
+            {
+                var output = logProbs.AsSpan(i * _views * size, size).ToArray();
+                if (_views == 2)
+                    AverageProbabilities(output, logProbs.AsSpan((i * 2 + 1) * size, size), owner.Model.Card.OutputIsLogProbs);
+                return (output, frames, c.Length, ms, c.NormalizeMs);
+            }).ToArray();
             _clips.Clear();
             return results;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="into"/> = the mean of both outputs' probabilities, in the outputs' own form
+    /// (log-probabilities: log((e^a + e^b) / 2), computed stably; probabilities: (a + b) / 2).
+    /// </summary>
+    internal static void AverageProbabilities(Span<float> into, ReadOnlySpan<float> other, bool logProbs)
+    {
+        for (int i = 0; i < into.Length; i++)
+        {
+            float a = into[i], b = other[i];
+            if (!logProbs)
+                into[i] = 0.5f * (a + b);
+            else
+            {
+                float max = MathF.Max(a, b);
+                into[i] = float.IsNegativeInfinity(max) ? max : max + MathF.Log(0.5f * (MathF.Exp(a - max) + MathF.Exp(b - max)));
+            }
         }
     }
 

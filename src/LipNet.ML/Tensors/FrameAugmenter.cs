@@ -62,6 +62,16 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
         return order;
     }
 
+    /// <summary>The clip mirrored left-right (a new buffer).</summary>
+    public static VideoFrames Mirror(VideoFrames frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var output = GC.AllocateUninitializedArray<byte>(frames.FrameCount * frames.FrameByteCount);
+        for (int t = 0; t < frames.FrameCount; t++)
+            MirrorRows(frames.Frame(t), output.AsSpan(t * frames.FrameByteCount, frames.FrameByteCount), frames.Width, frames.Height);
+        return new VideoFrames(output, frames.FrameCount, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source);
+    }
+
     private static void MirrorRows(ReadOnlySpan<byte> src, Span<byte> dst, int width, int height)
     {
         int stride = width * VideoFrames.Channels;
