@@ -90,6 +90,13 @@ public class MouthTests
         Assert.Equal(6, lenient.Locate(blank, 2f).Length);
     }
 
+    [Fact]
+    public void InvalidHaarOptionsAreATypedError()
+    {
+        Assert.Throws<MouthLocatorException>(() => new HaarMouthLocator(new HaarMouthLocatorOptions { TrackingMargin = -0.1f }));
+        Assert.Throws<MouthLocatorException>(() => new HaarMouthLocator(new HaarMouthLocatorOptions { DetectEvery = 0 }));
+    }
+
     /// <summary>Two locators' boxes agree to a tenth of the mouth width, frame by frame.</summary>
     internal static void AssertSameBoxes(MouthBox[] expected, MouthBox[] actual, string what)
     {

@@ -79,7 +79,6 @@ public class SynthesisTests
             searchedError += MouthTests.MeanCentreError(searching.Locate(clip.Frames, 2f), clip.MouthBoxes);
         }
         Assert.True(trackedError <= 1.25 * searchedError + Options.Speakers, $"mean centre error tracked {trackedError / Options.Speakers:0.0} px, searched {searchedError / Options.Speakers:0.0} px");
-        Console.WriteLine($"mean centre error tracked {trackedError / Options.Speakers:0.0} px, searched {searchedError / Options.Speakers:0.0} px");
     }
 
     [Fact]

@@ -70,6 +70,9 @@ public sealed record HaarMouthLocatorOptions
 /// <remarks>Thread-safe: every thread gets its own cascade (OpenCV's classifier is not re-entrant).</remarks>
 public sealed class HaarMouthLocator : IMouthLocator, IDisposable
 {
+    // Neighbouring detections a box needs: faces are reliable, the smile cascade fires on much else.
+    private const int FaceNeighbours = 4, MouthNeighbours = 10;
+
     private readonly ThreadLocal<CascadeClassifier> _face;
     private readonly ThreadLocal<CascadeClassifier>? _mouth;
 
@@ -202,7 +205,7 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
                 if (found.Length == 0)
                 {
                     Cv2.EqualizeHist(gray, gray);
-                    found = cascade.DetectMultiScale(gray, Options.ScaleFactor, mouthPass ? 10 : 4, HaarDetectionTypes.ScaleImage, minSize, maxSize);
+                    found = cascade.DetectMultiScale(gray, Options.ScaleFactor, mouthPass ? MouthNeighbours : FaceNeighbours, HaarDetectionTypes.ScaleImage, minSize, maxSize);
                 }
                 if (!mouthPass && Options.TrackFace && found.Length > 0)
                     tracked = found.MaxBy(r => r.Width);
@@ -226,7 +229,7 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
         Cv2.EqualizeHist(view, equalized);
         var minSize = new Size((int)(last.Width * 0.8), (int)(last.Height * 0.8));
         var maxSize = new Size((int)Math.Ceiling(last.Width * 1.25), (int)Math.Ceiling(last.Height * 1.25));
-        var found = cascade.DetectMultiScale(equalized, Options.ScaleFactor, 4, HaarDetectionTypes.ScaleImage, minSize, maxSize);
+        var found = cascade.DetectMultiScale(equalized, Options.ScaleFactor, FaceNeighbours, HaarDetectionTypes.ScaleImage, minSize, maxSize);
         for (int i = 0; i < found.Length; i++)
             found[i] = new Rect(found[i].X + window.X, found[i].Y + window.Y, found[i].Width, found[i].Height);
         return found;

@@ -99,7 +99,7 @@ public sealed class LipReader : IDisposable
     {
         private readonly long _perClip = (long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width;
         private readonly int _views = owner.Options.MirrorAverage ? 2 : 1;
-        private float[] _buffer = new float[(long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width * capacity * (owner.Options.MirrorAverage ? 2 : 1)];
+        private readonly float[] _buffer = new float[(long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width * capacity * (owner.Options.MirrorAverage ? 2 : 1)];
         private readonly List<(int Length, double NormalizeMs)> _clips = [];
 
         public int Count => _clips.Count;
