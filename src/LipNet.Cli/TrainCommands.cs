@@ -5,6 +5,7 @@ using Google.Protobuf;
 using LipNet.ML;
 using LipNet.ML.Corpora;
 using LipNet.ML.Onnx;
+using LipNet.ML.Runtime;
 using LipNet.ML.Synthesis;
 using LipNet.ML.Tensors;
 using LipNet.ML.Training;
@@ -35,7 +36,7 @@ internal static class TrainCommands
         var dropout = new Option<float>("--dropout") { DefaultValueFactory = _ => 0f };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Checkpoint folder to continue from (or the run folder: its newest checkpoint)." };
-        var init = new Option<string?>("--init") { Description = "Start from these weights with a fresh optimizer and schedule: a checkpoint folder, a run folder (its best/) or a PyTorch-named .safetensors file." };
+        var init = new Option<string?>("--init") { Description = "Start from these weights with a fresh optimizer and schedule: 'default' (the embedded model), a float .onnx model of `lipnet export`, a checkpoint folder, a run folder (its best/) or a PyTorch-named .safetensors file." };
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var patience = new Option<int>("--patience") { Description = "Early stop after N epochs without a better validation CER (0 = off).", DefaultValueFactory = _ => 0 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps.", DefaultValueFactory = _ => 0 };
@@ -73,9 +74,7 @@ internal static class TrainCommands
             };
             if (parse.GetValue(init) is { } initPath)
             {
-                string weightsFile = InitialWeightsFile(initPath);
-                var weights = SafeTensors.Load(weightsFile);
-                architecture.Validate(weights, weightsFile);
+                var (weights, weightsFile) = InitialWeights(initPath, architecture);
                 options = options with { InitialWeights = weights, Data = $"{description}; initialized from {weightsFile}" };
             }
             string? resumeFrom = parse.GetValue(resume)?.FullName;
@@ -110,8 +109,37 @@ internal static class TrainCommands
         return command;
     }
 
-    /// <summary>The safetensors file behind <c>--init</c>: the file itself, a checkpoint's parameters, or a run's best/ checkpoint.</summary>
-    internal static string InitialWeightsFile(string path)
+    /// <summary>
+    /// The weights behind <c>--init</c>: <c>default</c> (the embedded model), a float ONNX model <c>lipnet export</c>
+    /// wrote, a .safetensors file, a checkpoint's parameters, or a run's best/ checkpoint.
+    /// </summary>
+    internal static (Dictionary<string, NamedTensor> Weights, string Source) InitialWeights(string path, LipNetArchitecture architecture)
+    {
+        if (path == "default" && !File.Exists(path))
+            return (ModelWeights(LipNetModel.DefaultModelBytes() ?? throw new ModelLoadException("this build has no embedded default model"),
+                "embedded:" + LipNetModel.DefaultModelName, architecture), "embedded:" + LipNetModel.DefaultModelName);
+        string file = InitialWeightsFile(path);
+        if (file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return (ModelWeights(File.ReadAllBytes(file), file, architecture), file);
+        var weights = SafeTensors.Load(file);
+        architecture.Validate(weights, file);
+        return (weights, file);
+    }
+
+    private static Dictionary<string, NamedTensor> ModelWeights(byte[] bytes, string source, LipNetArchitecture architecture)
+    {
+        try
+        {
+            return LipNetGraph.ReadWeights(architecture, LipNet.ML.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes), source);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException ex)
+        {
+            throw new ModelLoadException($"not a valid ONNX file ({ex.Message})", source, ex);
+        }
+    }
+
+    /// <summary>The file behind <c>--init</c>: the file itself, a checkpoint's parameters, or a run's best/ checkpoint.</summary>
+    private static string InitialWeightsFile(string path)
     {
         string full = Path.GetFullPath(path);
         if (File.Exists(full))

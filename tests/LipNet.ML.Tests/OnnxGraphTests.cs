@@ -142,6 +142,30 @@ public class OnnxGraphTests
     }
 
     [Fact]
+    public void ExportedGraphsGiveBackTheirWeights()
+    {
+        var arch = LipNetArchitecture.Small with { Frames = 6 };
+        var weights = arch.InitialWeights(3);
+        var card = ModelCard.For(arch, "random") with { Frames = 6 };
+        var full = LipNetGraph.ReadWeights(arch, LipNetGraph.Build(arch, weights, card), "full.onnx");
+        var half = LipNetGraph.ReadWeights(arch, LipNetGraph.Build(arch, weights, card, float16Weights: true), "half.onnx");
+        Assert.Equal(weights.Keys.Order(), full.Keys.Order());
+        foreach (var (name, tensor) in weights)
+        {
+            Assert.Equal(tensor.Shape, full[name].Shape);
+            Assert.Equal(tensor.Data, full[name].Data);
+            Assert.Equal(tensor.Shape, half[name].Shape);
+            Assert.All(tensor.Data.Zip(half[name].Data), p => Assert.True(MathF.Abs(p.First - p.Second) <= MathF.Abs(p.First) / 1024 + 1e-7f, $"{name}: {p.First} read back as {p.Second}"));
+        }
+
+        var int8 = LipNetGraph.Build(arch, weights, card, int8: new Int8Convolutions([0.1f, 0.1f, 0.1f]));
+        var ex = Assert.Throws<ModelLoadException>(() => LipNetGraph.ReadWeights(arch, int8, "int8.onnx"));
+        Assert.Contains("int8", ex.Message);
+        Assert.Equal("int8.onnx", ex.FilePath);
+        Assert.ThrowsAny<LipNetException>(() => LipNetGraph.ReadWeights(LipNetArchitecture.Paper, LipNetGraph.Build(arch, weights, card), "small.onnx"));
+    }
+
+    [Fact]
     public void BadModelsAndWeightsAreTypedErrors()
     {
         using var dir = new TempDir();

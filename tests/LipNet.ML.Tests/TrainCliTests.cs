@@ -68,6 +68,13 @@ public class TrainCliTests
         Assert.Contains("initialized from " + Path.Combine(first, "best", "parameters.safetensors"), stderr);
         using (var model = LipNetModel.Load(Path.Combine(second, "model.onnx")))
             Assert.Contains("initialized from", model.Card.Provenance);
+        // An exported model, and the embedded default one, start training too.
+        (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("from-onnx"), "--init", Path.Combine(second, "model.onnx")]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("initialized from " + Path.Combine(second, "model.onnx"), stderr);
+        (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("from-default"), "--init", "default", "--max-steps", "1"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("initialized from embedded:lipnet-default.onnx", stderr);
 
         (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("third"), "--init", dir.Path]);
         Assert.Equal(2, code);

@@ -344,6 +344,59 @@ public static class LipNetGraph
         return result;
     }
 
+    /// <summary>
+    /// The PyTorch-named weights of a float inference graph that <see cref="Build"/> wrote (float32 or float16
+    /// initializers): the way back from an exported model, the embedded default too, to training
+    /// (<c>lipnet train --init model.onnx</c> fine-tunes it). An int8 graph has lost its float weights and is refused.
+    /// </summary>
+    public static Dictionary<string, NamedTensor> ReadWeights(LipNetArchitecture arch, Proto.ModelProto model, string? source = null)
+    {
+        var initializers = new Dictionary<string, Proto.TensorProto>(StringComparer.Ordinal);
+        foreach (var t in model.Graph?.Initializer ?? [])
+            initializers.TryAdd(t.Name, t);
+        var onnx = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        foreach (var (name, shape) in OnnxParameterShapes(arch))
+        {
+            if (!initializers.TryGetValue(name, out var tensor) && !initializers.TryGetValue(name + "_fp16", out tensor))
+                throw new Runtime.ModelLoadException(initializers.Keys.Any(k => k.EndsWith("_i8", StringComparison.Ordinal))
+                    ? "an int8 model keeps no float convolution weights to train from; use its float export"
+                    : $"model has no initializer '{name}' of the {arch.Name} architecture (not a LipNet graph of this preset?)", source);
+            if (!tensor.Dims.SequenceEqual(shape))
+                throw new TensorShapeException($"initializer '{tensor.Name}' is [{string.Join(", ", tensor.Dims)}], the {arch.Name} architecture needs [{string.Join(", ", shape)}]", source);
+            onnx[name] = new NamedTensor(name, shape, FloatValues(tensor, shape.Aggregate(1L, (a, b) => a * b), source));
+        }
+        return ToPyTorchLayout(arch, onnx);
+    }
+
+    /// <summary>A float32 or float16 initializer's values, from raw_data or the typed fields.</summary>
+    private static float[] FloatValues(Proto.TensorProto tensor, long count, string? source)
+    {
+        var values = new float[count];
+        var raw = tensor.RawData.Span;
+        switch ((OnnxElementType)tensor.DataType)
+        {
+            case OnnxElementType.Float when raw.Length == count * sizeof(float):
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw).CopyTo(values);
+                break;
+            case OnnxElementType.Float when raw.Length == 0 && tensor.FloatData.Count == count:
+                tensor.FloatData.CopyTo(values, 0);
+                break;
+            case OnnxElementType.Float16 when raw.Length == count * 2:
+                var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(raw);
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = (float)halves[i];
+                break;
+            case OnnxElementType.Float16 when raw.Length == 0 && tensor.Int32Data.Count == count:
+                // ONNX keeps float16 in int32_data as the 16 bits of each value.
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = (float)BitConverter.UInt16BitsToHalf((ushort)tensor.Int32Data[i]);
+                break;
+            default:
+                throw new Runtime.ModelLoadException($"initializer '{tensor.Name}' is not {count} float32 or float16 values (data type {tensor.DataType})", source);
+        }
+        return values;
+    }
+
     /// <summary>PyTorch GRU tensors (r, z, n gate blocks) → ONNX W, R, B (z, r, h blocks), forward then reverse.</summary>
     internal static (float[] W, float[] R, float[] B) GruWeights(IReadOnlyDictionary<string, NamedTensor> weights, string prefix, int h, int input)
     {
