@@ -180,7 +180,13 @@ internal static class TrainCommands
             throw new LipNetException("the corpus has no clips", data.FullName);
         var divided = held == 0 ? new CorpusSplit(items, []) : parts[0] == "unseen" ? CorpusSplits.Unseen(items, held, seed) : CorpusSplits.Overlapped(items, held, seed);
         ClipPreprocessor Preprocessor() => new(new LipNet.ML.Mouth.HaarMouthLocator());
-        return (new CorpusTrainingClips(divided.Train.ToList(), Preprocessor), divided.Test.Count > 0 ? new CorpusTrainingClips(divided.Test.ToList(), Preprocessor) : null,
+        // Clips are decoded and cropped when first drawn: with --skip-bad one that fails then is reported and left out.
+        ITrainingClips Set(List<CorpusItem> part)
+        {
+            var clips = new CorpusTrainingClips(part, Preprocessor);
+            return skipBad ? new SkippingTrainingClips(clips, ex => io.Error.WriteLine($"skipped {ex.Message}")) : clips;
+        }
+        return (Set(divided.Train.ToList()), divided.Test.Count > 0 ? Set(divided.Test.ToList()) : null,
             $"{reader.Name} corpus {data.FullName}: {divided.Train.Count} training clips, {divided.Test.Count} validation clips (split {split}, seed {seed})");
     }
 

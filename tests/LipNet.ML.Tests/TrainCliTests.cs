@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LipNet.ML.Runtime;
+using LipNet.ML.Synthesis;
 
 namespace LipNet.ML.Tests;
 
@@ -83,6 +84,22 @@ public class TrainCliTests
         (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("third"), "--init", dir.File("bad.safetensors")]);
         Assert.Equal(2, code);
         Assert.Contains("bad.safetensors", stderr);
+    }
+
+    [Fact]
+    public void TrainOnACorpusWithAnUnreadableVideoStopsTypedOrSkipsIt()
+    {
+        using var dir = new TempDir();
+        SyntheticCorpus.Write(dir.File("corpus"), new SyntheticCorpusOptions { Speakers = 2, ClipsPerSpeaker = 2, Seed = 6 });
+        string broken = Directory.GetFiles(dir.File("corpus/video/s1")).Order().First();
+        File.WriteAllBytes(broken, [0, 1, 2]);
+        string[] common = ["--data", dir.File("corpus"), "--arch", "Small", "--epochs", "1", "--batch-size", "2", "--split", "unseen:1", "--seed", "3", "--threads", "2"];
+        var (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("strict")]);
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, code);
+        Assert.True(stderr.Contains(broken) && stderr.Contains("--skip-bad"), stderr);
+        (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("skipping"), "--skip-bad"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("skipped " + broken, stderr);
     }
 
     [Fact]

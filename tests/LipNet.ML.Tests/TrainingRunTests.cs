@@ -25,6 +25,16 @@ public class TrainingRunTests
         }
     }
 
+    /// <summary>Clips of <see cref="RandomClips"/> whose <paramref name="unreadable"/> ones fail as a video without a face does.</summary>
+    private sealed class FaultyClips(ITrainingClips inner, params int[] unreadable) : ITrainingClips
+    {
+        public int Count => inner.Count;
+        public (string Id, string Speaker, string Sentence) Describe(int index) => inner.Describe(index);
+        public TrainingClip Load(int index) => unreadable.Contains(index)
+            ? throw new MouthLocatorException("no face or mouth found in any of 3 sampled frames", $"clip{index}.mp4")
+            : inner.Load(index);
+    }
+
     private static TrainingRunOptions Options(int epochs) => new()
     {
         Trainer = new TrainerOptions { BatchSize = 2, LearningRate = 5e-3f, WarmupSteps = 2, TotalSteps = 12, Seed = 5, Threads = 1, Dropout = 0.2f },
@@ -69,6 +79,30 @@ public class TrainingRunTests
         // Keep-last-2 plus the best checkpoint.
         Assert.Equal(2, Directory.GetDirectories(Path.Combine(dirB.Path, TrainingRun.CheckpointsFolder)).Length);
         Assert.True(File.Exists(Path.Combine(dirB.Path, TrainingRun.BestFolder, TrainingCheckpoint.StateFile)));
+    }
+
+    [Fact]
+    public void UnreadableClipsStopATypedErrorOrAreSkippedAlike()
+    {
+        var train = new FaultyClips(new RandomClips(7, 1), 2, 3);
+        using var dir = new TempDir();
+        var ex = Assert.Throws<LipNetException>(() => TrainingRun.Run(Tiny, train, null, dir.File("strict"), Options(1)));
+        Assert.Matches("clip[23].mp4", ex.FilePath);
+        Assert.Contains("no face or mouth found", ex.Message);
+        Assert.Contains("--skip-bad", ex.Message);
+
+        var reported = new List<string>();
+        var skipping = new SkippingTrainingClips(train, e => { lock (reported) reported.Add(e.FilePath!); });
+        var result = TrainingRun.Run(Tiny, skipping, new SkippingTrainingClips(new FaultyClips(new RandomClips(3, 2), 0)), dir.File("skipping"), Options(2));
+        Assert.Equal(8, result.State.Step);
+        Assert.Equal(["clip2.mp4", "clip3.mp4"], reported.Order());
+        Assert.Equal([2, 3], skipping.Unreadable.Keys.Order());
+        // Both stand in by the next readable clip, and are described as it, every time.
+        Assert.Equal(train.Describe(4), skipping.Describe(2));
+        Assert.Equal(train.Describe(4), skipping.Describe(3));
+        Assert.Equal("clip4", skipping.Load(3).Id);
+        Assert.Equal(2, reported.Count);
+        Assert.Throws<LipNetException>(() => new SkippingTrainingClips(new FaultyClips(new RandomClips(2, 1), 0, 1)).Load(0));
     }
 
     [Fact]

@@ -61,6 +61,49 @@ public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<Cl
 }
 
 /// <summary>
+/// The clips of another set with the unreadable ones left out: a clip whose <see cref="ITrainingClips.Load"/> throws a
+/// <see cref="LipNetException"/> (corrupt video, no mouth found) is reported once and stood in for by the next
+/// readable clip, the same one every time, so a resumed run sees the same batches. <see cref="Describe"/> of a
+/// skipped clip describes its stand-in once the clip has been tried.
+/// </summary>
+public sealed class SkippingTrainingClips(ITrainingClips inner, Action<LipNetException>? skipped = null) : ITrainingClips, IDisposable
+{
+    private readonly ConcurrentDictionary<int, LipNetException> _unreadable = new();
+    private readonly ConcurrentDictionary<int, int> _standIns = new();
+
+    public int Count => inner.Count;
+
+    /// <summary>The clips left out so far, with why.</summary>
+    public IReadOnlyDictionary<int, LipNetException> Unreadable => _unreadable;
+
+    public (string Id, string Speaker, string Sentence) Describe(int index) => inner.Describe(_standIns.GetValueOrDefault(index, index));
+
+    public TrainingClip Load(int index)
+    {
+        for (int tried = 0, i = index; tried < inner.Count; tried++, i = (i + 1) % inner.Count)
+        {
+            if (_unreadable.ContainsKey(i))
+                continue;
+            try
+            {
+                var clip = inner.Load(i);
+                if (i != index)
+                    _standIns[index] = i;
+                return clip;
+            }
+            catch (LipNetException ex)
+            {
+                if (_unreadable.TryAdd(i, ex))
+                    skipped?.Invoke(ex);
+            }
+        }
+        throw new LipNetException($"none of the {inner.Count} clips can be read (the first: {_unreadable.Values.FirstOrDefault()?.Message})");
+    }
+
+    public void Dispose() => (inner as IDisposable)?.Dispose();
+}
+
+/// <summary>
 /// Synthetic clips rendered in memory (<see cref="SyntheticCorpus.Render(SyntheticCorpusOptions, int, int)"/>) and
 /// cropped at their true mouth boxes: no files, no codec. Speakers <paramref name="speakers"/> (indices) of a
 /// corpus with <see cref="SyntheticCorpusOptions.ClipsPerSpeaker"/> clips each; crops cached after the first render.
@@ -107,7 +150,15 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
     {
         int n = indices.Count;
         var loaded = new TrainingClip[n];
-        Parallel.For(0, n, i => loaded[i] = clips.Load(indices[i]));
+        try
+        {
+            Parallel.For(0, n, i => loaded[i] = clips.Load(indices[i]));
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.OfType<LipNetException>().FirstOrDefault() is { } unreadable)
+        {
+            // The clip's own typed error (it names the file), not the parallel loop's wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(unreadable).Throw();
+        }
         int perClip = loaded[0].Crops.Height * loaded[0].Crops.Width * _normalizer.Options.Channels * _normalizer.Options.FrameCount;
         var memory = buffer ?? AlignedMemory.Allocate(n * perClip);
         if (memory.Length != n * perClip)
