@@ -116,26 +116,17 @@ internal static class TrainCommands
     internal static (Dictionary<string, NamedTensor> Weights, string Source) InitialWeights(string path, LipNetArchitecture architecture)
     {
         if (path == "default" && !File.Exists(path))
-            return (ModelWeights(LipNetModel.DefaultModelBytes() ?? throw new ModelLoadException("this build has no embedded default model"),
-                "embedded:" + LipNetModel.DefaultModelName, architecture), "embedded:" + LipNetModel.DefaultModelName);
+        {
+            const string embedded = "embedded:" + LipNetModel.DefaultModelName;
+            var bytes = LipNetModel.DefaultModelBytes() ?? throw new ModelLoadException("this build has no embedded default model");
+            return (LipNetGraph.ReadWeights(architecture, bytes, embedded), embedded);
+        }
         string file = InitialWeightsFile(path);
         if (file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            return (ModelWeights(File.ReadAllBytes(file), file, architecture), file);
+            return (LipNetGraph.ReadWeights(architecture, File.ReadAllBytes(file), file), file);
         var weights = SafeTensors.Load(file);
         architecture.Validate(weights, file);
         return (weights, file);
-    }
-
-    private static Dictionary<string, NamedTensor> ModelWeights(byte[] bytes, string source, LipNetArchitecture architecture)
-    {
-        try
-        {
-            return LipNetGraph.ReadWeights(architecture, LipNet.ML.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes), source);
-        }
-        catch (Google.Protobuf.InvalidProtocolBufferException ex)
-        {
-            throw new ModelLoadException($"not a valid ONNX file ({ex.Message})", source, ex);
-        }
     }
 
     /// <summary>The file behind <c>--init</c>: the file itself, a checkpoint's parameters, or a run's best/ checkpoint.</summary>

@@ -349,6 +349,10 @@ public static class LipNetGraph
     /// initializers): the way back from an exported model, the embedded default too, to training
     /// (<c>lipnet train --init model.onnx</c> fine-tunes it). An int8 graph has lost its float weights and is refused.
     /// </summary>
+    public static Dictionary<string, NamedTensor> ReadWeights(LipNetArchitecture arch, byte[] model, string? source = null) =>
+        ReadWeights(arch, Runtime.LipNetModel.Parse(model, source), source);
+
+    /// <inheritdoc cref="ReadWeights(LipNetArchitecture, byte[], string?)"/>
     public static Dictionary<string, NamedTensor> ReadWeights(LipNetArchitecture arch, Proto.ModelProto model, string? source = null)
     {
         var initializers = new Dictionary<string, Proto.TensorProto>(StringComparer.Ordinal);
@@ -382,9 +386,7 @@ public static class LipNetGraph
                 tensor.FloatData.CopyTo(values, 0);
                 break;
             case OnnxElementType.Float16 when raw.Length == count * 2:
-                var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(raw);
-                for (int i = 0; i < values.Length; i++)
-                    values[i] = (float)halves[i];
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(raw), values);
                 break;
             case OnnxElementType.Float16 when raw.Length == 0 && tensor.Int32Data.Count == count:
                 // ONNX keeps float16 in int32_data as the 16 bits of each value.

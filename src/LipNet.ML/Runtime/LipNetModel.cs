@@ -88,10 +88,9 @@ public sealed class LipNetModel : IDisposable
         return Load(File.ReadAllBytes(path), path, options, card);
     }
 
-    /// <summary>Loads a model from bytes; <paramref name="card"/> overrides (or supplies) the embedded card.</summary>
-    public static LipNetModel Load(byte[] model, string source, LipNetSessionOptions? options = null, ModelCard? card = null)
+    /// <summary>An ONNX file's graph, or a <see cref="ModelLoadException"/> naming <paramref name="source"/>.</summary>
+    internal static Onnx.Proto.ModelProto Parse(byte[] model, string? source)
     {
-        options ??= new LipNetSessionOptions();
         Onnx.Proto.ModelProto proto;
         try
         {
@@ -103,6 +102,14 @@ public sealed class LipNetModel : IDisposable
         }
         if (proto.Graph is null || proto.Graph.Node.Count == 0)
             throw new ModelLoadException("ONNX file has no graph", source);
+        return proto;
+    }
+
+    /// <summary>Loads a model from bytes; <paramref name="card"/> overrides (or supplies) the embedded card.</summary>
+    public static LipNetModel Load(byte[] model, string source, LipNetSessionOptions? options = null, ModelCard? card = null)
+    {
+        options ??= new LipNetSessionOptions();
+        var proto = Parse(model, source);
         card ??= proto.MetadataProps.FirstOrDefault(p => p.Key == ModelCard.MetadataKey) is { } entry
             ? ModelCard.FromJson(entry.Value, source)
             : throw new ModelLoadException($"model has no model card (metadata '{ModelCard.MetadataKey}'); pass one explicitly", source);

@@ -98,21 +98,17 @@ public static class TrainingRun
         bool stoppedEarly = false;
 
         // A clip that cannot be read (corrupt video, no mouth found) stops the run naming its file and the way on.
-        LipNetException Unreadable(LipNetException ex)
-        {
-            string last = lastCheckpoint.Length > 0 ? lastCheckpoint : "(none yet)";
-            logger.LogError("Training stopped at step {Step}: {Reason}. The last good checkpoint is {Checkpoint}", trainer.Step + 1, ex.Message, last);
-            return new LipNetException($"{ex.Reason}; the last good checkpoint is {last} (leave unreadable clips out with --skip-bad, i.e. {nameof(SkippingTrainingClips)})", ex.FilePath, ex);
-        }
-        EpochMetrics ValidateOrStop(int epoch, double trainLoss, System.Diagnostics.Stopwatch clock)
+        T StopOnUnreadableClip<T>(Func<T> load)
         {
             try
             {
-                return Validate(trainer, validation!, assembler, options, epoch + 1, trainLoss, clock, validationBuffer);
+                return load();
             }
             catch (LipNetException ex) when (ex is VideoDecodeException or MouthLocatorException)
             {
-                throw Unreadable(ex);
+                string last = lastCheckpoint.Length > 0 ? lastCheckpoint : "(none yet)";
+                logger.LogError("Training stopped at step {Step}: {Reason}. The last good checkpoint is {Checkpoint}", trainer.Step + 1, ex.Message, last);
+                throw new LipNetException($"{ex.Reason}; the last good checkpoint is {last} (leave unreadable clips out with --skip-bad, i.e. {nameof(SkippingTrainingClips)})", ex.FilePath, ex);
             }
         }
 
@@ -131,14 +127,8 @@ public static class TrainingRun
                 {
                     int first = (b + m) * batch;
                     var indices = Enumerable.Range(first, batch).Select(i => order[i % order.Length]).ToArray();
-                    try
-                    {
-                        micro.Add(assembler.Assemble(train, indices, options.Trainer.Seed, epoch, first, buffers[m]));
-                    }
-                    catch (LipNetException ex) when (ex is VideoDecodeException or MouthLocatorException)
-                    {
-                        throw Unreadable(ex);
-                    }
+                    var into = buffers[m];
+                    micro.Add(StopOnUnreadableClip(() => assembler.Assemble(train, indices, options.Trainer.Seed, epoch, first, into)));
                 }
                 StepResult step;
                 try
@@ -165,7 +155,7 @@ public static class TrainingRun
 
             var metrics = validation is null
                 ? new EpochMetrics(epoch + 1, trainer.Step, lossSum / Math.Max(1, lossCount), double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds)
-                : ValidateOrStop(epoch, lossSum / Math.Max(1, lossCount), clock);
+                : StopOnUnreadableClip(() => Validate(trainer, validation, assembler, options, epoch + 1, lossSum / Math.Max(1, lossCount), clock, validationBuffer));
             bool improved = validation is null || metrics.GreedyCer < state.BestValidationCer;
             state = state with
             {
