@@ -127,8 +127,7 @@ public static class TrainingRun
                 {
                     int first = (b + m) * batch;
                     var indices = Enumerable.Range(first, batch).Select(i => order[i % order.Length]).ToArray();
-                    var into = buffers[m];
-                    micro.Add(StopOnUnreadableClip(() => assembler.Assemble(train, indices, options.Trainer.Seed, epoch, first, into)));
+                    micro.Add(StopOnUnreadableClip(() => assembler.Assemble(train, indices, options.Trainer.Seed, epoch, first, buffers[m])));
                 }
                 StepResult step;
                 try
