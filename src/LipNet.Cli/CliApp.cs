@@ -19,6 +19,7 @@ public static class CliApp
         var root = new RootCommand("LipNet.ML: lipreading (visual speech recognition) tools.");
         var io = new CliIO(stdout, stderr);
         root.Subcommands.Add(CropCommand.Create(io));
+        root.Subcommands.Add(CropCommand.Landmarks(io));
         root.Subcommands.Add(StatsCommand.Create(io));
         root.Subcommands.Add(SynthCommand.Create(io));
         root.Subcommands.Add(ScoreCommand.Create(io));

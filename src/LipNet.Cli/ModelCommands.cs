@@ -124,8 +124,12 @@ internal static class ModelCommands
             Description = "ONNX Runtime intra-op threads (0 = one per logical processor; default: half of them).",
             DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount / 2),
         };
-        var locator = new Option<string>("--locator") { Description = "haar (face detection, as transcribe) or fixed (a fixed region, as the issue's PyTorch + OpenCV reference).", DefaultValueFactory = _ => "haar" };
-        locator.AcceptOnlyFromAmong("haar", "fixed");
+        var locator = new Option<string>("--locator")
+        {
+            Description = "card (the model card's crop profile, as transcribe), haar, landmarks (mouth-centred) or fixed (a fixed region, as the PyTorch + OpenCV reference).",
+            DefaultValueFactory = _ => "card",
+        };
+        locator.AcceptOnlyFromAmong("card", "haar", "landmarks", "fixed");
         var beam = new Option<int>("--beam") { Description = "CTC beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
         var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads, locator, beam };
         command.SetAction(parse =>
@@ -136,7 +140,13 @@ internal static class ModelCommands
                 BatchSize = Math.Max(1, parse.GetValue(batch)),
                 BeamWidth = Math.Max(0, parse.GetValue(beam)),
                 Session = new LipNetSessionOptions { IntraOpThreads = parse.GetValue(threads) },
-                Locator = parse.GetValue(locator) == "fixed" ? new LipNet.ML.Mouth.FixedRegionMouthLocator() : null,
+                Locator = parse.GetValue(locator) switch
+                {
+                    "fixed" => new LipNet.ML.Mouth.FixedRegionMouthLocator(),
+                    "haar" => new LipNet.ML.Mouth.HaarMouthLocator(),
+                    "landmarks" => LipNet.ML.Mouth.CropProfile.MouthCentred.CreateLocator(),
+                    _ => null,
+                },
             });
             reader.TranscribeMany(paths.Take(Math.Max(1, parse.GetValue(batch))).ToList()); // warm-up
             // One call over all passes: the pipeline stays full instead of draining at the end of each pass.

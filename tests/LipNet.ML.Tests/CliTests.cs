@@ -22,7 +22,9 @@ public class CliTests
         Assert.True(code == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
-        Assert.Equal(["video", "frames", "fps", "width", "height", "boxes"], root.EnumerateObject().Select(p => p.Name));
+        // Today's contract first, then what the front end reports beside it.
+        Assert.Equal(["video", "frames", "fps", "width", "height", "boxes", "angles", "profile", "source_fps", "source_frames", "duration", "missing_frames"],
+            root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(video, root.GetProperty("video").GetString());
         Assert.Equal(9, root.GetProperty("frames").GetInt32());
         Assert.Equal(25.0, root.GetProperty("fps").GetDouble(), 3);

@@ -23,6 +23,8 @@ public enum MouthLocatorKind
     Haar,
     /// <summary><see cref="FixedRegionMouthLocator"/>.</summary>
     FixedRegion,
+    /// <summary><see cref="LandmarkMouthLocator"/> (face detection + Face Mesh) with the geometry of <see cref="CropMouthOptions.Profile"/>.</summary>
+    Landmarks,
 }
 
 /// <summary>Options of <c>CropMouth</c>: the locator and the crop size.</summary>
@@ -33,6 +35,8 @@ public sealed record CropMouthOptions
     public HaarMouthLocatorOptions Haar { get; init; } = new();
     /// <summary>Fixed region: centre x, centre y, width, as fractions of the frame (used when <see cref="Locator"/> is FixedRegion).</summary>
     public float[] Region { get; init; } = [0.5f, 0.7f, 0.3f];
+    /// <summary>Crop profile name for the landmark locator: <c>mouth-centred</c> or <c>mean-face</c>.</summary>
+    public string Profile { get; init; } = CropProfile.MouthCentred.Name;
     public int Width { get; init; } = 100;
     public int Height { get; init; } = 50;
 }
@@ -72,9 +76,12 @@ internal static class MappingCache
     public static MouthCropper Cropper(string encoded) => Croppers.GetOrAdd(encoded, key => new Lazy<MouthCropper>(() =>
     {
         var o = OptionsCodec.Decode<CropMouthOptions>(key);
-        IMouthLocator locator = o.Locator == MouthLocatorKind.Haar
-            ? new HaarMouthLocator(o.Haar)
-            : new FixedRegionMouthLocator(o.Region[0], o.Region[1], o.Region[2]);
+        IMouthLocator locator = o.Locator switch
+        {
+            MouthLocatorKind.Haar => new HaarMouthLocator(o.Haar),
+            MouthLocatorKind.Landmarks => CropProfile.Get(o.Profile).CreateLocator(),
+            _ => new FixedRegionMouthLocator(o.Region[0], o.Region[1], o.Region[2]),
+        };
         return new MouthCropper(locator, new MouthCropOptions { Width = o.Width, Height = o.Height });
     })).Value;
 

@@ -13,7 +13,21 @@ public interface IMouthLocator
     /// <paramref name="aspect"/> (width / height) of the crop that will be taken from it.
     /// </summary>
     MouthBox[] Locate(VideoFrames frames, float aspect);
+
+    /// <summary>
+    /// The mouth track of a clip for crops of <paramref name="cropWidth"/> x <paramref name="cropHeight"/> pixels:
+    /// one box per frame and, from landmark locators, the face landmarks per frame and the frames where no face
+    /// was found. The default wraps <see cref="Locate"/>.
+    /// </summary>
+    MouthTrack LocateTrack(VideoFrames frames, int cropWidth, int cropHeight) => new(Locate(frames, (float)cropWidth / cropHeight));
 }
+
+/// <summary>What a locator found in a clip.</summary>
+/// <param name="Boxes">One mouth box per frame, source pixels.</param>
+/// <param name="Landmarks">Face landmarks per frame (null from locators without landmarks); frames without a face hold
+/// landmarks interpolated from their neighbours, marked <see cref="Face.FaceLandmarks.Interpolated"/>.</param>
+/// <param name="MissingFrames">Frames (0-based) where no face was found and the box was interpolated.</param>
+public sealed record MouthTrack(MouthBox[] Boxes, IReadOnlyList<Face.FaceLandmarks>? Landmarks = null, IReadOnlyList<int>? MissingFrames = null);
 
 /// <summary>
 /// A fixed mouth region, for corpora already aligned on the face or as a fallback. The region is

@@ -16,7 +16,11 @@ public sealed record MouthCropOptions
 }
 
 /// <summary>Mouth crops of a clip and the source-pixel box each was taken from.</summary>
-public sealed record MouthCrop(VideoFrames Frames, MouthBox[] Boxes);
+/// <param name="Frames">The crops, T x H x W x 3.</param>
+/// <param name="Boxes">The box of each crop, source pixels.</param>
+/// <param name="Landmarks">Face landmarks per frame, from landmark locators (null otherwise).</param>
+/// <param name="MissingFrames">Frames where no face was found (their boxes were interpolated); empty when none or unknown.</param>
+public sealed record MouthCrop(VideoFrames Frames, MouthBox[] Boxes, IReadOnlyList<Face.FaceLandmarks>? Landmarks = null, IReadOnlyList<int>? MissingFrames = null);
 
 /// <summary>
 /// Cuts the located mouth out of every frame and resamples it to a fixed size. Boxes already carry the
@@ -39,10 +43,11 @@ public sealed class MouthCropper
     public MouthCrop Crop(VideoFrames frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
-        var boxes = Locator.Locate(frames, (float)Options.Width / Options.Height);
+        var track = Locator.LocateTrack(frames, Options.Width, Options.Height);
+        var boxes = track.Boxes;
         if (boxes.Length != frames.FrameCount)
             throw new MouthLocatorException($"locator returned {boxes.Length} boxes for {frames.FrameCount} frames", frames.Source);
-        return new MouthCrop(CropBoxes(frames, boxes), boxes);
+        return new MouthCrop(CropBoxes(frames, boxes), boxes, track.Landmarks, track.MissingFrames ?? []);
     }
 
     /// <summary>Cuts the given boxes (one per frame) out of the frames.</summary>
@@ -61,7 +66,19 @@ public sealed class MouthCropper
                     throw new MouthLocatorException($"invalid mouth box {box} at frame {t}", frames.Source);
                 using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(src + (long)t * frames.FrameByteCount));
                 using var target = Mat.FromPixelData(h, w, MatType.CV_8UC3, (IntPtr)(dst + (long)t * w * h * VideoFrames.Channels));
-                if (box.Width > 1.5f * w)
+                if (box.Angle != 0)
+                {
+                    // Rotated box: crop pixel (u, v) samples the source at centre + R(angle)·((u, v) − crop centre)·scale.
+                    double sx = box.Width / w, sy = box.Height / h, cos = Math.Cos(box.Angle), sin = Math.Sin(box.Angle);
+                    double hu = (w - 1) / 2.0, hv = (h - 1) / 2.0;
+                    using var m = Mat.FromArray(new double[,]
+                    {
+                        { cos * sx, -sin * sy, box.CenterX - cos * sx * hu + sin * sy * hv },
+                        { sin * sx, cos * sy, box.CenterY - sin * sx * hu - cos * sy * hv },
+                    });
+                    Cv2.WarpAffine(frame, target, m, new Size(w, h), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate);
+                }
+                else if (box.Width > 1.5f * w)
                 {
                     // Shrinking a lot: area averaging avoids the aliasing bilinear sampling would add.
                     Cv2.GetRectSubPix(frame, new Size((int)MathF.Round(box.Width), (int)MathF.Round(box.Height)), new Point2f(box.CenterX, box.CenterY), patch);

@@ -38,6 +38,12 @@ public sealed record ModelCard
     public string[] Vocabulary { get; init; } = [.. Enumerable.Range('a', 26).Select(c => ((char)c).ToString()), " "];
     public BlankPosition Blank { get; init; } = BlankPosition.Last;
     public LipNetArchitecture? Architecture { get; init; }
+
+    /// <summary>
+    /// How the training crops were made: a <see cref="Mouth.CropProfile"/> name (<c>mouth-centred</c>, <c>mean-face</c>,
+    /// <c>haar</c>). Null in cards written before profiles existed, which means <c>haar</c>.
+    /// </summary>
+    public string? CropProfile { get; init; }
     /// <summary>How the weights were made: data, command, seed, wall time, or the import source.</summary>
     public string Provenance { get; init; } = "";
     public IReadOnlyList<MeasuredAccuracy> Accuracy { get; init; } = [];
@@ -65,6 +71,10 @@ public sealed record ModelCard
     }
 
     public CtcVocabulary CreateVocabulary() => new(Vocabulary, Blank);
+
+    /// <summary>The crop profile this card names (<see cref="Mouth.CropProfile.Legacy"/> when it names none).</summary>
+    /// <exception cref="MouthLocatorException">The card names an unknown profile.</exception>
+    public Mouth.CropProfile Profile() => CropProfile is { Length: > 0 } name ? Mouth.CropProfile.Get(name) : Mouth.CropProfile.Legacy;
 
     /// <summary>The frame normalization this model was trained with.</summary>
     public FrameNormalizeOptions NormalizeOptions() => new()

@@ -19,8 +19,14 @@ public sealed record LipReaderOptions
     public NGramLanguageModel? LanguageModel { get; init; }
     public float Alpha { get; init; } = 0.5f;
     public float Beta { get; init; }
-    /// <summary>Mouth locator; null = <see cref="HaarMouthLocator"/> with default settings.</summary>
+    /// <summary>
+    /// Mouth locator; null = the one the model card's crop profile names (<see cref="CropProfile"/>: <c>haar</c> for
+    /// cards without one), so the model sees mouths cropped as in its training.
+    /// </summary>
     public IMouthLocator? Locator { get; init; }
+
+    /// <summary>Face tracking settings (which face, thresholds) for a landmark profile's locator.</summary>
+    public Face.FaceTrackerOptions? FaceTracker { get; init; }
     /// <summary>Clips per inference batch in <see cref="LipReader.TranscribeMany"/>.</summary>
     public int BatchSize { get; init; } = 8;
     /// <summary>
@@ -60,7 +66,9 @@ public sealed class LipReader : IDisposable
         Options = options ?? new LipReaderOptions();
         var card = model.Card;
         Vocabulary = card.CreateVocabulary();
-        _preprocessor = new ClipPreprocessor(Options.Locator, new MouthCropOptions { Width = card.Width, Height = card.Height }, card.NormalizeOptions());
+        Profile = card.Profile();
+        _preprocessor = new ClipPreprocessor(Options.Locator ?? Profile.CreateLocator(Options.FaceTracker), new MouthCropOptions { Width = card.Width, Height = card.Height },
+            card.NormalizeOptions(), new Video.VideoReadOptions { TargetFps = card.Fps > 0 ? card.Fps : null }, ownsLocator: Options.Locator is null);
         _decoder = Options.BeamWidth <= 0
             ? new GreedyCtcDecoder(Vocabulary, inputsAreLogProbs: card.OutputIsLogProbs)
             : new BeamSearchCtcDecoder(Vocabulary, new BeamSearchOptions
@@ -76,6 +84,9 @@ public sealed class LipReader : IDisposable
 
     public LipNetModel Model { get; }
     public LipReaderOptions Options { get; }
+
+    /// <summary>The crop profile of the model's card (what the default locator reproduces).</summary>
+    public CropProfile Profile { get; }
     public CtcVocabulary Vocabulary { get; }
 
     public Transcription Transcribe(string path) => Run(path, () => _preprocessor.Crop(path));

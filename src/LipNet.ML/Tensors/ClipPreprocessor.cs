@@ -12,7 +12,20 @@ public sealed record PreprocessedClip(VideoInfo Source, MouthCrop Crop, ClipTens
 public sealed record CroppedClip(VideoInfo Source, MouthCrop Crop, StageTimings Timings);
 
 /// <summary>Size and rate of a decoded video.</summary>
-public sealed record VideoInfo(string Path, int FrameCount, int Width, int Height, double Fps);
+/// <param name="Path">The video's path or name.</param>
+/// <param name="FrameCount">Frames after resampling to <paramref name="Fps"/>.</param>
+/// <param name="Width">Frame width in pixels (upright).</param>
+/// <param name="Height">Frame height in pixels (upright).</param>
+/// <param name="Fps">Frame rate of the frames used (the model's, when resampled).</param>
+/// <param name="SourceFps">The source's stated frame rate.</param>
+/// <param name="SourceFrameCount">Frames decoded from the source.</param>
+/// <param name="DurationSeconds">The source's duration from its timestamps, seconds.</param>
+public sealed record VideoInfo(string Path, int FrameCount, int Width, int Height, double Fps, double SourceFps = 0, int SourceFrameCount = 0, double DurationSeconds = 0)
+{
+    /// <summary>The video info of a decoded frame stack.</summary>
+    public static VideoInfo Of(VideoFrames frames) => new(frames.Source, frames.FrameCount, frames.Width, frames.Height, frames.Fps,
+        frames.SourceFps, frames.SourceFrameCount, frames.SourceDurationSeconds);
+}
 
 /// <summary>Milliseconds spent in each stage.</summary>
 public sealed record StageTimings(double DecodeMs, double CropMs, double NormalizeMs);
@@ -25,10 +38,16 @@ public sealed class ClipPreprocessor : IDisposable
 {
     private readonly bool _ownsLocator;
 
-    public ClipPreprocessor(IMouthLocator? locator = null, MouthCropOptions? crop = null, FrameNormalizeOptions? normalize = null, VideoReadOptions? read = null)
+    /// <param name="locator">Mouth locator; null = a <see cref="LandmarkMouthLocator"/> (mouth-centred profile), owned and disposed here.</param>
+    /// <param name="crop">Crop size (default 100x50).</param>
+    /// <param name="normalize">Tensor layout and normalization.</param>
+    /// <param name="read">Decoding options, e.g. <see cref="VideoReadOptions.TargetFps"/> to resample to a model's rate.</param>
+    /// <param name="ownsLocator">Dispose <paramref name="locator"/> with this preprocessor (a locator created for it).</param>
+    public ClipPreprocessor(IMouthLocator? locator = null, MouthCropOptions? crop = null, FrameNormalizeOptions? normalize = null, VideoReadOptions? read = null,
+        bool ownsLocator = false)
     {
-        _ownsLocator = locator is null;
-        Cropper = new MouthCropper(locator ?? new HaarMouthLocator(), crop);
+        _ownsLocator = locator is null || ownsLocator;
+        Cropper = new MouthCropper(locator ?? new LandmarkMouthLocator(), crop);
         Normalizer = new FrameNormalizer(normalize);
         ReadOptions = read ?? VideoReadOptions.Default;
     }
@@ -78,7 +97,7 @@ public sealed class ClipPreprocessor : IDisposable
         long t1 = Stopwatch.GetTimestamp();
         var crop = Cropper.Crop(frames);
         long t2 = Stopwatch.GetTimestamp();
-        return new CroppedClip(new VideoInfo(frames.Source, frames.FrameCount, frames.Width, frames.Height, frames.Fps), crop,
+        return new CroppedClip(VideoInfo.Of(frames), crop,
             new StageTimings(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds, 0));
     }
 

@@ -51,6 +51,15 @@ public sealed class VideoFrames
     /// <summary>Bytes of one frame (H x W x 3).</summary>
     public int FrameByteCount => Width * Height * Channels;
 
+    /// <summary>The source's stated frame rate before any resampling (0 = unknown or not a decoded video).</summary>
+    public double SourceFps { get; init; }
+
+    /// <summary>Frames decoded from the source before any resampling (0 = not a decoded video).</summary>
+    public int SourceFrameCount { get; init; }
+
+    /// <summary>Duration of the decoded source in seconds, from its timestamps (0 = not a decoded video).</summary>
+    public double SourceDurationSeconds { get; init; }
+
     /// <summary>Duration in seconds at the stack's frame rate (0 when the rate is unknown).</summary>
     public double DurationSeconds => Fps > 0 ? FrameCount / Fps : 0;
 

@@ -17,6 +17,16 @@ public sealed record VideoReadOptions
     /// <summary>A whole clip larger than this many decoded bytes is refused instead of exhausting memory.</summary>
     public long MaxDecodedBytes { get; init; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// Resample to this frame rate (frames per second) by presentation timestamp: output frame k is the source frame
+    /// whose timestamp is nearest to k / rate after the first frame's, so 30 or 60 fps copies, variable frame rates
+    /// and dropped frames all give the frames a model trained at this rate expects. Null = every decoded frame as it comes.
+    /// </summary>
+    public double? TargetFps { get; init; }
+
+    /// <summary>Apply the rotation stored in the container's metadata (phone videos), so frames come upright.</summary>
+    public bool ApplyRotation { get; init; } = true;
+
     public static VideoReadOptions Default { get; } = new();
 }
 
@@ -43,19 +53,50 @@ public sealed class VideoReader : IDisposable
         _tempFile = tempFile;
         _options = options;
         Source = source;
-        Fps = capture.Fps;
+        SourceFps = capture.Fps;
         Width = capture.FrameWidth;
         Height = capture.FrameHeight;
         ReportedFrameCount = Math.Max(0, capture.FrameCount);
+        Rotation = (int)capture.Get(VideoCaptureProperties.OrientationMeta);
+        capture.Set(VideoCaptureProperties.OrientationAuto, options.ApplyRotation ? 1 : 0);
+        if (options.TargetFps is { } fps)
+            _resampler = new FrameRateResampler(fps, SourceFps);
     }
 
+    private readonly FrameRateResampler? _resampler;
+    private Mat _held = new(), _next = new();
+    private bool _heldValid, _haveNext, _sourceEnded;
+    private int _repeat;
+    private double? _firstTimestamp;
+
     public string Source { get; }
+
+    /// <summary>Frame width in pixels (after any rotation from the metadata).</summary>
     public int Width { get; private set; }
+
+    /// <summary>Frame height in pixels (after any rotation from the metadata).</summary>
     public int Height { get; private set; }
-    public double Fps { get; }
+
+    /// <summary>Rate of the frames this reader yields: <see cref="VideoReadOptions.TargetFps"/> when set, else the source's.</summary>
+    public double Fps => _options.TargetFps ?? SourceFps;
+
+    /// <summary>The frame rate the container states (frames per second; 0 when unknown).</summary>
+    public double SourceFps { get; }
+
+    /// <summary>Rotation in degrees stored in the container's metadata (0, 90, 180, 270), applied unless <see cref="VideoReadOptions.ApplyRotation"/> is off.</summary>
+    public int Rotation { get; }
 
     /// <summary>Frame count the container claims; decoding may yield a few more or fewer.</summary>
     public int ReportedFrameCount { get; }
+
+    /// <summary>Source frames decoded so far.</summary>
+    public int SourceFramesRead => _framesRead;
+
+    /// <summary>Presentation time of the last source frame decoded, in seconds from the first (monotonic; see <see cref="FrameRateResampler"/>).</summary>
+    public double LastTimestamp { get; private set; }
+
+    /// <summary>Duration of the source read so far: last timestamp plus one source frame's duration, in seconds.</summary>
+    public double DurationSeconds => _framesRead == 0 ? 0 : LastTimestamp + (SourceFps > 0 ? 1 / SourceFps : _resampler?.FrameDuration ?? 0);
 
     public PixelOrder Order => _options.Order;
     public int FrameByteCount => Width * Height * VideoFrames.Channels;
@@ -133,13 +174,70 @@ public sealed class VideoReader : IDisposable
     }
 
     /// <summary>
-    /// Decodes the next frame and returns the reader's own continuous 8UC3 Mat (valid until the next read).
+    /// Decodes the next frame (resampled to <see cref="VideoReadOptions.TargetFps"/> when set) and returns the
+    /// reader's own continuous 8UC3 Mat (valid until the next read).
     /// </summary>
     public bool ReadNative(out Mat? frame)
     {
         frame = null;
-        if (_options.MaxFrames > 0 && _framesRead >= _options.MaxFrames)
+        if (_options.MaxFrames > 0 && FramesYielded >= _options.MaxFrames)
             return false;
+        if (_resampler is null)
+        {
+            if (!ReadSource(out frame))
+                return false;
+            FramesYielded++;
+            return true;
+        }
+        while (true)
+        {
+            if (_repeat > 0)
+            {
+                _repeat--;
+                FramesYielded++;
+                frame = _held;
+                return true;
+            }
+            if (_haveNext)
+            {
+                (_held, _next) = (_next, _held);
+                _haveNext = false;
+            }
+            if (_sourceEnded)
+                return false;
+            if (!ReadSource(out var source))
+            {
+                _sourceEnded = true;
+                _repeat = _heldValid ? _resampler.RemainingAtEnd() : 0;
+                continue;
+            }
+            double time = _resampler.Push(CurrentTimestamp(), out int emitPrevious);
+            LastTimestamp = time;
+            if (!_heldValid)
+            {
+                source!.CopyTo(_held);
+                _heldValid = true;
+                continue;
+            }
+            source!.CopyTo(_next);
+            _haveNext = true;
+            _repeat = emitPrevious;
+        }
+    }
+
+    /// <summary>Frames this reader has yielded (after resampling).</summary>
+    public int FramesYielded { get; private set; }
+
+    /// <summary>The decoder's presentation time of the frame just read, in seconds (NaN when it has none).</summary>
+    private double CurrentTimestamp()
+    {
+        double ms = _capture.Get(VideoCaptureProperties.PosMsec);
+        return double.IsFinite(ms) && ms >= 0 ? ms / 1000 : double.NaN;
+    }
+
+    private bool ReadSource(out Mat? frame)
+    {
+        frame = null;
         bool ok;
         try
         {
@@ -174,6 +272,11 @@ public sealed class VideoReader : IDisposable
         if (!result.IsContinuous())
             throw new VideoDecodeException("decoder returned a non-continuous frame", Source);
         _framesRead++;
+        if (_resampler is null && CurrentTimestamp() is var t && double.IsFinite(t))
+        {
+            _firstTimestamp ??= t;
+            LastTimestamp = t - _firstTimestamp.Value;
+        }
         frame = result;
         return true;
     }
@@ -213,11 +316,18 @@ public sealed class VideoReader : IDisposable
         }
         if (count == 0)
             throw new VideoDecodeException("video has no decodable frames", Source);
-        return new VideoFrames(pixels, count, Width, Height, Fps, _options.Order, Source);
+        return new VideoFrames(pixels, count, Width, Height, Fps, _options.Order, Source)
+        {
+            SourceFps = SourceFps,
+            SourceFrameCount = SourceFramesRead,
+            SourceDurationSeconds = DurationSeconds,
+        };
     }
 
     public void Dispose()
     {
+        _held.Dispose();
+        _next.Dispose();
         _frame.Dispose();
         _converted.Dispose();
         _capture.Dispose();
