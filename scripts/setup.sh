@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what LipNet.ML needs on Debian/Ubuntu and restores NuGet packages.
-# Native needs: libgtk-3-0 (OpenCvSharp's native library links it) and opencv-data (Haar cascades).
+# Native needs: libgtk-3-0 (OpenCvSharp's native library links it), opencv-data (Haar cascades) and ffmpeg (the tests make
+# 30/60 fps, variable-rate and rotated copies of a clip with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(libgtk-3-0 opencv-data)
+apt_packages=(libgtk-3-0 opencv-data ffmpeg)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,6 +18,18 @@ internal static class BenchClips
         return Generated();
     }
 
+    /// <summary>A clip with a real (or, without ../shared, the bundled synthetic) face, for the landmark locator.</summary>
+    public static string FaceClip()
+    {
+        var clip = GridClip();
+        if (!clip.EndsWith("lipnet-bench-clip.avi", StringComparison.Ordinal))
+            return clip;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "LipNet.ML.sln")))
+                return Path.Combine(dir.FullName, "samples", "data", "synthetic", "video", "s1", "sbwb8s.mp4");
+        throw new FileNotFoundException("no clip with a face for the landmark benchmarks");
+    }
+
     /// <summary>75 frames of 360x288 at 25 fps (GRID's format), MJPG.</summary>
     private static string Generated()
     {

@@ -17,6 +17,9 @@ public class PreprocessBenchmarks
     private HaarMouthLocator _haarSearching = null!;
     private MouthCropper _haarSearchingCropper = null!;
     private MouthCropper _fixedCropper = null!;
+    private VideoFrames _faceFrames = null!;
+    private LandmarkMouthLocator _landmarks = null!, _landmarksEvery2 = null!;
+    private MouthCropper _landmarkCropper = null!, _landmarkEvery2Cropper = null!, _haarFaceCropper = null!;
     private readonly FrameNormalizer _normalizer = new();
     private readonly float[] _tensor = new float[3 * 75 * 50 * 100];
 
@@ -32,6 +35,15 @@ public class PreprocessBenchmarks
         _fixedCropper = new MouthCropper(new FixedRegionMouthLocator(0.45f, 0.68f, 0.25f));
         _crops = _haarCropper.Crop(_frames).Frames;
         Console.WriteLine($"// clip: {_clip} ({_frames.FrameCount} frames {_frames.Width}x{_frames.Height})");
+        // The landmark locator needs a face: a real GRID clip, else the bundled synthetic one.
+        var faceClip = BenchClips.FaceClip();
+        _faceFrames = VideoLoader.Load(faceClip);
+        _landmarks = new LandmarkMouthLocator();
+        _landmarksEvery2 = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { LandmarkEvery = 2 });
+        _landmarkCropper = new MouthCropper(_landmarks);
+        _landmarkEvery2Cropper = new MouthCropper(_landmarksEvery2);
+        _haarFaceCropper = new MouthCropper(_haar);
+        Console.WriteLine($"// face clip: {faceClip} ({_faceFrames.FrameCount} frames {_faceFrames.Width}x{_faceFrames.Height})");
     }
 
     [GlobalCleanup]
@@ -39,7 +51,18 @@ public class PreprocessBenchmarks
     {
         _haar.Dispose();
         _haarSearching.Dispose();
+        _landmarks.Dispose();
+        _landmarksEvery2.Dispose();
     }
+
+    [Benchmark(Description = "face clip: locate+crop (Haar, the haar profile)")]
+    public int FaceClipHaar() => _haarFaceCropper.Crop(_faceFrames).Boxes.Length;
+
+    [Benchmark(Description = "face clip: locate+crop (landmarks: UltraFace + Face Mesh every frame, mouth-centred)")]
+    public int FaceClipLandmarks() => _landmarkCropper.Crop(_faceFrames).Boxes.Length;
+
+    [Benchmark(Description = "face clip: locate+crop (landmarks, Face Mesh every 2nd frame)")]
+    public int FaceClipLandmarksEvery2() => _landmarkEvery2Cropper.Crop(_faceFrames).Boxes.Length;
 
     [Benchmark(Description = "decode")]
     public int Decode() => VideoLoader.Load(_clip).FrameCount;

@@ -7,7 +7,7 @@ namespace LipNet.Samples;
 public static class TranscribeSample
 {
     /// <summary>The clip bundled with the repository (made by `lipnet synth`, with its GRID align file).</summary>
-    public static string BundledClip => Path.Combine(RepositoryRoot(), "samples", "data", "grid", "video", "s1", "sbwb8s.mp4");
+    public static string BundledClip => Path.Combine(RepositoryRoot(), "samples", "data", "synthetic", "video", "s1", "sbwb8s.mp4");
 
     public static int Run(string[] args, TextWriter output)
     {

@@ -53,9 +53,17 @@ internal static class CropCommand
         var size = new Option<string?>("--size") { Description = "Crop size WxH (default: the profile's, 100x50 for mouth-centred and haar)." };
         var landmarks = new Option<bool>("--landmarks") { Description = "With --json: add a 'landmarks' array (per frame: confidence, interpolated, 468 points x, y, z, 40 lip points)." };
         var overlay = new Option<bool>("--overlay") { Description = "Also write <name>_overlay.png: the frames with the mouth box and the landmarks drawn." };
+        var overlayEvery = new Option<int>("--overlay-every") { Description = "Draw every N-th frame on the overlay sheet.", DefaultValueFactory = _ => 1 };
+        var overlayFormat = new Option<string>("--overlay-format") { Description = "Overlay image format: png or jpg.", DefaultValueFactory = _ => "png" };
+        overlayFormat.AcceptOnlyFromAmong("png", "jpg");
+        overlayEvery.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+                r.AddError("--overlay-every must be at least 1");
+        });
         var frontEnd = new FrontEndOptions();
 
-        var command = new Command("crop", "Locate the mouth in every frame and write the crops.") { video, output, json, frames, locator, profile, cascade, size, landmarks, overlay };
+        var command = new Command("crop", "Locate the mouth in every frame and write the crops.") { video, output, json, frames, locator, profile, cascade, size, landmarks, overlay, overlayEvery, overlayFormat };
         frontEnd.AddTo(command);
         command.SetAction(parse =>
         {
@@ -65,7 +73,7 @@ internal static class CropCommand
             var haar = parse.GetValue(cascade) is { } c ? new HaarMouthLocatorOptions { FaceCascadePath = c.FullName } : null;
             IMouthLocator loc = parse.GetValue(profile) is null && locatorName == "fixed"
                 ? new FixedRegionMouthLocator()
-                : chosen.CreateLocator(frontEnd.Tracker(parse), haar);
+                : chosen.CreateLocator(new LandmarkMouthLocatorOptions { Tracker = frontEnd.Tracker(parse) }, haar);
             try
             {
                 string path = parse.GetValue(video)!.FullName;
@@ -80,7 +88,8 @@ internal static class CropCommand
                     FrameImages.WriteFrames(crop.Frames, Path.Combine(dir, stem + "_frames"));
                 string? overlayPath = null;
                 if (parse.GetValue(overlay))
-                    FrameImages.WriteOverlaySheet(source, crop.Boxes, crop.Landmarks, overlayPath = Path.Combine(dir, stem + "_overlay.png"));
+                    FrameImages.WriteOverlaySheet(source, crop.Boxes, crop.Landmarks, overlayPath = Path.Combine(dir, $"{stem}_overlay.{parse.GetValue(overlayFormat)}"),
+                        columns: 5, cellWidth: 320, every: parse.GetValue(overlayEvery));
                 if (parse.GetValue(json))
                 {
                     io.WriteJson(new CropResult(path, source.FrameCount, source.Fps, source.Width, source.Height, crop.Boxes.Select(b => b.ToPixelArray()).ToArray(),
@@ -119,7 +128,8 @@ internal static class CropCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(video)!.FullName;
-            using var locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Tracker = frontEnd.Tracker(parse) });
+            // Every frame measured: these are the landmarks themselves, not just where to crop.
+            using var locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Tracker = frontEnd.Tracker(parse), LandmarkEvery = 1 });
             var source = frontEnd.Load(path, parse);
             var landmarks = locator.Landmarks(source, out var missing);
             if (parse.GetValue(json))

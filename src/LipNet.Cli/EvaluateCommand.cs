@@ -26,7 +26,7 @@ internal static class EvaluateCommand
     {
         var corpus = new Argument<DirectoryInfo>("corpus-dir") { Description = "Corpus root (GRID layout and the others `stats` reads)." };
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
-        var split = new Option<string>("--split") { Description = "all, overlapped:N (N test clips per speaker) or unseen:N (N test speakers); the test side is evaluated.", DefaultValueFactory = _ => "all" };
+        var split = new Option<string>("--split") { Description = "all, overlapped:N (N test clips per speaker), unseen:N (N test speakers) or list:FILE (the clips FILE names, speaker/id a line); the test side is evaluated.", DefaultValueFactory = _ => "all" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split.", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and the plots.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (sentences, cer, wer, cer_mean, wer_mean, bleu, per_speaker ...)." };
@@ -36,8 +36,9 @@ internal static class EvaluateCommand
         grammar.AcceptOnlyFromAmong("grid", "none");
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var mirror = new Option<bool>("--mirror-average") { Description = "Also read every clip mirrored and average both outputs (twice the model time)." };
+        var landmarkEvery = ModelCommands.LandmarkEveryOption();
         var command = new Command("evaluate", "Transcribe a corpus and report CER/WER/BLEU overall and per speaker, with plots.")
-            { corpus, model, split, seed, output, json, skipBad, beam, grammar, device, mirror };
+            { corpus, model, split, seed, output, json, skipBad, beam, grammar, device, mirror, landmarkEvery };
         command.SetAction(parse =>
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
@@ -48,6 +49,7 @@ internal static class EvaluateCommand
                 throw new LipNetException("the selected split has no clips", reader.Root);
             var options = new LipReaderOptions
             {
+                Landmarks = ModelCommands.Landmarks(parse, landmarkEvery),
                 Session = new LipNetSessionOptions { Device = parse.GetValue(device)!, Log = m => io.Error.WriteLine(m) },
                 BeamWidth = parse.GetValue(beam),
                 GridGrammar = parse.GetValue(grammar) == "grid",
@@ -99,9 +101,14 @@ internal static class EvaluateCommand
     {
         if (spec == "all")
             return items;
+        if (spec.StartsWith("list:", StringComparison.Ordinal))
+        {
+            var listed = TrainCommands.ReadClipList(spec[5..]);
+            return items.Where(i => listed.Contains(TrainCommands.ClipKey(i))).ToList();
+        }
         var parts = spec.Split(':');
         if (parts.Length != 2 || !int.TryParse(parts[1], out int n) || n < 0)
-            throw new LipNetException($"--split '{spec}' is not all, overlapped:N or unseen:N");
+            throw new LipNetException($"--split '{spec}' is not all, overlapped:N, unseen:N or list:FILE");
         return (parts[0] switch
         {
             "overlapped" => CorpusSplits.Overlapped(items, n, seed),

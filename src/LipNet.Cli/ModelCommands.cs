@@ -17,6 +17,24 @@ internal static class ModelCommands
     internal static LipReader OpenReader(FileInfo? model, LipReaderOptions options) =>
         model is not null ? new LipReader(model.FullName, options) : LipReader.Default(options);
 
+    /// <summary><c>--landmark-every N</c>: Face Mesh on every N-th frame for models whose crop profile uses landmarks.</summary>
+    internal static Option<int> LandmarkEveryOption()
+    {
+        var option = new Option<int>("--landmark-every")
+        {
+            Description = "Landmark profiles: run Face Mesh on every N-th frame and interpolate between (faster; 1 = every frame).",
+            DefaultValueFactory = _ => new LipNet.ML.Mouth.LandmarkMouthLocatorOptions().LandmarkEvery,
+        };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 25)
+                r.AddError("--landmark-every must lie in 1..25");
+        });
+        return option;
+    }
+
+    internal static LipNet.ML.Mouth.LandmarkMouthLocatorOptions Landmarks(ParseResult parse, Option<int> every) => new() { LandmarkEvery = parse.GetValue(every) };
+
     public static Command Import(CliIO io)
     {
         var safetensors = new Option<FileInfo>("--safetensors") { Description = "PyTorch weights (LipNet-PyTorch names: conv1.weight, gru1.weight_ih_l0, FC.weight ...).", Required = true };
@@ -62,11 +80,13 @@ internal static class ModelCommands
         var truth = new Option<string?>("--truth") { Description = "Ground-truth text (else from a GRID .align or the GRID file name)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON array: video, text, truth, cer, wer, seconds." };
         var mirror = new Option<bool>("--mirror-average") { Description = "Also read every clip mirrored and average both outputs (twice the model time)." };
-        var command = new Command("transcribe", "Read the lips in videos.") { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, mirror };
+        var landmarkEvery = LandmarkEveryOption();
+        var command = new Command("transcribe", "Read the lips in videos.") { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, mirror, landmarkEvery };
         command.SetAction(parse =>
         {
             var options = new LipReaderOptions
             {
+                Landmarks = Landmarks(parse, landmarkEvery),
                 Session = new LipNetSessionOptions { Device = parse.GetValue(device)!, Log = m => io.Error.WriteLine(m) },
                 BeamWidth = parse.GetValue(beam),
                 GridGrammar = parse.GetValue(grammar) == "grid",
@@ -131,12 +151,14 @@ internal static class ModelCommands
         };
         locator.AcceptOnlyFromAmong("card", "haar", "landmarks", "fixed");
         var beam = new Option<int>("--beam") { Description = "CTC beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
-        var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads, locator, beam };
+        var landmarkEvery = LandmarkEveryOption();
+        var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads, locator, beam, landmarkEvery };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(videos)!.Select(v => v.FullName).ToList();
             using var reader = OpenReader(parse.GetValue(model), new LipReaderOptions
             {
+                Landmarks = Landmarks(parse, landmarkEvery),
                 BatchSize = Math.Max(1, parse.GetValue(batch)),
                 BeamWidth = Math.Max(0, parse.GetValue(beam)),
                 Session = new LipNetSessionOptions { IntraOpThreads = parse.GetValue(threads) },
@@ -144,7 +166,7 @@ internal static class ModelCommands
                 {
                     "fixed" => new LipNet.ML.Mouth.FixedRegionMouthLocator(),
                     "haar" => new LipNet.ML.Mouth.HaarMouthLocator(),
-                    "landmarks" => LipNet.ML.Mouth.CropProfile.MouthCentred.CreateLocator(),
+                    "landmarks" => LipNet.ML.Mouth.CropProfile.MouthCentred.CreateLocator(Landmarks(parse, landmarkEvery)),
                     _ => null,
                 },
             });

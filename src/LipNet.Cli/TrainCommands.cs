@@ -21,11 +21,21 @@ internal static class TrainCommands
 
     public static Command Train(CliIO io)
     {
-        var data = new Option<DirectoryInfo?>("--data") { Description = "Corpus root (GRID layout or any corpus `stats` reads), cropped with the Haar mouth locator as inference does." };
+        var data = new Option<string[]>("--data")
+        {
+            Description = "Corpus root (GRID layout or any corpus `stats` reads), cropped as inference does with --profile; repeat it to mix corpora, " +
+                          "ROOT*W weighting one: its clips appear W times an epoch (W = 0.5: a fixed seeded half).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var profile = new Option<string>("--profile") { Description = "Crop profile of the training crops, written into the model card: haar, mouth-centred or mean-face.", DefaultValueFactory = _ => "haar" };
+        profile.AcceptOnlyFromAmong([.. LipNet.ML.Mouth.CropProfile.All.Select(p => p.Name)]);
+        var cropCache = new Option<string?>("--crop-cache") { Description = $"Folder keeping crops between runs, keyed by video and profile (default {CropCache.DefaultDirectory}; 'none' = off)." };
+        var augment = new Option<string>("--augment") { Description = "none, basic (flip + frame drop/duplicate) or full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%).", DefaultValueFactory = _ => "basic" };
+        augment.AcceptOnlyFromAmong("none", "basic", "full");
         var synthetic = new Option<string?>("--synthetic") { Description = "SxC: render S speakers x C clips in memory instead (true mouth boxes, no codec)." };
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };
-        var split = new Option<string>("--split") { Description = "Validation split: unseen:N (N held-out speakers), overlapped:N (N clips per speaker) or none.", DefaultValueFactory = _ => "unseen:1" };
+        var split = new Option<string>("--split") { Description = "Validation split: unseen:N (N held-out speakers), overlapped:N (N clips per speaker), list:FILE (the clips FILE names, e.g. onnx/splits/s1-validation.txt) or none.", DefaultValueFactory = _ => "unseen:1" };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
         var accumulate = new Option<int>("--accumulate") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
@@ -46,13 +56,17 @@ internal static class TrainCommands
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out unreadable videos and malformed labels (reported) instead of stopping." };
         var command = new Command("train", "Train a LipNet on ONNX Runtime (checkpoints, validation, resume) and export the best model.")
-            { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, init, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad };
+            { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, init, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad, profile, cropCache, augment };
         command.SetAction(parse =>
         {
             var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
             string outDir = parse.GetValue(output)!.FullName;
             int trainSeed = parse.GetValue(seed);
-            var (train, validation, description) = Clips(parse.GetValue(data), parse.GetValue(synthetic), parse.GetValue(split)!, trainSeed, parse.GetValue(skipBad), io);
+            var cropProfile = LipNet.ML.Mouth.CropProfile.Get(parse.GetValue(profile)!);
+            var cache = parse.GetValue(cropCache) is "none" ? null : new CropCache(parse.GetValue(cropCache) ?? CropCache.DefaultDirectory,
+                $"{cropProfile.Name} {architecture.Width}x{architecture.Height} 25fps");
+            var (train, validation, description) = Clips(parse.GetValue(data) ?? [], parse.GetValue(synthetic), parse.GetValue(split)!, trainSeed, parse.GetValue(skipBad), io,
+                cropProfile, cache, architecture);
             int batch = Math.Max(1, parse.GetValue(batchSize)), micro = Math.Max(1, parse.GetValue(accumulate));
             int stepsPerEpoch = (int)Math.Ceiling((train.Count + batch - 1) / batch / (double)micro);
             var options = new TrainingRunOptions
@@ -65,7 +79,13 @@ internal static class TrainCommands
                 },
                 Epochs = parse.GetValue(epochs),
                 Normalize = FrameNormalizeOptions.Standardized,
-                Augment = parse.GetValue(noAugment) ? null : FrameAugmentOptions.Default,
+                Augment = parse.GetValue(noAugment) ? null : parse.GetValue(augment) switch
+                {
+                    "none" => null,
+                    "full" => FrameAugmentOptions.Full,
+                    _ => FrameAugmentOptions.Default,
+                },
+                CropProfile = parse.GetValue(synthetic) is null ? cropProfile.Name : null,
                 Patience = parse.GetValue(patience),
                 CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 KeepCheckpoints = parse.GetValue(keep),
@@ -141,19 +161,22 @@ internal static class TrainCommands
         throw new LipNetException(Directory.Exists(full) ? "neither a checkpoint (parameters.safetensors) nor a run folder with best/" : "no such file or folder", full);
     }
 
-    private static (ITrainingClips Train, ITrainingClips? Validation, string Description) Clips(DirectoryInfo? data, string? synthetic, string split, int seed, bool skipBad, CliIO io)
+    private static (ITrainingClips Train, ITrainingClips? Validation, string Description) Clips(string[] data, string? synthetic, string split, int seed, bool skipBad,
+        CliIO io, LipNet.ML.Mouth.CropProfile profile, CropCache? cache, LipNetArchitecture architecture)
     {
-        if ((data is null) == (synthetic is null))
-            throw new LipNetException("give exactly one of --data <corpus-dir> and --synthetic SxC");
-        var parts = split.Split(':');
-        int held = split == "none" ? 0 : parts.Length == 2 && int.TryParse(parts[1], out int n) && n >= 0 && parts[0] is "unseen" or "overlapped" ? n
-            : throw new LipNetException($"--split '{split}' is not unseen:N, overlapped:N or none");
+        if ((data.Length == 0) == (synthetic is null))
+            throw new LipNetException("give exactly one of --data <corpus-dir> (repeatable, ROOT*W to weight a corpus) and --synthetic SxC");
+        var parts = split.Split(':', 2);
+        string? listFile = parts[0] == "list" && parts.Length == 2 ? parts[1] : null;
+        int held = split == "none" || listFile is not null ? 0
+            : parts.Length == 2 && int.TryParse(parts[1], out int n) && n >= 0 && parts[0] is "unseen" or "overlapped" ? n
+            : throw new LipNetException($"--split '{split}' is not unseen:N, overlapped:N, list:FILE or none");
         if (synthetic is not null)
         {
             var sc = synthetic.ToLowerInvariant().Split('x');
             if (sc.Length != 2 || !int.TryParse(sc[0], out int speakers) || !int.TryParse(sc[1], out int clips) || speakers < 1 || clips < 1)
                 throw new LipNetException($"--synthetic '{synthetic}' is not SxC (speakers x clips, e.g. 8x100)");
-            if (parts[0] == "overlapped" && held > 0)
+            if ((parts[0] == "overlapped" && held > 0) || listFile is not null)
                 throw new LipNetException("--synthetic supports --split unseen:N or none");
             if (held >= speakers)
                 throw new LipNetException($"--split {split} holds out {held} of {speakers} speakers: nothing left to train on");
@@ -163,22 +186,78 @@ internal static class TrainCommands
             return (new SyntheticTrainingClips(corpus, trainSpeakers), held > 0 ? new SyntheticTrainingClips(corpus, valSpeakers) : null,
                 $"synthetic {speakers}x{clips} (seed {seed}), rendered in memory; validation speakers {string.Join(",", valSpeakers.Select(SyntheticCorpus.SpeakerName))}");
         }
-        var reader = CorpusReader.Open(data!.FullName, new CorpusReadOptions { SkipBad = skipBad });
-        var items = reader.Read().ToList();
-        foreach (var p in reader.Problems)
-            io.Error.WriteLine($"skipped {p.Path}: {p.Reason}");
-        if (items.Count == 0)
-            throw new LipNetException("the corpus has no clips", data.FullName);
-        var divided = held == 0 ? new CorpusSplit(items, []) : parts[0] == "unseen" ? CorpusSplits.Unseen(items, held, seed) : CorpusSplits.Overlapped(items, held, seed);
-        ClipPreprocessor Preprocessor() => new(new LipNet.ML.Mouth.HaarMouthLocator());
+        var listed = listFile is null ? null : ReadClipList(listFile);
+        var train = new List<CorpusItem>();
+        var validation = new List<CorpusItem>();
+        var described = new List<string>();
+        foreach (var entry in data)
+        {
+            var (root, weight) = ParseWeightedRoot(entry);
+            var reader = CorpusReader.Open(root, new CorpusReadOptions { SkipBad = skipBad });
+            var items = reader.Read().ToList();
+            foreach (var p in reader.Problems)
+                io.Error.WriteLine($"skipped {p.Path}: {p.Reason}");
+            if (items.Count == 0)
+                throw new LipNetException("the corpus has no clips", root);
+            var divided = listed is not null ? new CorpusSplit(items.Where(i => !listed.Contains(ClipKey(i))).ToList(), items.Where(i => listed.Contains(ClipKey(i))).ToList())
+                : held == 0 ? new CorpusSplit(items, []) : parts[0] == "unseen" ? CorpusSplits.Unseen(items, held, seed) : CorpusSplits.Overlapped(items, held, seed);
+            train.AddRange(Weighted(divided.Train, weight, seed));
+            validation.AddRange(divided.Test);
+            described.Add($"{reader.Name} corpus {root} x{weight.ToString(CultureInfo.InvariantCulture)}: {divided.Train.Count} training clips, {divided.Test.Count} validation clips");
+        }
+        if (listed is not null && validation.Count != listed.Count)
+            io.Error.WriteLine($"warning: {listFile} names {listed.Count} clips, {validation.Count} of them found in the corpora");
         // Clips are decoded and cropped when first drawn: with --skip-bad one that fails then is reported and left out.
+        ClipPreprocessor Preprocessor() => new(profile.CreateLocator(), new LipNet.ML.Mouth.MouthCropOptions { Width = architecture.Width, Height = architecture.Height },
+            read: new LipNet.ML.Video.VideoReadOptions { TargetFps = 25 }, ownsLocator: true);
         ITrainingClips Set(List<CorpusItem> part)
         {
-            var clips = new CorpusTrainingClips(part, Preprocessor);
+            var clips = new CorpusTrainingClips(part, Preprocessor, diskCache: cache);
             return skipBad ? new SkippingTrainingClips(clips, ex => io.Error.WriteLine($"skipped {ex.Message}")) : clips;
         }
-        return (Set(divided.Train.ToList()), divided.Test.Count > 0 ? Set(divided.Test.ToList()) : null,
-            $"{reader.Name} corpus {data.FullName}: {divided.Train.Count} training clips, {divided.Test.Count} validation clips (split {split}, seed {seed})");
+        return (Set(train), validation.Count > 0 ? Set(validation) : null,
+            $"{string.Join("; ", described)} (split {split}, seed {seed}, crops {profile.Name}); {train.Count} training draws an epoch");
+    }
+
+    /// <summary>A clip's key in a clip list: speaker/id (GRID: s1/bbaf4p).</summary>
+    internal static string ClipKey(CorpusItem item) => $"{item.Speaker}/{item.Id}";
+
+    /// <summary>A clip list: one speaker/id a line; blank lines and # comments ignored.</summary>
+    internal static HashSet<string> ReadClipList(string path)
+    {
+        if (!File.Exists(path))
+            throw new LipNetException("clip list not found", path);
+        var keys = File.ReadAllLines(path).Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0).ToList();
+        foreach (var key in keys)
+            if (key.Split('/').Length != 2)
+                throw new CorpusFormatException($"'{key}' is not speaker/id", path);
+        return [.. keys];
+    }
+
+    /// <summary>ROOT or ROOT*W (W a non-negative weight).</summary>
+    internal static (string Root, double Weight) ParseWeightedRoot(string entry)
+    {
+        int star = entry.LastIndexOf('*');
+        if (star < 0)
+            return (Path.GetFullPath(entry), 1);
+        if (!double.TryParse(entry[(star + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || !(w >= 0) || w > 100)
+            throw new LipNetException($"--data '{entry}': the weight after '*' must be a number from 0 to 100");
+        return (Path.GetFullPath(entry[..star]), w);
+    }
+
+    /// <summary>Each item floor(W) times, plus a fixed seeded share of the items for the fraction of W.</summary>
+    internal static IEnumerable<CorpusItem> Weighted(IReadOnlyList<CorpusItem> items, double weight, int seed)
+    {
+        int whole = (int)Math.Floor(weight);
+        for (int k = 0; k < whole; k++)
+            foreach (var item in items)
+                yield return item;
+        int extra = (int)Math.Round((weight - whole) * items.Count);
+        if (extra == 0)
+            yield break;
+        var random = new Random(StableSeed.Combine(seed, items.Count, 0x3e1));
+        foreach (var i in Enumerable.Range(0, items.Count).OrderBy(_ => random.Next()).Take(extra).Order())
+            yield return items[i];
     }
 
     /// <summary>Writes the inference model of a checkpoint, with the validation figures of its best epoch in the card.</summary>
@@ -202,7 +281,7 @@ internal static class TrainCommands
                             $"lr {state.Trainer.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {state.Trainer.Seed}";
         if (int8 is not null)
             provenance += $"; int8 convolutions (u8s8, per-channel weights) calibrated on {int8.CalibrationClips} clips of {int8Calibration!.Value.Corpus}";
-        var model = LipNetTrainer.ExportModel(state.Architecture, weights, provenance, accuracy, state.Normalize, fp16, int8);
+        var model = LipNetTrainer.ExportModel(state.Architecture, weights, provenance, accuracy, state.Normalize, fp16, int8, state.CropProfile);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         File.WriteAllBytes(modelPath, model.ToByteArray());
     }
@@ -218,7 +297,9 @@ internal static class TrainCommands
             throw new LipNetException("the calibration corpus has no clips", corpus);
         int n = Math.Min(clips, items.Count);
         var chosen = Enumerable.Range(0, n).Select(i => items[(int)((long)i * items.Count / n)]).ToList();
-        using var set = new CorpusTrainingClips(chosen, () => new ClipPreprocessor(new LipNet.ML.Mouth.HaarMouthLocator()));
+        var profile = state.CropProfile is { } name ? LipNet.ML.Mouth.CropProfile.Get(name) : LipNet.ML.Mouth.CropProfile.Legacy;
+        using var set = new CorpusTrainingClips(chosen, () => new ClipPreprocessor(profile.CreateLocator(),
+            new LipNet.ML.Mouth.MouthCropOptions { Width = state.Architecture.Width, Height = state.Architecture.Height }, read: new LipNet.ML.Video.VideoReadOptions { TargetFps = 25 }, ownsLocator: true));
         var assembler = new TrainingBatchAssembler(state.Normalize with { Layout = TensorLayout.CTHW, FrameCount = state.Architecture.Frames }, null,
             LipNet.ML.Decoding.CtcVocabulary.Grid(LipNet.ML.Decoding.BlankPosition.First));
         IEnumerable<float[]> Tensors()

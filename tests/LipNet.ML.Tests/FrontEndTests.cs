@@ -16,7 +16,7 @@ public class FrontEndTests(ITestOutputHelper output)
     [Fact]
     public void LandmarkMouthCentresMatchTheSyntheticTruth()
     {
-        using var locator = new LandmarkMouthLocator();
+        using var locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { LandmarkEvery = 1 });
         var errors = new List<double>();
         for (int speaker = 0; speaker < 6; speaker++)
         {
@@ -73,7 +73,7 @@ public class FrontEndTests(ITestOutputHelper output)
         var frames = clip.Frames;
         for (int t = 30; t < 34; t++)
             frames.Frame(t).Fill(90); // a grey frame: no face
-        using var locator = new LandmarkMouthLocator();
+        using var locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { LandmarkEvery = 1 });
         var track = locator.LocateTrack(frames, 100, 50);
         Assert.Equal([30, 31, 32, 33], track.MissingFrames!);
         Assert.All(Enumerable.Range(30, 4), t => Assert.True(track.Landmarks![t].Interpolated));

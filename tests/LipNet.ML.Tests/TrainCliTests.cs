@@ -102,6 +102,80 @@ public class TrainCliTests
         Assert.Contains("skipped " + broken, stderr);
     }
 
+    /// <summary>
+    /// Two corpora mixed with weights, validation from a clip list, landmark crops cached on disk: the card names the
+    /// crop profile, the provenance the mix, and a second run reads the cached crops (no new cache files).
+    /// </summary>
+    [Fact]
+    public void TrainMixesWeightedCorporaValidatesOnAListAndRecordsTheCropProfile()
+    {
+        using var dir = new TempDir();
+        SyntheticCorpus.Write(dir.File("a"), new SyntheticCorpusOptions { Speakers = 1, ClipsPerSpeaker = 3, Seed = 31 });
+        SyntheticCorpus.Write(dir.File("b"), new SyntheticCorpusOptions { Speakers = 1, ClipsPerSpeaker = 2, Seed = 32 });
+        string held = Path.GetFileNameWithoutExtension(Directory.GetFiles(dir.File("a/video/s1")).Order().First());
+        File.WriteAllText(dir.File("validation.txt"), $"# held-out clips\ns1/{held}\n");
+        string cache = dir.File("cache");
+        string[] common = ["--data", dir.File("a") + "*2", "--data", dir.File("b") + "*0.5", "--split", "list:" + dir.File("validation.txt"), "--profile", "mouth-centred",
+            "--crop-cache", cache, "--augment", "full", "--arch", "Small", "--epochs", "1", "--batch-size", "2", "--seed", "3", "--threads", "2"];
+        var (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("run1")]);
+        Assert.True(code == 0, stderr);
+        // Corpus a: 2 training clips x 2; corpus b (its own s1, another sentence set): 1 of 2 clips; 1 validation clip.
+        Assert.Contains("5 training draws an epoch", stderr);
+        Assert.Contains("on 5 clips, validating on 1", stderr);
+        using (var model = LipNetModel.Load(dir.File("run1/model.onnx")))
+        {
+            Assert.Equal("mouth-centred", model.Card.CropProfile);
+            Assert.Contains("x2: 2 training clips, 1 validation clips", model.Card.Provenance);
+            Assert.Contains("crops mouth-centred", model.Card.Provenance);
+        }
+        int cached = Directory.GetFiles(cache, "*.crops", SearchOption.AllDirectories).Length;
+        Assert.True(cached >= 4, $"{cached} cached crop files");
+        (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("run2")]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(cached, Directory.GetFiles(cache, "*.crops", SearchOption.AllDirectories).Length);
+
+        (code, _, stderr) = CliTests.Run(["train", .. common.Select(a => a.EndsWith("*0.5") ? dir.File("b") + "*x" : a), "--out", dir.File("run3")]);
+        Assert.Equal(2, code);
+        Assert.Contains("weight after '*'", stderr);
+        (code, _, stderr) = CliTests.Run(["train", .. common.Select(a => a.StartsWith("list:") ? "list:" + dir.File("none.txt") : a), "--out", dir.File("run3")]);
+        Assert.Equal(2, code);
+        Assert.Contains("clip list not found", stderr);
+    }
+
+    /// <summary>A `lipnet train` process killed (SIGKILL) mid-run and resumed ends with the weights of an uninterrupted run, bit for bit.</summary>
+    [Fact]
+    public void AKilledRunResumedEndsWithTheUninterruptedWeights()
+    {
+        using var dir = new TempDir();
+        string[] common = ["train", "--synthetic", "2x3", "--arch", "Small", "--epochs", "2", "--batch-size", "2", "--split", "none", "--seed", "5",
+            "--threads", "1", "--checkpoint-every", "1", "--keep", "20", "--augment", "full"];
+        var (code, _, stderr) = CliTests.Run([.. common, "--out", dir.File("whole")]);
+        Assert.True(code == 0, stderr);
+
+        string killed = dir.File("killed");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lipnet.dll"));
+        foreach (var a in common.Concat(["--out", killed]))
+            start.ArgumentList.Add(a);
+        using (var process = System.Diagnostics.Process.Start(start)!)
+        {
+            string checkpoints = Path.Combine(killed, "checkpoints");
+            var deadline = DateTime.UtcNow.AddMinutes(5);
+            while (!process.HasExited && DateTime.UtcNow < deadline &&
+                   (!Directory.Exists(checkpoints) || Directory.GetDirectories(checkpoints, "step-*").Count(d => File.Exists(Path.Combine(d, "state.json"))) < 2))
+                Thread.Sleep(50);
+            Assert.False(process.HasExited, "the run ended before it could be killed");
+            process.Kill(entireProcessTree: true); // SIGKILL: no chance to clean up
+            process.WaitForExit();
+        }
+        (code, _, stderr) = CliTests.Run([.. common, "--out", killed, "--resume", killed]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Resumed from", stderr);
+        string Last(string run) => Directory.GetDirectories(Path.Combine(run, "checkpoints"), "step-*").Where(d => File.Exists(Path.Combine(d, "state.json"))).Order().Last();
+        Assert.Equal(Path.GetFileName(Last(dir.File("whole"))), Path.GetFileName(Last(killed)));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Last(dir.File("whole")), "parameters.safetensors")), File.ReadAllBytes(Path.Combine(Last(killed), "parameters.safetensors")));
+    }
+
     [Fact]
     public void BenchTrainPrintsOneJsonObjectWithThePhases()
     {

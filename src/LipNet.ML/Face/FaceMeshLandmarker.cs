@@ -68,7 +68,7 @@ public sealed class FaceMeshLandmarker : IDisposable
     }
 
     /// <summary>Landmarks of the face in <paramref name="roi"/> of an 8-bit 3-channel frame.</summary>
-    public unsafe FaceLandmarks Estimate(Mat frame, PixelOrder order, FaceRoi roi)
+    public FaceLandmarks Estimate(Mat frame, PixelOrder order, FaceRoi roi)
     {
         // Crop pixel (u, v) samples source pixel C + R·(u − 95.5, v − 95.5)·s (pixel-centre coordinates).
         float scale = roi.Size / InputSize, cos = MathF.Cos(roi.Angle) * scale, sin = MathF.Sin(roi.Angle) * scale;
@@ -81,16 +81,7 @@ public sealed class FaceMeshLandmarker : IDisposable
         {
             Cv2.WarpAffine(frame, _crop, m, new Size(InputSize, InputSize), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate);
         }
-        const int plane = InputSize * InputSize;
-        int r = order == PixelOrder.Rgb ? 0 : 2, b = 2 - r;
-        byte* p = (byte*)_crop.Data;
-        const float k = 1f / 255;
-        for (int i = 0; i < plane; i++, p += 3)
-        {
-            _input[i] = p[r] * k;
-            _input[plane + i] = p[1] * k;
-            _input[2 * plane + i] = p[b] * k;
-        }
+        FaceModels.ToPlanarRgb(_crop, order, _input, 0, 1f / 255);
         using var input = OrtValue.CreateTensorValueFromMemory(_input, [1, 3, InputSize, InputSize]);
         using var x1 = OrtValue.CreateTensorValueFromMemory(_zero, [1, 1]);
         using var y1 = OrtValue.CreateTensorValueFromMemory(_zero, [1, 1]);

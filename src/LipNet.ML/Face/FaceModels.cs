@@ -28,6 +28,23 @@ public static class FaceModels
     }
 
     /// <summary>
+    /// Writes a continuous 8-bit 3-channel image as planar RGB floats, (v + <paramref name="offset"/>) · <paramref name="scale"/>,
+    /// into <paramref name="destination"/> ([3, H, W]).
+    /// </summary>
+    internal static unsafe void ToPlanarRgb(OpenCvSharp.Mat image, Video.PixelOrder order, float[] destination, float offset, float scale)
+    {
+        int plane = image.Width * image.Height;
+        int r = order == Video.PixelOrder.Rgb ? 0 : 2, b = 2 - r;
+        byte* p = (byte*)image.Data;
+        for (int i = 0; i < plane; i++, p += 3)
+        {
+            destination[i] = (p[r] + offset) * scale;
+            destination[plane + i] = (p[1] + offset) * scale;
+            destination[2 * plane + i] = (p[b] + offset) * scale;
+        }
+    }
+
+    /// <summary>
     /// An ONNX Runtime session over a model file (or the embedded one when <paramref name="path"/> is null),
     /// with its inputs and outputs checked by name.
     /// </summary>

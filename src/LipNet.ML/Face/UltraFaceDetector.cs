@@ -57,19 +57,10 @@ public sealed class UltraFaceDetector : IDisposable
     public UltraFaceOptions Options { get; }
 
     /// <summary>Faces in an 8-bit 3-channel frame, largest first.</summary>
-    public unsafe IReadOnlyList<FaceDetection> Detect(Mat frame, PixelOrder order)
+    public IReadOnlyList<FaceDetection> Detect(Mat frame, PixelOrder order)
     {
         Cv2.Resize(frame, _resized, new Size(InputWidth, InputHeight), 0, 0, InterpolationFlags.Linear);
-        const int plane = InputWidth * InputHeight;
-        // Planar RGB, (x − 127) / 128.
-        int r = order == PixelOrder.Rgb ? 0 : 2, b = 2 - r;
-        byte* p = (byte*)_resized.Data;
-        for (int i = 0; i < plane; i++, p += 3)
-        {
-            _input[i] = (p[r] - 127f) / 128f;
-            _input[plane + i] = (p[1] - 127f) / 128f;
-            _input[2 * plane + i] = (p[b] - 127f) / 128f;
-        }
+        FaceModels.ToPlanarRgb(_resized, order, _input, -127f, 1 / 128f);
         using var input = OrtValue.CreateTensorValueFromMemory(_input, [1, 3, InputHeight, InputWidth]);
         using var runOptions = new RunOptions();
         using var outputs = _session.Run(runOptions, ["input"], [input], ["scores", "boxes"]);

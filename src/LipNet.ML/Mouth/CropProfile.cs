@@ -44,14 +44,15 @@ public sealed record CropProfile(string Name, int Width, int Height, int Channel
         ?? throw new MouthLocatorException($"unknown crop profile '{name}' (known: {string.Join(", ", All.Select(p => p.Name))})");
 
     /// <summary>A new locator that makes this profile's boxes (dispose it when done).</summary>
-    /// <param name="tracker">Face tracker settings for the landmark profiles; null = defaults.</param>
+    /// <param name="landmarks">Landmark locator settings (tracking, sampling, smoothing) for the landmark profiles; the
+    /// profile sets the geometry. Null = defaults.</param>
     /// <param name="haar">Haar settings for the <c>haar</c> profile; null = defaults.</param>
     /// <exception cref="Runtime.ModelLoadException">A front-end model is missing or corrupt.</exception>
     /// <exception cref="MouthLocatorException">A cascade file is missing or corrupt.</exception>
-    public IMouthLocator CreateLocator(FaceTrackerOptions? tracker = null, HaarMouthLocatorOptions? haar = null) => Name switch
+    public IMouthLocator CreateLocator(LandmarkMouthLocatorOptions? landmarks = null, HaarMouthLocatorOptions? haar = null) => Name switch
     {
         "haar" => new HaarMouthLocator(haar),
-        "mean-face" => new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Geometry = MouthGeometry.MeanFace, Tracker = tracker ?? new() }),
-        _ => new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Geometry = MouthGeometry.MouthCentred, Tracker = tracker ?? new() }),
+        "mean-face" => new LandmarkMouthLocator((landmarks ?? new()) with { Geometry = MouthGeometry.MeanFace }),
+        _ => new LandmarkMouthLocator((landmarks ?? new()) with { Geometry = MouthGeometry.MouthCentred }),
     };
 }

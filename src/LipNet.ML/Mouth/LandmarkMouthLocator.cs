@@ -32,8 +32,12 @@ public sealed record LandmarkMouthLocatorOptions
     /// <summary>How landmarks become crop boxes.</summary>
     public MouthGeometry Geometry { get; init; } = MouthGeometry.MouthCentred;
 
-    /// <summary>Run Face Mesh on every N-th frame and interpolate the landmarks between (1 = every frame).</summary>
-    public int LandmarkEvery { get; init; } = 1;
+    /// <summary>
+    /// Run Face Mesh on every N-th frame and interpolate the landmarks between (1 = every frame). Default 2: measured on
+    /// the 60 held-out GRID s1 clips with the default model, the same accuracy as every frame (CER 15.5% vs 16.3%, within
+    /// noise) for about 60% of the locator's time; use 1 where every frame's own landmarks matter (lip shapes, WAV2KP).
+    /// </summary>
+    public int LandmarkEvery { get; init; } = 2;
 
     /// <summary>
     /// Temporal smoothing of the landmarks: a centred binomial window of this radius in frames (1: weights 1-2-1;

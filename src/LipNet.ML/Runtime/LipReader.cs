@@ -25,8 +25,8 @@ public sealed record LipReaderOptions
     /// </summary>
     public IMouthLocator? Locator { get; init; }
 
-    /// <summary>Face tracking settings (which face, thresholds) for a landmark profile's locator.</summary>
-    public Face.FaceTrackerOptions? FaceTracker { get; init; }
+    /// <summary>Settings of a landmark profile's locator (which face, thresholds, Face Mesh on every N-th frame).</summary>
+    public LandmarkMouthLocatorOptions? Landmarks { get; init; }
     /// <summary>Clips per inference batch in <see cref="LipReader.TranscribeMany"/>.</summary>
     public int BatchSize { get; init; } = 8;
     /// <summary>
@@ -67,7 +67,7 @@ public sealed class LipReader : IDisposable
         var card = model.Card;
         Vocabulary = card.CreateVocabulary();
         Profile = card.Profile();
-        _preprocessor = new ClipPreprocessor(Options.Locator ?? Profile.CreateLocator(Options.FaceTracker), new MouthCropOptions { Width = card.Width, Height = card.Height },
+        _preprocessor = new ClipPreprocessor(Options.Locator ?? Profile.CreateLocator(Options.Landmarks), new MouthCropOptions { Width = card.Width, Height = card.Height },
             card.NormalizeOptions(), new Video.VideoReadOptions { TargetFps = card.Fps > 0 ? card.Fps : null }, ownsLocator: Options.Locator is null);
         _decoder = Options.BeamWidth <= 0
             ? new GreedyCtcDecoder(Vocabulary, inputsAreLogProbs: card.OutputIsLogProbs)

@@ -1,4 +1,5 @@
 using LipNet.ML.Video;
+using OpenCvSharp;
 
 namespace LipNet.ML.Tensors;
 
@@ -11,13 +12,32 @@ public sealed record FrameAugmentOptions
     /// <summary>Chance, per frame, that the frame is dropped or duplicated (half each); simulates speaking-rate jitter.</summary>
     public double FrameJitterProbability { get; init; } = 0.05;
 
+    /// <summary>Largest shift of the whole clip, in crop pixels each way (0 = off); one integer shift per clip, borders repeated.</summary>
+    public int MaxShift { get; init; }
+
+    /// <summary>Largest relative zoom about the crop centre (0.08: 0.92x to 1.08x; 0 = off); one per clip.</summary>
+    public double MaxScale { get; init; }
+
+    /// <summary>Largest brightness offset in 8-bit levels (0 = off); one per clip.</summary>
+    public double MaxBrightness { get; init; }
+
+    /// <summary>Largest relative contrast change about mid-grey (0.15: 0.85x to 1.15x; 0 = off); one per clip.</summary>
+    public double MaxContrast { get; init; }
+
+    /// <summary>Flip and frame jitter only (LipNet's training augmentation).</summary>
     public static FrameAugmentOptions Default { get; } = new();
+
+    /// <summary>
+    /// What real-video training needs on top: small shifts (±4 px) and zoom (±8%) against crop placement error, and
+    /// brightness (±20 levels) and contrast (±15%) against lighting — as LipNet implementations' users add.
+    /// </summary>
+    public static FrameAugmentOptions Full { get; } = new() { MaxShift = 4, MaxScale = 0.08, MaxBrightness = 20, MaxContrast = 0.15 };
 }
 
 /// <summary>
-/// Seeded training augmentation of frame stacks (usually mouth crops): horizontal flip and frame
-/// drop/duplicate jitter. Deterministic for a given <see cref="Random"/> state; not thread-safe across a
-/// shared <see cref="Random"/>.
+/// Seeded training augmentation of frame stacks (usually mouth crops): horizontal flip, frame drop/duplicate
+/// jitter and, when enabled, a per-clip shift, zoom, brightness and contrast. Deterministic for a given
+/// <see cref="Random"/> state; not thread-safe across a shared <see cref="Random"/>.
 /// </summary>
 public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
 {
@@ -29,6 +49,19 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
         ArgumentNullException.ThrowIfNull(random);
         bool flip = random.NextDouble() < Options.FlipProbability;
         var order = JitteredFrameOrder(frames.FrameCount, random);
+        var output = Reorder(frames, order, flip);
+        // Drawn only when enabled, so the flip-and-jitter stream of earlier runs is unchanged.
+        if (Options.MaxShift > 0 || Options.MaxScale > 0)
+            Warp(output, random.Next(-Options.MaxShift, Options.MaxShift + 1), random.Next(-Options.MaxShift, Options.MaxShift + 1),
+                1 + (random.NextDouble() * 2 - 1) * Options.MaxScale);
+        if (Options.MaxBrightness > 0 || Options.MaxContrast > 0)
+            Photometric(output.Pixels.AsSpan(0, output.FrameCount * output.FrameByteCount),
+                (random.NextDouble() * 2 - 1) * Options.MaxBrightness, 1 + (random.NextDouble() * 2 - 1) * Options.MaxContrast);
+        return output;
+    }
+
+    private static VideoFrames Reorder(VideoFrames frames, List<int> order, bool flip)
+    {
         int frameBytes = frames.FrameByteCount;
         var output = new byte[(long)order.Count * frameBytes];
         for (int i = 0; i < order.Count; i++)
@@ -41,6 +74,35 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
                 src.CopyTo(dst);
         }
         return new VideoFrames(output, order.Count, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source);
+    }
+
+    /// <summary>Shifts by (dx, dy) crop pixels and zooms by <paramref name="scale"/> about the centre, in place, borders repeated.</summary>
+    private static unsafe void Warp(VideoFrames frames, int dx, int dy, double scale)
+    {
+        if (dx == 0 && dy == 0 && scale == 1)
+            return;
+        double cx = (frames.Width - 1) / 2.0, cy = (frames.Height - 1) / 2.0;
+        using var m = Mat.FromArray(new double[,] { { scale, 0, (1 - scale) * cx + dx }, { 0, scale, (1 - scale) * cy + dy } });
+        using var warped = new Mat();
+        fixed (byte* p = frames.Pixels)
+        {
+            for (int t = 0; t < frames.FrameCount; t++)
+            {
+                using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(p + (long)t * frames.FrameByteCount));
+                Cv2.WarpAffine(frame, warped, m, frame.Size(), InterpolationFlags.Linear, BorderTypes.Replicate);
+                warped.CopyTo(frame);
+            }
+        }
+    }
+
+    /// <summary>v ← (v − 128) · contrast + 128 + brightness, clamped to 0..255.</summary>
+    private static void Photometric(Span<byte> pixels, double brightness, double contrast)
+    {
+        Span<byte> table = stackalloc byte[256];
+        for (int v = 0; v < 256; v++)
+            table[v] = (byte)Math.Clamp(Math.Round((v - 128) * contrast + 128 + brightness), 0, 255);
+        for (int i = 0; i < pixels.Length; i++)
+            pixels[i] = table[pixels[i]];
     }
 
     /// <summary>Source frame index of each output frame after drop/duplicate jitter.</summary>

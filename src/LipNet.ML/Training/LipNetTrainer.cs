@@ -329,7 +329,8 @@ public sealed class LipNetTrainer : IDisposable
 
     /// <summary>An inference model with a card that records the vocabulary (blank first), normalization and accuracy.</summary>
     public static Onnx.Proto.ModelProto ExportModel(LipNetArchitecture architecture, IReadOnlyDictionary<string, NamedTensor> torchWeights, string provenance,
-        IReadOnlyList<MeasuredAccuracy>? accuracy = null, FrameNormalizeOptions? normalize = null, bool float16Weights = false, Int8Convolutions? int8 = null)
+        IReadOnlyList<MeasuredAccuracy>? accuracy = null, FrameNormalizeOptions? normalize = null, bool float16Weights = false, Int8Convolutions? int8 = null,
+        string? cropProfile = null)
     {
         var vocabulary = CtcVocabulary.Grid(BlankPosition.First);
         normalize ??= new FrameNormalizeOptions();
@@ -341,6 +342,7 @@ public sealed class LipNetTrainer : IDisposable
             Mean = normalize.Mean,
             Std = normalize.Std,
             ChannelOrder = normalize.ChannelOrder,
+            CropProfile = cropProfile,
         };
         return LipNetGraph.Build(architecture, torchWeights, card, float16Weights, int8: int8);
     }

@@ -23,6 +23,8 @@ public sealed record TrainingState
     public FrameNormalizeOptions Normalize { get; init; } = new();
     /// <summary>What the run trained on (for the exported model card).</summary>
     public string Data { get; init; } = "";
+    /// <summary>The crop profile of the training crops (for the exported model card); null = haar (runs before profiles).</summary>
+    public string? CropProfile { get; init; }
     public IReadOnlyList<EpochMetrics> Epochs { get; init; } = [];
 }
 

@@ -27,11 +27,14 @@ public interface ITrainingClips
 /// <summary>
 /// Clips of a corpus (any <see cref="CorpusReader"/>), decoded, mouth-located and cropped by a
 /// <see cref="ClipPreprocessor"/> exactly as inference does. Crops are kept in memory after the first load
-/// when <paramref name="cache"/> is set (8-bit 100x50x75 crops: about 1.1 MB a clip), so later epochs skip decoding.
+/// when <paramref name="cache"/> is set (8-bit 100x50x75 crops: about 1.1 MB a clip), so later epochs skip decoding,
+/// and on disk in <paramref name="diskCache"/> when given, so later runs skip it too. An item listed twice (a
+/// corpus weighted up) shares its crops.
 /// </summary>
-public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<ClipPreprocessor> preprocessor, bool cache = true) : ITrainingClips, IDisposable
+public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<ClipPreprocessor> preprocessor, bool cache = true, CropCache? diskCache = null)
+    : ITrainingClips, IDisposable
 {
-    private readonly ConcurrentDictionary<int, VideoFrames> _cache = new();
+    private readonly ConcurrentDictionary<string, VideoFrames> _cache = new();
     // One preprocessor per loading thread (the Haar locator is not thread-safe); all disposed with this set.
     private readonly ThreadLocal<ClipPreprocessor> _preprocessor = new(preprocessor, trackAllValues: true);
 
@@ -43,11 +46,16 @@ public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<Cl
     public TrainingClip Load(int index)
     {
         var item = Items[index];
-        if (!_cache.TryGetValue(index, out var crops))
+        if (!_cache.TryGetValue(item.VideoPath, out var crops))
         {
-            crops = _preprocessor.Value!.Crop(item.VideoPath).Crop.Frames;
+            crops = diskCache?.TryLoad(item.VideoPath);
+            if (crops is null)
+            {
+                crops = _preprocessor.Value!.Crop(item.VideoPath).Crop.Frames;
+                diskCache?.Store(item.VideoPath, crops);
+            }
             if (cache)
-                _cache[index] = crops;
+                _cache[item.VideoPath] = crops;
         }
         return new TrainingClip(item.Id, item.Speaker, item.Sentence, crops);
     }

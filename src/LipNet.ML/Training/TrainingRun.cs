@@ -30,6 +30,8 @@ public sealed record TrainingRunOptions
     public int MaxStepsThisRun { get; init; }
     /// <summary>What the run trains on, in words (kept in the checkpoint and the model card).</summary>
     public string Data { get; init; } = "";
+    /// <summary>The crop profile of the training crops (<see cref="Mouth.CropProfile"/> name), written into the exported card; null = haar.</summary>
+    public string? CropProfile { get; init; }
     /// <summary>
     /// Weights (PyTorch names and layout) to start from instead of the seeded initialization: fine-tuning, or a
     /// second stage with a fresh optimizer and schedule. Ignored on resume, where the checkpoint's weights win.
@@ -63,7 +65,7 @@ public static class TrainingRun
     {
         logger ??= NullLogger.Instance;
         Directory.CreateDirectory(outputDirectory);
-        var state = new TrainingState { Architecture = architecture, Trainer = options.Trainer, Normalize = options.Normalize, Data = options.Data };
+        var state = new TrainingState { Architecture = architecture, Trainer = options.Trainer, Normalize = options.Normalize, Data = options.Data, CropProfile = options.CropProfile };
         if (resumeFrom is not null)
         {
             var saved = TrainingCheckpoint.LoadState(resumeFrom);

@@ -11,7 +11,7 @@ public sealed class FrameRateResampler
 {
     private readonly double _fps;
     private double? _origin;
-    private double _previous;
+    private double _previous, _lastDelta;
     private long _emitted;
 
     /// <param name="fps">Output frames per second (&gt; 0).</param>
@@ -52,12 +52,19 @@ public sealed class FrameRateResampler
             t = _previous + FrameDuration;
         }
         emitPrevious = Take((_previous + t) / 2);
+        _lastDelta = t - _previous;
         _previous = t;
         return t;
     }
 
-    /// <summary>After the last source frame: how many output frames it takes (up to the source's duration).</summary>
-    public int RemainingAtEnd() => _origin is null ? 0 : Take(_previous + FrameDuration);
+    /// <summary>
+    /// After the last source frame: how many output frames it takes, up to the source's end (its timestamp plus the
+    /// last frame interval seen, which a variable-frame-rate stream's stated average rate would misstate).
+    /// </summary>
+    public int RemainingAtEnd() => _origin is null ? 0 : Take(_previous + (_lastDelta > 0 ? _lastDelta : FrameDuration));
+
+    /// <summary>Duration of the stream pushed so far, seconds: the last timestamp plus the last frame interval.</summary>
+    public double Duration => _origin is null ? 0 : _previous + (_lastDelta > 0 ? _lastDelta : FrameDuration);
 
     /// <summary>Output frames whose time lies before <paramref name="until"/> and have not been given out yet.</summary>
     private int Take(double until)

@@ -96,7 +96,7 @@ public sealed class VideoReader : IDisposable
     public double LastTimestamp { get; private set; }
 
     /// <summary>Duration of the source read so far: last timestamp plus one source frame's duration, in seconds.</summary>
-    public double DurationSeconds => _framesRead == 0 ? 0 : LastTimestamp + (SourceFps > 0 ? 1 / SourceFps : _resampler?.FrameDuration ?? 0);
+    public double DurationSeconds => _resampler?.Duration ?? (_framesRead == 0 ? 0 : LastTimestamp + (SourceFps > 0 ? 1 / SourceFps : 0));
 
     public PixelOrder Order => _options.Order;
     public int FrameByteCount => Width * Height * VideoFrames.Channels;
