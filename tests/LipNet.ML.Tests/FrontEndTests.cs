@@ -183,7 +183,8 @@ public class FrontEndTests(ITestOutputHelper output)
         Assert.Equal("mean-face", card.CropProfile);
         Assert.Throws<MouthLocatorException>(() => new ModelCard { CropProfile = "dlib-someday" }.Profile());
         using var reader = LipReader.Default();
-        Assert.Same(CropProfile.Haar, reader.Profile); // the embedded model keeps reading as it was trained until it is retrained
+        Assert.Same(CropProfile.MouthCentred, reader.Profile); // the embedded model was trained on mouth-centred landmark crops
+        Assert.Equal(25, reader.Model.Card.Fps);
     }
 
     [Fact]
