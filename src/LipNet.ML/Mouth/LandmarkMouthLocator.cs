@@ -34,7 +34,7 @@ public sealed record LandmarkMouthLocatorOptions
 
     /// <summary>
     /// Run Face Mesh on every N-th frame and interpolate the landmarks between (1 = every frame). Default 2: measured on
-    /// the 60 held-out GRID s1 clips with the default model, the same accuracy as every frame (CER 15.5% vs 16.3%, within
+    /// the 60 held-out GRID s1 clips with the stage-R1 model, the same accuracy as every frame (CER 15.5% vs 16.3%, within
     /// noise) for about 60% of the locator's time; use 1 where every frame's own landmarks matter (lip shapes, WAV2KP).
     /// </summary>
     public int LandmarkEvery { get; init; } = 2;
