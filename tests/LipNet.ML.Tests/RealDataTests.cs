@@ -150,7 +150,8 @@ public class RealDataTests(Xunit.Abstractions.ITestOutputHelper output)
     /// <summary>
     /// Every shared real clip gets a face track in every frame (s26, Lombard and every 30th s1 clip here; all 900 s1
     /// clips with LIPNET_FULL_FRONT_END=1), the lip landmarks on the lips. A frame with no face to see (a few s1 clips
-    /// open on grey or smeared, half-decoded frames: bbizzn, pbio7a) is reported and its box interpolated; such clips stay rare.
+    /// open on grey or smeared, half-decoded frames: 10 of 900, e.g. bbizzn, pbio7a) is reported and its box interpolated;
+    /// such clips stay rare.
     /// </summary>
     [RealDataFact]
     public void LandmarkLocatorTracksTheFaceInEveryFrameOfTheSharedClips()
