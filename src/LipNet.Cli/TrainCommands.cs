@@ -64,7 +64,7 @@ internal static class TrainCommands
             int trainSeed = parse.GetValue(seed);
             var cropProfile = LipNet.ML.Mouth.CropProfile.Get(parse.GetValue(profile)!);
             var cache = parse.GetValue(cropCache) is "none" ? null : new CropCache(parse.GetValue(cropCache) ?? CropCache.DefaultDirectory,
-                $"{cropProfile.Name} {architecture.Width}x{architecture.Height} 25fps");
+                $"{cropProfile.Name} {architecture.Width}x{architecture.Height} {TrainingFps}fps");
             var (train, validation, description) = Clips(parse.GetValue(data) ?? [], parse.GetValue(synthetic), parse.GetValue(split)!, trainSeed, parse.GetValue(skipBad), io,
                 cropProfile, cache, architecture);
             int batch = Math.Max(1, parse.GetValue(batchSize)), micro = Math.Max(1, parse.GetValue(accumulate));
@@ -208,16 +208,22 @@ internal static class TrainCommands
         if (listed is not null && validation.Count != listed.Count)
             io.Error.WriteLine($"warning: {listFile} names {listed.Count} clips, {validation.Count} of them found in the corpora");
         // Clips are decoded and cropped when first drawn: with --skip-bad one that fails then is reported and left out.
-        ClipPreprocessor Preprocessor() => new(profile.CreateLocator(), new LipNet.ML.Mouth.MouthCropOptions { Width = architecture.Width, Height = architecture.Height },
-            read: new LipNet.ML.Video.VideoReadOptions { TargetFps = 25 }, ownsLocator: true);
         ITrainingClips Set(List<CorpusItem> part)
         {
-            var clips = new CorpusTrainingClips(part, Preprocessor, diskCache: cache);
+            var clips = new CorpusTrainingClips(part, () => TrainingPreprocessor(profile, architecture), diskCache: cache);
             return skipBad ? new SkippingTrainingClips(clips, ex => io.Error.WriteLine($"skipped {ex.Message}")) : clips;
         }
         return (Set(train), validation.Count > 0 ? Set(validation) : null,
             $"{string.Join("; ", described)} (split {split}, seed {seed}, crops {profile.Name}); {train.Count} training draws an epoch");
     }
+
+    /// <summary>Frame rate training crops are read at (GRID's; the card's default).</summary>
+    private const double TrainingFps = 25;
+
+    /// <summary>Decodes at <see cref="TrainingFps"/> and crops with the profile's locator at the architecture's size, as inference will.</summary>
+    private static ClipPreprocessor TrainingPreprocessor(LipNet.ML.Mouth.CropProfile profile, LipNetArchitecture architecture) =>
+        new(profile.CreateLocator(), new LipNet.ML.Mouth.MouthCropOptions { Width = architecture.Width, Height = architecture.Height },
+            read: new LipNet.ML.Video.VideoReadOptions { TargetFps = TrainingFps }, ownsLocator: true);
 
     /// <summary>A clip's key in a clip list: speaker/id (GRID: s1/bbaf4p).</summary>
     internal static string ClipKey(CorpusItem item) => $"{item.Speaker}/{item.Id}";
@@ -297,9 +303,8 @@ internal static class TrainCommands
             throw new LipNetException("the calibration corpus has no clips", corpus);
         int n = Math.Min(clips, items.Count);
         var chosen = Enumerable.Range(0, n).Select(i => items[(int)((long)i * items.Count / n)]).ToList();
-        var profile = state.CropProfile is { } name ? LipNet.ML.Mouth.CropProfile.Get(name) : LipNet.ML.Mouth.CropProfile.Legacy;
-        using var set = new CorpusTrainingClips(chosen, () => new ClipPreprocessor(profile.CreateLocator(),
-            new LipNet.ML.Mouth.MouthCropOptions { Width = state.Architecture.Width, Height = state.Architecture.Height }, read: new LipNet.ML.Video.VideoReadOptions { TargetFps = 25 }, ownsLocator: true));
+        var profile = LipNet.ML.Mouth.CropProfile.Named(state.CropProfile);
+        using var set = new CorpusTrainingClips(chosen, () => TrainingPreprocessor(profile, state.Architecture));
         var assembler = new TrainingBatchAssembler(state.Normalize with { Layout = TensorLayout.CTHW, FrameCount = state.Architecture.Frames }, null,
             LipNet.ML.Decoding.CtcVocabulary.Grid(LipNet.ML.Decoding.BlankPosition.First));
         IEnumerable<float[]> Tensors()

@@ -37,6 +37,10 @@ public sealed record CropProfile(string Name, int Width, int Height, int Channel
     /// <summary>The profile a card without <c>crop_profile</c> means (models made before profiles existed).</summary>
     public static CropProfile Legacy => Haar;
 
+    /// <summary>The profile a card or checkpoint names, or <see cref="Legacy"/> where it names none.</summary>
+    /// <exception cref="MouthLocatorException">An unknown name.</exception>
+    public static CropProfile Named(string? name) => name is { Length: > 0 } ? Get(name) : Legacy;
+
     /// <summary>The built-in profile named <paramref name="name"/> (case-insensitive).</summary>
     /// <exception cref="MouthLocatorException">No such profile.</exception>
     public static CropProfile Get(string name) =>

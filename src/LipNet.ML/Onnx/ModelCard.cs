@@ -74,7 +74,7 @@ public sealed record ModelCard
 
     /// <summary>The crop profile this card names (<see cref="Mouth.CropProfile.Legacy"/> when it names none).</summary>
     /// <exception cref="MouthLocatorException">The card names an unknown profile.</exception>
-    public Mouth.CropProfile Profile() => CropProfile is { Length: > 0 } name ? Mouth.CropProfile.Get(name) : Mouth.CropProfile.Legacy;
+    public Mouth.CropProfile Profile() => Mouth.CropProfile.Named(CropProfile);
 
     /// <summary>The frame normalization this model was trained with.</summary>
     public FrameNormalizeOptions NormalizeOptions() => new()
