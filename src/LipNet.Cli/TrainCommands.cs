@@ -30,8 +30,8 @@ internal static class TrainCommands
         var profile = new Option<string>("--profile") { Description = "Crop profile of the training crops, written into the model card: haar, mouth-centred or mean-face.", DefaultValueFactory = _ => "haar" };
         profile.AcceptOnlyFromAmong([.. LipNet.ML.Mouth.CropProfile.All.Select(p => p.Name)]);
         var cropCache = new Option<string?>("--crop-cache") { Description = $"Folder keeping crops between runs, keyed by video and profile (default {CropCache.DefaultDirectory}; 'none' = off)." };
-        var augment = new Option<string>("--augment") { Description = "none, basic (flip + frame drop/duplicate) or full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%).", DefaultValueFactory = _ => "basic" };
-        augment.AcceptOnlyFromAmong("none", "basic", "full");
+        var augment = new Option<string>("--augment") { Description = "none, basic (flip + frame drop/duplicate) or full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%) or strong (±6 px, ±12%, and time masks of up to 10 frames per second).", DefaultValueFactory = _ => "basic" };
+        augment.AcceptOnlyFromAmong("none", "basic", "full", "strong");
         var synthetic = new Option<string?>("--synthetic") { Description = "SxC: render S speakers x C clips in memory instead (true mouth boxes, no codec)." };
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };
@@ -83,6 +83,7 @@ internal static class TrainCommands
                 {
                     "none" => null,
                     "full" => FrameAugmentOptions.Full,
+                    "strong" => FrameAugmentOptions.Strong,
                     _ => FrameAugmentOptions.Default,
                 },
                 CropProfile = parse.GetValue(synthetic) is null ? cropProfile.Name : null,

@@ -110,6 +110,24 @@ public class TensorTests
     }
 
     [Fact]
+    public void TimeMasksReplaceRunsOfFramesByTheMeanFrame()
+    {
+        // Frame t holds the value t everywhere: the clip's mean frame is 37 (0..74 averaged, rounded).
+        var frames = TestVideos.Frames(75, 4, 2, (t, y, x, c) => (byte)t);
+        var masked = new FrameAugmenter(new FrameAugmentOptions { FlipProbability = 0, FrameJitterProbability = 0, MaxTimeMaskFrames = 10 })
+            .Apply(frames, new Random(4));
+        int changed = 0;
+        for (int t = 0; t < 75; t++)
+        {
+            var frame = masked.Frame(t);
+            Assert.True(frame[0] == t || frame.ToArray().All(v => v == 37), $"frame {t} is either itself or the mean frame");
+            if (frame[0] != t)
+                changed++;
+        }
+        Assert.InRange(changed, 1, 30); // three masks (75 / 25) of at most 10 frames each
+    }
+
+    [Fact]
     public void NoAugmentationIsTheIdentity()
     {
         var frames = TestVideos.Frames(10, 4, 2, (t, y, x, c) => (byte)(t + y + x + c));

@@ -24,6 +24,13 @@ public sealed record FrameAugmentOptions
     /// <summary>Largest relative contrast change about mid-grey (0.15: 0.85x to 1.15x; 0 = off); one per clip.</summary>
     public double MaxContrast { get; init; }
 
+    /// <summary>
+    /// Largest length of one time mask, in frames (0 = off). One mask per 25 frames of the clip, each of a uniform length in
+    /// 0..this, its frames replaced by the clip's mean frame — auto_avsr's adaptive time masking (Ma et al., 2023: up to
+    /// 0.4 s per second of video), which keeps a model from leaning on any single moment.
+    /// </summary>
+    public int MaxTimeMaskFrames { get; init; }
+
     /// <summary>Flip and frame jitter only (LipNet's training augmentation).</summary>
     public static FrameAugmentOptions Default { get; } = new();
 
@@ -32,6 +39,9 @@ public sealed record FrameAugmentOptions
     /// brightness (±20 levels) and contrast (±15%) against lighting — as LipNet implementations' users add.
     /// </summary>
     public static FrameAugmentOptions Full { get; } = new() { MaxShift = 4, MaxScale = 0.08, MaxBrightness = 20, MaxContrast = 0.15 };
+
+    /// <summary><see cref="Full"/> with ±6 px shift, ±12% zoom and time masks of up to 10 frames (0.4 s at 25 fps), against overfitting one speaker.</summary>
+    public static FrameAugmentOptions Strong { get; } = Full with { MaxShift = 6, MaxScale = 0.12, MaxTimeMaskFrames = 10 };
 }
 
 /// <summary>
@@ -57,6 +67,8 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
         if (Options.MaxBrightness > 0 || Options.MaxContrast > 0)
             Photometric(output.Pixels.AsSpan(0, output.FrameCount * output.FrameByteCount),
                 (random.NextDouble() * 2 - 1) * Options.MaxBrightness, 1 + (random.NextDouble() * 2 - 1) * Options.MaxContrast);
+        if (Options.MaxTimeMaskFrames > 0)
+            TimeMask(output, Options.MaxTimeMaskFrames, random);
         return output;
     }
 
@@ -92,6 +104,31 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
                 Cv2.WarpAffine(frame, warped, m, frame.Size(), InterpolationFlags.Linear, BorderTypes.Replicate);
                 warped.CopyTo(frame);
             }
+        }
+    }
+
+    /// <summary>Replaces one run of up to <paramref name="maxFrames"/> frames per 25 frames by the clip's mean frame, in place.</summary>
+    private static void TimeMask(VideoFrames frames, int maxFrames, Random random)
+    {
+        int count = frames.FrameCount, frameBytes = frames.FrameByteCount;
+        if (count == 0)
+            return;
+        var sum = new int[frameBytes];
+        for (int t = 0; t < count; t++)
+        {
+            var frame = frames.Frame(t);
+            for (int i = 0; i < frameBytes; i++)
+                sum[i] += frame[i];
+        }
+        var mean = new byte[frameBytes];
+        for (int i = 0; i < frameBytes; i++)
+            mean[i] = (byte)((sum[i] + count / 2) / count);
+        for (int m = 0, masks = Math.Max(1, count / 25); m < masks; m++)
+        {
+            int length = Math.Min(random.Next(0, maxFrames + 1), count);
+            int start = random.Next(0, count - length + 1);
+            for (int t = start; t < start + length; t++)
+                mean.CopyTo(frames.Pixels.AsSpan(t * frameBytes, frameBytes));
         }
     }
 
