@@ -83,6 +83,72 @@ public class FrontEndTests(ITestOutputHelper output)
         Assert.All(Enumerable.Range(30, 4), t => Assert.InRange(track.Boxes[t].CenterX, lo, hi));
     }
 
+    [Theory]
+    [InlineData(MouthGeometry.MouthCentred, 2)]
+    [InlineData(MouthGeometry.MeanFace, 1)]
+    [InlineData(MouthGeometry.MouthCentred, 3)]
+    public void AStreamOfFramesCropsExactlyAsTheWholeClip(MouthGeometry geometry, int landmarkEvery)
+    {
+        var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 23, ClipsPerSpeaker = 1 }, 1, 0);
+        var frames = clip.Frames;
+        for (int t = 0; t < 3; t++)
+            frames.Frame(t).Fill(90); // no face at the start (held at the first face)
+        for (int t = 40; t < 47; t++)
+            frames.Frame(t).Fill(90); // a gap in the middle (interpolated)
+        using var locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Geometry = geometry, LandmarkEvery = landmarkEvery });
+        var cropper = new MouthCropper(locator, new MouthCropOptions { Width = geometry == MouthGeometry.MeanFace ? 88 : 100, Height = geometry == MouthGeometry.MeanFace ? 88 : 50 });
+        var whole = cropper.Crop(frames);
+        var crops = new List<MouthFrame>();
+        using (var stream = cropper.OpenStream("stream"))
+        {
+            for (int t = 0; t < frames.FrameCount; t++)
+            {
+                stream.Push(VideoFrame.Of(frames, t), crops);
+                Assert.True(t + 1 - crops.Count <= 8 + 2 * landmarkEvery, $"look-ahead stays short (frame {t}: {crops.Count} out)");
+            }
+            stream.Complete(crops);
+        }
+        Assert.Equal(frames.FrameCount, crops.Count);
+        for (int t = 0; t < frames.FrameCount; t++)
+        {
+            Assert.Equal(t, crops[t].Index);
+            Assert.Equal(whole.Boxes[t], crops[t].Box);
+            Assert.True(whole.Frames.Frame(t).SequenceEqual(crops[t].Crop), $"crop {t} equals the whole clip's");
+            bool missing = whole.MissingFrames!.Contains(t);
+            if (missing)
+                Assert.False(crops[t].FaceFound);
+        }
+        Assert.All(Enumerable.Range(41, 5), t => Assert.False(crops[t].FaceFound));
+    }
+
+    [Fact]
+    public void AStreamHoldsLongGapsAtTheLastFaceAndFailsTypedWithoutAnyFace()
+    {
+        var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 23, ClipsPerSpeaker = 1 }, 1, 0);
+        var frames = clip.Frames;
+        for (int t = 20; t < 75; t++)
+            frames.Frame(t).Fill(90);
+        using var locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { MaxGapFrames = 10 });
+        var cropper = new MouthCropper(locator);
+        var crops = new List<MouthFrame>();
+        using (var stream = cropper.OpenStream("stream"))
+        {
+            for (int t = 0; t < frames.FrameCount; t++)
+                stream.Push(VideoFrame.Of(frames, t), crops);
+            Assert.True(crops.Count >= 60, $"a long gap does not hold frames back ({crops.Count} of 75 out)");
+            stream.Complete(crops);
+        }
+        Assert.All(crops.Skip(22), c => Assert.Equal(crops[19].Box, c.Box)); // held where the face was last seen (smoothed)
+
+        using var blank = cropper.OpenStream("blank camera");
+        var none = new List<MouthFrame>();
+        for (int t = 20; t < 75; t++)
+            blank.Push(VideoFrame.Of(frames, t), none);
+        Assert.All(none, c => Assert.Null(c.Box));
+        var ex = Assert.Throws<MouthLocatorException>(() => blank.Complete(none));
+        Assert.Equal("blank camera", ex.FilePath);
+    }
+
     [Fact]
     public void NoFaceInAnyFrameIsATypedErrorNamingTheFile()
     {

@@ -20,6 +20,14 @@ public interface IMouthLocator
     /// was found. The default wraps <see cref="Locate"/>.
     /// </summary>
     MouthTrack LocateTrack(VideoFrames frames, int cropWidth, int cropHeight) => new(Locate(frames, (float)cropWidth / cropHeight));
+
+    /// <summary>
+    /// The locator over a stream of frames (memory bounded, whatever the stream's length). The default runs
+    /// <see cref="LocateTrack"/> on chunks of 75 frames (<see cref="ChunkedMouthTrackStream"/>); landmark locators track
+    /// across the whole stream.
+    /// </summary>
+    /// <param name="source">Names the stream in errors.</param>
+    IMouthTrackStream OpenTrackStream(int cropWidth, int cropHeight, string source) => new ChunkedMouthTrackStream(this, cropWidth, cropHeight, source);
 }
 
 /// <summary>What a locator found in a clip.</summary>

@@ -44,6 +44,13 @@ public sealed record LandmarkMouthLocatorOptions
     /// 0: off). Face Mesh jitters by about a pixel from frame to frame; MediaPipe smooths its landmarks too.
     /// </summary>
     public int SmoothingRadius { get; init; } = 1;
+
+    /// <summary>
+    /// Streams only (<see cref="LandmarkMouthLocator.OpenTrackStream"/>): the longest run of frames without a face, in
+    /// frames, that is interpolated towards the face after it; longer gaps are held at the last face as they pass, so
+    /// the look-ahead (and memory) stays bounded. Default 50 (2 s at 25 fps). Whole clips interpolate gaps of any length.
+    /// </summary>
+    public int MaxGapFrames { get; init; } = 50;
 }
 
 /// <summary>
@@ -62,7 +69,7 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     public LandmarkMouthLocator(LandmarkMouthLocatorOptions? options = null)
     {
         Options = options ?? new LandmarkMouthLocatorOptions();
-        if (Options.LandmarkEvery < 1 || Options.SmoothingRadius is < 0 or > 12)
+        if (Options.LandmarkEvery < 1 || Options.SmoothingRadius is < 0 or > 12 || Options.MaxGapFrames < 1)
             throw new MouthLocatorException($"invalid landmark locator options {Options}");
         _tracker = new ThreadLocal<FaceLandmarkTracker>(() => new FaceLandmarkTracker(Options.Tracker), trackAllValues: true);
         // Load once here so a missing or corrupt model fails now, on the caller's thread.
@@ -101,103 +108,102 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// Face landmarks for every frame (tracked, interpolated where missing, smoothed), and the frames without a face.
     /// </summary>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
-    public unsafe FaceLandmarks[] Landmarks(VideoFrames frames, out int[] missingFrames)
+    public FaceLandmarks[] Landmarks(VideoFrames frames, out int[] missingFrames)
     {
         ArgumentNullException.ThrowIfNull(frames);
         int count = frames.FrameCount;
-        var found = new FaceLandmarks?[count];
-        var tracker = _tracker.Value!;
-        tracker.Reset();
-        fixed (byte* pixels = frames.Pixels)
+        var result = new FaceLandmarks[count];
+        var ready = new List<(int Payload, FaceLandmarks? Landmarks, bool Found)>(count);
+        var track = new IncrementalLandmarkTrack<int>(_tracker.Value!, Options.LandmarkEvery, Options.SmoothingRadius, int.MaxValue);
+        var pin = System.Runtime.InteropServices.GCHandle.Alloc(frames.Pixels, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
         {
+            IntPtr pixels = pin.AddrOfPinnedObject();
+            Func<Mat> Frame(int t) => () => Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, pixels + (nint)((long)t * frames.FrameByteCount));
             for (int t = 0; t < count; t++)
-            {
-                if (t % Options.LandmarkEvery != 0 && t != count - 1)
-                    continue;
-                using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(pixels + (long)t * frames.FrameByteCount));
-                found[t] = tracker.Next(frame, frames.Order);
-            }
+                track.Push(Frame(t), frames.Order, t, ready);
+            track.Complete(count > 0 ? Frame(count - 1) : null, frames.Order, ready);
         }
-        var missing = new List<int>();
-        int sampled = 0;
-        for (int t = 0; t < count; t++)
+        finally
         {
-            if (t % Options.LandmarkEvery != 0 && t != count - 1)
-                continue;
-            sampled++;
-            if (found[t] is null)
-                missing.Add(t);
+            pin.Free();
         }
-        if (missing.Count == sampled)
+        if (!track.AnyFace)
             throw new MouthLocatorException($"no face found in any of {count} frames", frames.Source);
-        missingFrames = [.. missing];
-        return Smooth(Interpolate(found), Options.SmoothingRadius);
-    }
-
-    /// <summary>Fills null frames linearly between the nearest found ones (held at the ends).</summary>
-    internal static FaceLandmarks[] Interpolate(FaceLandmarks?[] found)
-    {
-        var result = new FaceLandmarks[found.Length];
-        int previous = -1;
-        for (int t = 0; t <= found.Length; t++)
-        {
-            if (t < found.Length && found[t] is null)
-                continue;
-            for (int g = previous + 1; g < t; g++)
-            {
-                if (previous < 0)
-                    result[g] = Mark(found[t]!);
-                else if (t == found.Length)
-                    result[g] = Mark(found[previous]!);
-                else
-                    result[g] = FaceLandmarks.Lerp(found[previous]!, found[t]!, (float)(g - previous) / (t - previous));
-            }
-            if (t < found.Length)
-                result[t] = found[t]!;
-            previous = t;
-        }
-        return result;
-
-        static FaceLandmarks Mark(FaceLandmarks l) => new(l.Points, l.Confidence, interpolated: true);
-    }
-
-    /// <summary>Centred binomial smoothing of every coordinate over ±<paramref name="radius"/> frames (shorter at the ends).</summary>
-    internal static FaceLandmarks[] Smooth(FaceLandmarks[] landmarks, int radius)
-    {
-        if (radius <= 0 || landmarks.Length < 2)
-            return landmarks;
-        var weights = new float[2 * radius + 1];
-        for (int k = 0; k <= 2 * radius; k++)
-            weights[k] = (float)Binomial(2 * radius, k);
-        var result = new FaceLandmarks[landmarks.Length];
-        for (int t = 0; t < landmarks.Length; t++)
-        {
-            var points = new float[FaceLandmarks.Count * 3];
-            float total = 0;
-            for (int k = -radius; k <= radius; k++)
-            {
-                int s = t + k;
-                if (s < 0 || s >= landmarks.Length)
-                    continue;
-                float w = weights[k + radius];
-                total += w;
-                var src = landmarks[s].Points;
-                for (int i = 0; i < points.Length; i++)
-                    points[i] += w * src[i];
-            }
-            for (int i = 0; i < points.Length; i++)
-                points[i] /= total;
-            result[t] = new FaceLandmarks(points, landmarks[t].Confidence, landmarks[t].Interpolated);
-        }
+        foreach (var (t, landmarks, _) in ready)
+            result[t] = landmarks!;
+        missingFrames = [.. track.MissingFrames];
         return result;
     }
 
-    private static double Binomial(int n, int k)
+    /// <summary>
+    /// A stream of frames → their mouth boxes and landmarks, tracked and smoothed over a bounded look-ahead (the smoothing
+    /// radius, the landmark stride, and gaps up to <see cref="LandmarkMouthLocatorOptions.MaxGapFrames"/>). It owns its
+    /// own tracker (ONNX sessions), so streams run side by side; dispose it. On a whole clip it gives exactly
+    /// <see cref="LocateTrack"/>'s boxes.
+    /// </summary>
+    public IMouthTrackStream OpenTrackStream(int cropWidth, int cropHeight, string source) =>
+        new LandmarkMouthTrackStream(this, cropWidth, cropHeight, source);
+
+    private sealed class LandmarkMouthTrackStream(LandmarkMouthLocator owner, int cropWidth, int cropHeight, string source) : IMouthTrackStream
     {
-        double r = 1;
-        for (int i = 1; i <= k; i++)
-            r = r * (n - k + i) / i;
-        return r;
+        private readonly FaceLandmarkTracker _tracker = new(owner.Options.Tracker);
+        private IncrementalLandmarkTrack<VideoFrame>? _track;
+        private readonly List<(VideoFrame Payload, FaceLandmarks? Landmarks, bool Found)> _ready = [];
+        private MouthCentredGeometry? _geometry;
+        private VideoFrame? _last;
+
+        public void Push(VideoFrame frame, ICollection<LocatedFrame> located)
+        {
+            ArgumentNullException.ThrowIfNull(frame);
+            if (_last is not null && (frame.Width != _last.Width || frame.Height != _last.Height))
+                throw new MouthLocatorException($"frame {frame.Index} is {frame.Width}x{frame.Height}, earlier frames {_last.Width}x{_last.Height}", source);
+            _track ??= new IncrementalLandmarkTrack<VideoFrame>(_tracker, owner.Options.LandmarkEvery, owner.Options.SmoothingRadius, owner.Options.MaxGapFrames);
+            _last = frame;
+            using (var pinned = new PinnedFrame(frame))
+                _track.Push(pinned.Mat, frame.Order, frame, _ready);
+            Drain(located);
+        }
+
+        public void Complete(ICollection<LocatedFrame> located)
+        {
+            if (_track is null || _last is null)
+                throw new MouthLocatorException("the stream ended before its first frame", source);
+            using (var pinned = new PinnedFrame(_last))
+                _track.Complete(pinned.Mat, _last.Order, _ready);
+            Drain(located);
+            if (!_track.AnyFace)
+                throw new MouthLocatorException($"no face found in any of {_track.FrameCount} frames", source);
+        }
+
+        /// <summary>The frame's pixels pinned while Face Mesh may read them through a borrowed Mat.</summary>
+        private readonly struct PinnedFrame(VideoFrame frame) : IDisposable
+        {
+            private readonly System.Runtime.InteropServices.GCHandle _pin =
+                System.Runtime.InteropServices.GCHandle.Alloc(frame.Pixels, System.Runtime.InteropServices.GCHandleType.Pinned);
+
+            public Mat Mat() => OpenCvSharp.Mat.FromPixelData(frame.Height, frame.Width, MatType.CV_8UC3, _pin.AddrOfPinnedObject());
+
+            public void Dispose() => _pin.Free();
+        }
+
+        private void Drain(ICollection<LocatedFrame> located)
+        {
+            foreach (var (frame, landmarks, found) in _ready)
+            {
+                MouthBox? box = null;
+                if (landmarks is not null)
+                {
+                    box = owner.Options.Geometry == MouthGeometry.MeanFace
+                        ? MeanFace.Box(landmarks, cropWidth, cropHeight)
+                        : (_geometry ??= new MouthCentredGeometry(landmarks, frame.Width, frame.Height, cropWidth, cropHeight)).Box(landmarks);
+                }
+                located.Add(new LocatedFrame(frame, box, landmarks, found));
+            }
+            _ready.Clear();
+        }
+
+        public void Dispose() => _tracker.Dispose();
     }
 
     /// <summary>
@@ -207,39 +213,55 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// </summary>
     internal static MouthBox[] MouthCentredBoxes(IReadOnlyList<FaceLandmarks> landmarks, int frameWidth, int frameHeight, int cropWidth, int cropHeight)
     {
-        const double horizontalPad = 0.19;
-        var first = landmarks[0];
-        double min = double.MaxValue, max = double.MinValue;
-        foreach (int i in FaceLandmarks.DlibMouth)
-        {
-            min = Math.Min(min, first.X(i));
-            max = Math.Max(max, first.X(i));
-        }
-        double span = max * (1 + horizontalPad) - min * (1 - horizontalPad);
-        if (!(span > 0))
-            throw new MouthLocatorException($"mouth-centred profile: degenerate mouth width in the first frame (x {min:0.#}..{max:0.#})");
-        double ratio = cropWidth / span;
-        // The frame is resized to whole pixels, so each axis really scales by its own slightly smaller factor.
-        double sx = (int)(frameWidth * ratio) / (double)frameWidth, sy = (int)(frameHeight * ratio) / (double)frameHeight;
-        if (!(sx > 0 && sy > 0))
-            throw new MouthLocatorException($"mouth-centred profile: scale {ratio:0.####} shrinks the {frameWidth}x{frameHeight} frame to nothing");
+        var geometry = new MouthCentredGeometry(landmarks[0], frameWidth, frameHeight, cropWidth, cropHeight);
         var boxes = new MouthBox[landmarks.Count];
         for (int t = 0; t < boxes.Length; t++)
+            boxes[t] = geometry.Box(landmarks[t]);
+        return boxes;
+    }
+
+    /// <summary>The mouth-centred crop of a clip: its scale fixed by the first frame's mouth, its window at each frame's mouth.</summary>
+    private sealed class MouthCentredGeometry
+    {
+        private readonly double _ratio, _sx, _sy;
+        private readonly int _cropWidth, _cropHeight;
+
+        public MouthCentredGeometry(FaceLandmarks first, int frameWidth, int frameHeight, int cropWidth, int cropHeight)
+        {
+            const double horizontalPad = 0.19;
+            double min = double.MaxValue, max = double.MinValue;
+            foreach (int i in FaceLandmarks.DlibMouth)
+            {
+                min = Math.Min(min, first.X(i));
+                max = Math.Max(max, first.X(i));
+            }
+            double span = max * (1 + horizontalPad) - min * (1 - horizontalPad);
+            if (!(span > 0))
+                throw new MouthLocatorException($"mouth-centred profile: degenerate mouth width in the first frame (x {min:0.#}..{max:0.#})");
+            _ratio = cropWidth / span;
+            // The frame is resized to whole pixels, so each axis really scales by its own slightly smaller factor.
+            _sx = (int)(frameWidth * _ratio) / (double)frameWidth;
+            _sy = (int)(frameHeight * _ratio) / (double)frameHeight;
+            if (!(_sx > 0 && _sy > 0))
+                throw new MouthLocatorException($"mouth-centred profile: scale {_ratio:0.####} shrinks the {frameWidth}x{frameHeight} frame to nothing");
+            (_cropWidth, _cropHeight) = (cropWidth, cropHeight);
+        }
+
+        public MouthBox Box(FaceLandmarks landmarks)
         {
             double cx = 0, cy = 0;
             foreach (int i in FaceLandmarks.DlibMouth)
             {
-                cx += landmarks[t].X(i);
-                cy += landmarks[t].Y(i);
+                cx += landmarks.X(i);
+                cy += landmarks.Y(i);
             }
             cx /= FaceLandmarks.DlibMouth.Length;
             cy /= FaceLandmarks.DlibMouth.Length;
             // Python's int() truncates toward zero.
-            int left = (int)Math.Truncate(cx * ratio - cropWidth / 2.0), top = (int)Math.Truncate(cy * ratio - cropHeight / 2.0);
+            int left = (int)Math.Truncate(cx * _ratio - _cropWidth / 2.0), top = (int)Math.Truncate(cy * _ratio - _cropHeight / 2.0);
             // cv2.resize / PIL sample resized pixel j at source (j + 0.5) / s − 0.5.
-            boxes[t] = new MouthBox((float)((left + 0.5) / sx - 0.5), (float)((top + 0.5) / sy - 0.5), (float)(cropWidth / sx), (float)(cropHeight / sy));
+            return new MouthBox((float)((left + 0.5) / _sx - 0.5), (float)((top + 0.5) / _sy - 0.5), (float)(_cropWidth / _sx), (float)(_cropHeight / _sy));
         }
-        return boxes;
     }
 
     /// <summary><see cref="MouthGeometry.MeanFace"/> boxes: see <see cref="MeanFace"/>.</summary>

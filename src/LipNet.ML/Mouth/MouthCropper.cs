@@ -51,6 +51,7 @@ public sealed class MouthCropper
     }
 
     /// <summary>Cuts the given boxes (one per frame) out of the frames.</summary>
+    /// <exception cref="MouthLocatorException">A box is empty or not finite.</exception>
     public unsafe VideoFrames CropBoxes(VideoFrames frames, ReadOnlySpan<MouthBox> boxes)
     {
         int w = Options.Width, h = Options.Height;
@@ -61,37 +62,131 @@ public sealed class MouthCropper
         {
             for (int t = 0; t < frames.FrameCount; t++)
             {
-                var box = boxes[t];
-                if (!(box.Width > 0 && box.Height > 0) || !float.IsFinite(box.X) || !float.IsFinite(box.Y))
-                    throw new MouthLocatorException($"invalid mouth box {box} at frame {t}", frames.Source);
                 using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(src + (long)t * frames.FrameByteCount));
                 using var target = Mat.FromPixelData(h, w, MatType.CV_8UC3, (IntPtr)(dst + (long)t * w * h * VideoFrames.Channels));
-                if (box.Angle != 0)
-                {
-                    // Rotated box: crop pixel (u, v) samples the source at centre + R(angle)·((u, v) − crop centre)·scale.
-                    double sx = box.Width / w, sy = box.Height / h, cos = Math.Cos(box.Angle), sin = Math.Sin(box.Angle);
-                    double hu = (w - 1) / 2.0, hv = (h - 1) / 2.0;
-                    using var m = Mat.FromArray(new double[,]
-                    {
-                        { cos * sx, -sin * sy, box.CenterX - cos * sx * hu + sin * sy * hv },
-                        { sin * sx, cos * sy, box.CenterY - sin * sx * hu - cos * sy * hv },
-                    });
-                    Cv2.WarpAffine(frame, target, m, new Size(w, h), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate);
-                }
-                else if (box.Width > 1.5f * w)
-                {
-                    // Shrinking a lot: area averaging avoids the aliasing bilinear sampling would add.
-                    Cv2.GetRectSubPix(frame, new Size((int)MathF.Round(box.Width), (int)MathF.Round(box.Height)), new Point2f(box.CenterX, box.CenterY), patch);
-                    Cv2.Resize(patch, target, new Size(w, h), 0, 0, InterpolationFlags.Area);
-                }
-                else
-                {
-                    double sx = w / box.Width, sy = h / box.Height;
-                    using var m = Mat.FromArray(new double[,] { { sx, 0, -box.X * sx }, { 0, sy, -box.Y * sy } });
-                    Cv2.WarpAffine(frame, target, m, new Size(w, h), InterpolationFlags.Linear, BorderTypes.Replicate);
-                }
+                CropOne(frame, boxes[t], target, patch, t, frames.Source);
             }
         }
         return new VideoFrames(output, frames.FrameCount, w, h, frames.Fps, frames.Order, frames.Source);
     }
+
+    /// <summary>The crop of one frame (H x W x 3 bytes, the frame's channel order); mid-grey where <paramref name="box"/> is null (no face yet).</summary>
+    /// <exception cref="MouthLocatorException">The box is empty or not finite.</exception>
+    public unsafe byte[] CropFrame(VideoFrame frame, MouthBox? box, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        int w = Options.Width, h = Options.Height;
+        var output = new byte[w * h * VideoFrames.Channels];
+        if (box is not { } b)
+        {
+            Array.Fill(output, (byte)128);
+            return output;
+        }
+        using var patch = new Mat();
+        fixed (byte* src = frame.Pixels)
+        fixed (byte* dst = output)
+        {
+            using var image = Mat.FromPixelData(frame.Height, frame.Width, MatType.CV_8UC3, (IntPtr)src);
+            using var target = Mat.FromPixelData(h, w, MatType.CV_8UC3, (IntPtr)dst);
+            CropOne(image, b, target, patch, frame.Index, source);
+        }
+        return output;
+    }
+
+    /// <summary>
+    /// A stream of frames → their mouth crops, through the locator's <see cref="IMouthLocator.OpenTrackStream"/>: full frames
+    /// are dropped as soon as they are cropped, so memory is the locator's look-ahead, not the video. Dispose it.
+    /// </summary>
+    public MouthCropStream OpenStream(string source) => new(this, Locator.OpenTrackStream(Options.Width, Options.Height, source), source);
+
+    private void CropOne(Mat frame, MouthBox box, Mat target, Mat patch, int t, string? source)
+    {
+        int w = Options.Width, h = Options.Height;
+        if (!(box.Width > 0 && box.Height > 0) || !float.IsFinite(box.X) || !float.IsFinite(box.Y))
+            throw new MouthLocatorException($"invalid mouth box {box} at frame {t}", source);
+        if (box.Angle != 0)
+        {
+            // Rotated box: crop pixel (u, v) samples the source at centre + R(angle)·((u, v) − crop centre)·scale.
+            double sx = box.Width / w, sy = box.Height / h, cos = Math.Cos(box.Angle), sin = Math.Sin(box.Angle);
+            double hu = (w - 1) / 2.0, hv = (h - 1) / 2.0;
+            using var m = Mat.FromArray(new double[,]
+            {
+                { cos * sx, -sin * sy, box.CenterX - cos * sx * hu + sin * sy * hv },
+                { sin * sx, cos * sy, box.CenterY - sin * sx * hu - cos * sy * hv },
+            });
+            Cv2.WarpAffine(frame, target, m, new Size(w, h), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate);
+        }
+        else if (box.Width > 1.5f * w)
+        {
+            // Shrinking a lot: area averaging avoids the aliasing bilinear sampling would add.
+            Cv2.GetRectSubPix(frame, new Size((int)MathF.Round(box.Width), (int)MathF.Round(box.Height)), new Point2f(box.CenterX, box.CenterY), patch);
+            Cv2.Resize(patch, target, new Size(w, h), 0, 0, InterpolationFlags.Area);
+        }
+        else
+        {
+            double sx = w / box.Width, sy = h / box.Height;
+            using var m = Mat.FromArray(new double[,] { { sx, 0, -box.X * sx }, { 0, sy, -box.Y * sy } });
+            Cv2.WarpAffine(frame, target, m, new Size(w, h), InterpolationFlags.Linear, BorderTypes.Replicate);
+        }
+    }
+}
+
+/// <summary>The mouth crop of one frame of a stream.</summary>
+/// <param name="Index">0-based frame index in the stream.</param>
+/// <param name="Time">The frame's time from the stream's first frame.</param>
+/// <param name="Crop">H x W x 3 bytes (the crop size of the cropper), in the frame's channel order; mid-grey before the first face.</param>
+/// <param name="Order">Channel order of <paramref name="Crop"/>.</param>
+/// <param name="Box">Where it was cut, source pixels (null before the stream's first face).</param>
+/// <param name="Landmarks">Face landmarks (landmark locators only).</param>
+/// <param name="FaceFound">False where no face was found in this frame (box interpolated, held, or none).</param>
+public sealed record MouthFrame(int Index, TimeSpan Time, byte[] Crop, Video.PixelOrder Order, MouthBox? Box, Face.FaceLandmarks? Landmarks, bool FaceFound);
+
+/// <summary>
+/// Frames in, mouth crops out, in order and a few frames behind (the locator's look-ahead); the full frames are dropped as
+/// soon as they are cropped. From <see cref="MouthCropper.OpenStream"/>. Not thread-safe; dispose it.
+/// </summary>
+public sealed class MouthCropStream : IDisposable
+{
+    private readonly MouthCropper _cropper;
+    private readonly IMouthTrackStream _track;
+    private readonly List<LocatedFrame> _located = [];
+
+    internal MouthCropStream(MouthCropper cropper, IMouthTrackStream track, string source)
+    {
+        (_cropper, _track, Source) = (cropper, track, source);
+    }
+
+    /// <summary>Names the stream in errors.</summary>
+    public string Source { get; }
+
+    /// <summary>Crop width in pixels.</summary>
+    public int Width => _cropper.Options.Width;
+
+    /// <summary>Crop height in pixels.</summary>
+    public int Height => _cropper.Options.Height;
+
+    /// <summary>Takes the next frame; adds the crops that became ready to <paramref name="crops"/>.</summary>
+    /// <exception cref="MouthLocatorException">A frame of another size than the first; an invalid box.</exception>
+    public void Push(VideoFrame frame, ICollection<MouthFrame> crops)
+    {
+        _track.Push(frame, _located);
+        Drain(crops);
+    }
+
+    /// <summary>Ends the stream: adds every crop still held.</summary>
+    /// <exception cref="MouthLocatorException">No face in any frame.</exception>
+    public void Complete(ICollection<MouthFrame> crops)
+    {
+        _track.Complete(_located);
+        Drain(crops);
+    }
+
+    private void Drain(ICollection<MouthFrame> crops)
+    {
+        foreach (var l in _located)
+            crops.Add(new MouthFrame(l.Frame.Index, l.Frame.Time, _cropper.CropFrame(l.Frame, l.Box, Source), l.Frame.Order, l.Box, l.Landmarks, l.FaceFound));
+        _located.Clear();
+    }
+
+    public void Dispose() => _track.Dispose();
 }

@@ -27,6 +27,12 @@ public sealed record VideoReadOptions
     /// <summary>Apply the rotation stored in the container's metadata (phone videos), so frames come upright.</summary>
     public bool ApplyRotation { get; init; } = true;
 
+    /// <summary>How long a camera or stream URL may take to open (OpenCV's open timeout).</summary>
+    public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a camera or stream URL may take to deliver a frame (OpenCV's read timeout).</summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public static VideoReadOptions Default { get; } = new();
 }
 
@@ -101,9 +107,16 @@ public sealed class VideoReader : IDisposable
     public PixelOrder Order => _options.Order;
     public int FrameByteCount => Width * Height * VideoFrames.Channels;
 
+    /// <summary>Opens a video file, or a stream URL (any <c>scheme://</c> address FFmpeg reads: rtsp, http, udp ...).</summary>
+    /// <exception cref="VideoDecodeException">Missing, empty, unreadable or absurd file; a URL that does not answer within
+    /// <see cref="VideoReadOptions.OpenTimeout"/>.</exception>
     public static VideoReader Open(string path, VideoReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (IsUrl(path))
+            return OpenCapture(path, path, null, options ?? VideoReadOptions.Default);
+        if (Directory.Exists(path))
+            throw new VideoDecodeException("is a directory, not a video file", path);
         if (!File.Exists(path))
             throw new VideoDecodeException("video file not found", path);
         if (new FileInfo(path).Length == 0)
@@ -134,12 +147,46 @@ public sealed class VideoReader : IDisposable
         }
     }
 
+    /// <summary>True for a stream address (<c>scheme://...</c>) rather than a file path.</summary>
+    public static bool IsUrl(string path) => Uri.TryCreate(path, UriKind.Absolute, out var uri) && !uri.IsFile && path.Contains("://", StringComparison.Ordinal);
+
+    /// <summary>Opens camera <paramref name="index"/> (0 = the first) through OpenCV's default capture backend (V4L2 on Linux).</summary>
+    /// <exception cref="VideoDecodeException">The camera does not exist, cannot be opened, or yields no frame within
+    /// <see cref="VideoReadOptions.OpenTimeout"/>; the message names <c>camera N</c>.</exception>
+    public static VideoReader OpenCamera(int index, VideoReadOptions? options = null)
+    {
+        options ??= VideoReadOptions.Default;
+        string source = $"camera {index}";
+        if (index < 0)
+            throw new VideoDecodeException("camera index must be 0 or more", source);
+        VideoCapture capture;
+        try
+        {
+            capture = new VideoCapture(index, VideoCaptureAPIs.ANY, Timeouts(options));
+        }
+        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException or DllNotFoundException or TypeInitializationException)
+        {
+            throw new VideoDecodeException($"OpenCV could not open the camera ({ex.Message})", source, ex);
+        }
+        if (!capture.IsOpened())
+        {
+            capture.Dispose();
+            throw new VideoDecodeException("cannot be opened (no such device, no permission, or held by another program)", source);
+        }
+        return Checked(new VideoReader(capture, source, null, options), options);
+    }
+
+    // CAP_PROP_OPEN_TIMEOUT_MSEC (53) and CAP_PROP_READ_TIMEOUT_MSEC (54): OpenCvSharp's enum lacks them. Without them an
+    // unreachable stream takes FFmpeg's own timeout (minutes; OpenCvSharp #1701).
+    private static int[] Timeouts(VideoReadOptions options) =>
+        [53, (int)options.OpenTimeout.TotalMilliseconds, 54, (int)options.ReadTimeout.TotalMilliseconds];
+
     private static VideoReader OpenCapture(string path, string source, string? tempFile, VideoReadOptions options)
     {
         VideoCapture capture;
         try
         {
-            capture = new VideoCapture(path, VideoCaptureAPIs.FFMPEG);
+            capture = IsUrl(path) ? new VideoCapture(path, VideoCaptureAPIs.FFMPEG, Timeouts(options)) : new VideoCapture(path, VideoCaptureAPIs.FFMPEG);
         }
         catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException or DllNotFoundException or TypeInitializationException)
         {
@@ -148,9 +195,15 @@ public sealed class VideoReader : IDisposable
         if (!capture.IsOpened())
         {
             capture.Dispose();
-            throw new VideoDecodeException("unreadable or corrupt video (no decoder could open it)", source);
+            throw new VideoDecodeException(IsUrl(path) ? $"the stream did not answer within {options.OpenTimeout.TotalSeconds:0.#} s or is not a video"
+                : "unreadable or corrupt video (no decoder could open it)", source);
         }
-        var reader = new VideoReader(capture, source, tempFile, options);
+        return Checked(new VideoReader(capture, source, tempFile, options), options);
+    }
+
+    private static VideoReader Checked(VideoReader reader, VideoReadOptions options)
+    {
+        string source = reader.Source;
         if (reader.Width > options.MaxDimension || reader.Height > options.MaxDimension || reader.Width < 0 || reader.Height < 0)
         {
             reader.Dispose();
@@ -227,6 +280,26 @@ public sealed class VideoReader : IDisposable
 
     /// <summary>Frames this reader has yielded (after resampling).</summary>
     public int FramesYielded { get; private set; }
+
+    /// <summary>
+    /// The remaining frames one at a time, each in its own buffer with its time: at <see cref="VideoReadOptions.TargetFps"/>
+    /// frame k is at k / rate; otherwise at the source's presentation time. Memory stays at one frame however long the video.
+    /// </summary>
+    /// <exception cref="VideoDecodeException">Decoding fails mid-stream (the frames before it have been yielded).</exception>
+    public IEnumerable<VideoFrame> ReadFrames()
+    {
+        while (ReadNative(out Mat? frame))
+        {
+            int index = FramesYielded - 1;
+            var time = _options.TargetFps is { } fps ? TimeSpan.FromSeconds(index / fps) : TimeSpan.FromSeconds(LastTimestamp);
+            var pixels = GC.AllocateUninitializedArray<byte>(FrameByteCount);
+            unsafe
+            {
+                new ReadOnlySpan<byte>((void*)frame!.Data, pixels.Length).CopyTo(pixels);
+            }
+            yield return new VideoFrame(pixels, Width, Height, Order, index, time);
+        }
+    }
 
     /// <summary>The decoder's presentation time of the frame just read, in seconds (NaN when it has none).</summary>
     private double CurrentTimestamp()

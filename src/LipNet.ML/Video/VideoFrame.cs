@@ -1,0 +1,31 @@
+namespace LipNet.ML.Video;
+
+/// <summary>
+/// One decoded frame of a stream: H x W x 3 interleaved 8-bit pixels with its presentation time. The streaming stages
+/// (<see cref="VideoReader.ReadFrames"/>, <see cref="Mouth.MouthCropStream"/>, <c>LipReadingSession</c>) pass
+/// frames one at a time, so nothing holds a whole video.
+/// </summary>
+/// <param name="Pixels">H x W x 3 bytes in <paramref name="Order"/>; the frame owns them (not a decoder's reused buffer).</param>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
+/// <param name="Order">Channel order of <paramref name="Pixels"/>.</param>
+/// <param name="Index">0-based index in its stream (after any resampling).</param>
+/// <param name="Time">Presentation time from the stream's first frame; never reset within a stream.</param>
+public sealed record VideoFrame(byte[] Pixels, int Width, int Height, PixelOrder Order, int Index, TimeSpan Time)
+{
+    /// <summary>Bytes of the frame (H x W x 3).</summary>
+    public int ByteCount => Width * Height * VideoFrames.Channels;
+
+    /// <summary>A frame over a copy of <paramref name="pixels"/> (H x W x 3 bytes).</summary>
+    /// <exception cref="TensorShapeException">The pixels do not hold H x W x 3 bytes, or the size is not positive.</exception>
+    public static VideoFrame Copy(ReadOnlySpan<byte> pixels, int width, int height, PixelOrder order, int index, TimeSpan time)
+    {
+        if (width <= 0 || height <= 0 || pixels.Length < width * height * VideoFrames.Channels)
+            throw new TensorShapeException($"frame {index}: {pixels.Length} bytes for {width}x{height}x3");
+        return new VideoFrame(pixels[..(width * height * VideoFrames.Channels)].ToArray(), width, height, order, index, time);
+    }
+
+    /// <summary>Frame <paramref name="index"/> of a frame stack, timed at the stack's rate.</summary>
+    public static VideoFrame Of(VideoFrames frames, int index) =>
+        Copy(frames.Frame(index), frames.Width, frames.Height, frames.Order, index, frames.Fps > 0 ? TimeSpan.FromSeconds(index / frames.Fps) : TimeSpan.Zero);
+}
