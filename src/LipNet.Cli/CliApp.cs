@@ -27,6 +27,7 @@ public static class CliApp
         root.Subcommands.Add(ModelCommands.Import(io));
         root.Subcommands.Add(ModelCommands.Transcribe(io));
         root.Subcommands.Add(ModelCommands.Bench(io));
+        root.Subcommands.Add(LiveCommand.Create(io));
         root.Subcommands.Add(EvaluateCommand.Create(io));
         root.Subcommands.Add(TrainCommands.Train(io));
         root.Subcommands.Add(TrainCommands.ExportCommand(io));

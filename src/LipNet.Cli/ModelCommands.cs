@@ -62,7 +62,18 @@ internal static class ModelCommands
         return command;
     }
 
-    private sealed record TranscribeResult(string Video, string Text, string? Truth, double? Cer, double? Wer, double Seconds);
+    private sealed record TranscribeResult(string Video, string Text, string? Truth, double? Cer, double? Wer, double Seconds, IReadOnlyList<SegmentJson> Segments);
+
+    /// <summary>A segment in the JSON contract: times in seconds from the video's start.</summary>
+    internal sealed record SegmentJson(double Start, double End, string Text, IReadOnlyList<WordJson> Words)
+    {
+        public static SegmentJson Of(TranscriptSegment s) => new(Seconds(s.Start), Seconds(s.End), s.Text,
+            s.Words.Select(w => new WordJson(w.Word, Seconds(w.Start), Seconds(w.End), Math.Round(w.Confidence, 4))).ToList());
+
+        private static double Seconds(TimeSpan t) => Math.Round(t.TotalSeconds, 3);
+    }
+
+    internal sealed record WordJson(string Word, double Start, double End, double Confidence);
 
     public static Command Transcribe(CliIO io)
     {
@@ -78,12 +89,28 @@ internal static class ModelCommands
         var beta = new Option<float>("--beta") { Description = "Word insertion bonus.", DefaultValueFactory = _ => 0f };
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var truth = new Option<string?>("--truth") { Description = "Ground-truth text (else from a GRID .align or the GRID file name)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON array: video, text, truth, cer, wer, seconds." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON array: video, text, truth, cer, wer, seconds, segments (same as --format json)." };
+        var format = new Option<string>("--format")
+        {
+            Description = "text (one line per video), json (as --json), srt or vtt (subtitles of one video: a cue per segment between pauses).",
+            DefaultValueFactory = _ => "text",
+        };
+        format.AcceptOnlyFromAmong("text", "json", "srt", "vtt");
         var mirror = new Option<bool>("--mirror-average") { Description = "Also read every clip mirrored and average both outputs (twice the model time)." };
         var landmarkEvery = LandmarkEveryOption();
-        var command = new Command("transcribe", "Read the lips in videos.") { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, mirror, landmarkEvery };
+        var command = new Command("transcribe", "Read the lips in videos of any length (longer than the model's window: read between pauses, streamed).")
+            { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, format, mirror, landmarkEvery };
+        command.Validators.Add(result =>
+        {
+            string? f = result.GetValue(format);
+            if (result.GetValue(json) && f is "srt" or "vtt")
+                result.AddError($"--json and --format {f} ask for two outputs: choose one");
+            if (f is "srt" or "vtt" && result.GetValue(videos) is { Length: > 1 })
+                result.AddError($"--format {f} writes the subtitles of one video: give one video");
+        });
         command.SetAction(parse =>
         {
+            string outputFormat = parse.GetValue(json) ? "json" : parse.GetValue(format)!;
             var options = new LipReaderOptions
             {
                 Landmarks = Landmarks(parse, landmarkEvery),
@@ -105,9 +132,14 @@ internal static class ModelCommands
                     var t = reader.Transcribe(video.FullName);
                     string? reference = parse.GetValue(truth) ?? TruthFor(video.FullName);
                     var scored = reference is null ? null : ErrorRates.Score(reference, t.Text);
-                    var r = new TranscribeResult(video.FullName, t.Text, scored?.Reference, scored?.Cer, scored?.Wer, Math.Round(t.Seconds, 4));
+                    var r = new TranscribeResult(video.FullName, t.Text, scored?.Reference, scored?.Cer, scored?.Wer, Math.Round(t.Seconds, 4),
+                        t.Segments.Select(SegmentJson.Of).ToList());
                     results.Add(r);
-                    if (!parse.GetValue(json))
+                    if (outputFormat == "srt")
+                        io.Out.Write(Subtitles.Srt(t.Segments));
+                    else if (outputFormat == "vtt")
+                        io.Out.Write(Subtitles.WebVtt(t.Segments));
+                    else if (outputFormat == "text")
                         io.Out.WriteLine($"{r.Video}: \"{r.Text}\"" + (r.Truth is null ? "" : $"  truth \"{r.Truth}\"  CER {r.Cer:P1}  WER {r.Wer:P1}") + $"  ({r.Seconds:0.00} s)");
                 }
                 catch (LipNetException ex) when (ex is not ModelLoadException)
@@ -116,7 +148,7 @@ internal static class ModelCommands
                     io.Error.WriteLine($"error: {ex.Message}");
                 }
             }
-            if (parse.GetValue(json))
+            if (outputFormat == "json")
                 io.WriteJson(results);
             return failed == 0 ? 0 : CliApp.BadInput;
         });

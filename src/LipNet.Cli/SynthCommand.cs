@@ -16,9 +16,15 @@ internal static class SynthCommand
         var format = new Option<string>("--format") { Description = "avi (MJPG), mp4 (mp4v) or mpg (MPEG-1).", DefaultValueFactory = _ => "avi" };
         format.AcceptOnlyFromAmong("avi", "mp4", "mpg");
         var size = new Option<string>("--size") { Description = "Frame size WxH.", DefaultValueFactory = _ => "360x288" };
+        var sentences = new Option<int>("--sentences")
+        {
+            Description = "GRID sentences per clip (default 1). More writes long clips: monologues of N sentences by one speaker with " +
+                "pauses between, 3 s per sentence, and word-level align files (e.g. --sentences 10: 30 s; 200: 10 minutes).",
+            DefaultValueFactory = _ => 1,
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: written, skipped, failed, seconds." };
         var command = new Command("synth", "Render a GRID-style synthetic talking-mouth corpus (resumable: complete clips are kept).")
-            { output, speakers, clips, seed, format, size, json };
+            { output, speakers, clips, seed, format, size, sentences, json };
         command.SetAction(parse =>
         {
             var (w, h) = CropCommand.ParseSize(parse.GetValue(size)!);
@@ -30,9 +36,10 @@ internal static class SynthCommand
                 Width = w,
                 Height = h,
                 Format = Enum.Parse<SyntheticVideoFormat>(parse.GetValue(format)!, ignoreCase: true),
+                SentencesPerClip = parse.GetValue(sentences),
             };
-            if (options.Speakers < 1 || options.ClipsPerSpeaker < 1)
-                throw new LipNet.ML.LipNetException("--speakers and --clips-per-speaker must be at least 1");
+            if (options.Speakers < 1 || options.ClipsPerSpeaker < 1 || options.SentencesPerClip < 1)
+                throw new LipNet.ML.LipNetException("--speakers, --clips-per-speaker and --sentences must be at least 1");
             string root = parse.GetValue(output)!.FullName;
             var sw = Stopwatch.StartNew();
             SyntheticCorpusReport report = null!;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using LipNet.ML.Decoding;
 using LipNet.ML.Mouth;
 using LipNet.ML.Onnx;
@@ -34,12 +35,26 @@ public sealed record LipReaderOptions
     /// (test-time augmentation: the trainer mirrors half its clips). Doubles the model's work.
     /// </summary>
     public bool MirrorAverage { get; init; }
+
+    /// <summary>How input longer than the model's window is read: window hop, pause length, segment decoding.</summary>
+    public StreamingOptions Streaming { get; init; } = new();
 }
 
 /// <summary>A transcription with what it is based on.</summary>
+/// <param name="Source">The video's path or name.</param>
+/// <param name="Text">The whole transcript (segments joined by spaces).</param>
+/// <param name="NBest">The decoder's best hypotheses of a clip read in one window; of long input, the best of each segment joined.</param>
+/// <param name="Words">Words with their frame spans (frames at the model's rate from the video's start).</param>
+/// <param name="Confidence">Per-frame geometric-mean probability (0..1); of long input, the mean over segments.</param>
+/// <param name="Seconds">Wall time of the whole transcription.</param>
+/// <param name="Segments">Stretches of speech between pauses with start/end times and words (one per clip read in one window).</param>
 public sealed record Transcription(
     string Source, string Text, IReadOnlyList<CtcHypothesis> NBest, IReadOnlyList<WordSpan> Words, float Confidence,
-    double Seconds, StageTimings Preprocess, double ModelMs, double DecodeMs);
+    double Seconds, StageTimings Preprocess, double ModelMs, double DecodeMs, IReadOnlyList<TranscriptSegment>? Segments = null)
+{
+    /// <summary>Segments (never null).</summary>
+    public IReadOnlyList<TranscriptSegment> Segments { get; init; } = Segments ?? [];
+}
 
 /// <summary>A clip that could not be transcribed, and why (batch calls skip and report).</summary>
 public sealed record TranscriptionFailure(string Source, string Reason);
@@ -69,18 +84,30 @@ public sealed class LipReader : IDisposable
         Profile = card.Profile();
         _preprocessor = new ClipPreprocessor(Options.Locator ?? Profile.CreateLocator(Options.Landmarks), new MouthCropOptions { Width = card.Width, Height = card.Height },
             card.NormalizeOptions(), new Video.VideoReadOptions { TargetFps = card.Fps > 0 ? card.Fps : null }, ownsLocator: Options.Locator is null);
-        _decoder = Options.BeamWidth <= 0
-            ? new GreedyCtcDecoder(Vocabulary, inputsAreLogProbs: card.OutputIsLogProbs)
-            : new BeamSearchCtcDecoder(Vocabulary, new BeamSearchOptions
-            {
-                BeamWidth = Options.BeamWidth,
-                NBest = Math.Max(1, Options.NBest),
-                Constraint = Options.GridGrammar ? SpellingConstraint.Grid(Vocabulary) : null,
-                LanguageModel = Options.LanguageModel,
-                Alpha = Options.Alpha,
-                Beta = Options.Beta,
-            }, inputsAreLogProbs: card.OutputIsLogProbs);
+        _decoder = CreateDecoder(card.OutputIsLogProbs);
+        StreamDecoder = CreateDecoder(logProbs: true);
+        StreamGreedy = new GreedyCtcDecoder(Vocabulary, inputsAreLogProbs: true);
     }
+
+    private CtcDecoder CreateDecoder(bool logProbs) => Options.BeamWidth <= 0
+        ? new GreedyCtcDecoder(Vocabulary, inputsAreLogProbs: logProbs)
+        : new BeamSearchCtcDecoder(Vocabulary, new BeamSearchOptions
+        {
+            BeamWidth = Options.BeamWidth,
+            NBest = Math.Max(1, Options.NBest),
+            Constraint = Options.GridGrammar ? SpellingConstraint.Grid(Vocabulary) : null,
+            LanguageModel = Options.LanguageModel,
+            Alpha = Options.Alpha,
+            Beta = Options.Beta,
+        }, inputsAreLogProbs: logProbs);
+
+    /// <summary>The configured decoder over log-probabilities (what streams decode).</summary>
+    internal CtcDecoder StreamDecoder { get; }
+
+    /// <summary>Greedy decoding of log-probabilities (partial segments).</summary>
+    internal CtcDecoder StreamGreedy { get; }
+
+    internal ClipPreprocessor Preprocessor => _preprocessor;
 
     public LipNetModel Model { get; }
     public LipReaderOptions Options { get; }
@@ -89,17 +116,185 @@ public sealed class LipReader : IDisposable
     public CropProfile Profile { get; }
     public CtcVocabulary Vocabulary { get; }
 
-    public Transcription Transcribe(string path) => Run(path, () => _preprocessor.Crop(path));
+    /// <summary>
+    /// Reads a video of any length. Up to the model's frame count (3 s for GRID models) it is read as one clip, in one window;
+    /// longer videos stream through a <see cref="LipReadingSession"/> (windows with overlap, segments between pauses) with
+    /// memory bounded whatever the length. Frames are resampled to the card's rate first.
+    /// </summary>
+    /// <param name="path">A video file or a stream URL.</param>
+    /// <exception cref="VideoDecodeException">Missing, unreadable or corrupt video.</exception>
+    /// <exception cref="MouthLocatorException">No face in any frame.</exception>
+    public Transcription Transcribe(string path)
+    {
+        using var reader = Video.VideoReader.Open(path, _preprocessor.ReadOptions);
+        return Transcribe(reader);
+    }
 
-    public Transcription Transcribe(Stream stream, string? nameHint = null) => Run(nameHint ?? "<stream>", () => _preprocessor.Crop(stream, nameHint));
+    /// <inheritdoc cref="Transcribe(string)"/>
+    public Transcription Transcribe(Stream stream, string? nameHint = null)
+    {
+        using var reader = Video.VideoReader.Open(stream, nameHint, _preprocessor.ReadOptions);
+        return Transcribe(reader);
+    }
 
-    private Transcription Run(string source, Func<CroppedClip> crop)
+    /// <summary>
+    /// Reads frames already in memory (decoded at the model's frame rate, e.g. <see cref="Video.VideoLoader"/> with
+    /// <see cref="Video.VideoReadOptions.TargetFps"/>): one clip up to the model's frame count, streamed beyond.
+    /// </summary>
+    /// <exception cref="MouthLocatorException">No face in any frame.</exception>
+    public Transcription Transcribe(Video.VideoFrames frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        long start = Stopwatch.GetTimestamp();
+        if (frames.FrameCount <= Model.Card.Frames)
+            return RunClip(frames.Source, _preprocessor.Crop(frames), start);
+        return TranscribeLong(frames.Source, Enumerable.Range(0, frames.FrameCount).Select(t => Video.VideoFrame.Of(frames, t)), start, 0);
+    }
+
+    private Transcription Transcribe(Video.VideoReader reader)
     {
         long start = Stopwatch.GetTimestamp();
-        var clip = crop();
+        var (clip, done) = Prepare(reader, start);
+        return done ?? RunClip(reader.Source, clip!, start);
+    }
+
+    /// <summary>A clip cropped for a model window, or — for a video longer than one window — its finished streamed transcription.</summary>
+    private (CroppedClip? Clip, Transcription? Done) Prepare(Video.VideoReader reader, long start)
+    {
+        int window = Model.Card.Frames;
+        var head = new List<Video.VideoFrame>(window + 1);
+        using var frames = reader.ReadFrames().GetEnumerator();
+        while (head.Count <= window && frames.MoveNext())
+            head.Add(frames.Current);
+        double decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (head.Count <= window)
+        {
+            if (head.Count == 0)
+                throw new VideoDecodeException("video has no decodable frames", reader.Source);
+            var clip = _preprocessor.Crop(Stack(head, reader));
+            return (clip with { Timings = clip.Timings with { DecodeMs = decodeMs } }, null);
+        }
+        return (null, TranscribeLong(reader.Source, Rest(head, frames), start, decodeMs));
+
+        static IEnumerable<Video.VideoFrame> Rest(List<Video.VideoFrame> head, IEnumerator<Video.VideoFrame> frames)
+        {
+            foreach (var f in head)
+                yield return f;
+            head.Clear();
+            while (frames.MoveNext())
+                yield return frames.Current;
+        }
+    }
+
+    /// <summary>The frames as one stack, with the reader's source metadata (what <see cref="Video.VideoReader.ReadAll()"/> returns).</summary>
+    private static Video.VideoFrames Stack(List<Video.VideoFrame> frames, Video.VideoReader reader)
+    {
+        int bytes = frames[0].ByteCount;
+        var pixels = GC.AllocateUninitializedArray<byte>(frames.Count * bytes);
+        for (int i = 0; i < frames.Count; i++)
+            frames[i].Pixels.AsSpan(0, bytes).CopyTo(pixels.AsSpan(i * bytes));
+        return new Video.VideoFrames(pixels, frames.Count, frames[0].Width, frames[0].Height, reader.Fps, reader.Order, reader.Source)
+        {
+            SourceFps = reader.SourceFps,
+            SourceFrameCount = reader.SourceFramesRead,
+            SourceDurationSeconds = reader.DurationSeconds,
+        };
+    }
+
+    private Transcription RunClip(string source, CroppedClip clip, long start)
+    {
         var batch = new Batch(this, 1);
-        batch.Add(clip);
+        batch.Add(clip.Crop.Frames);
         return Finish(source, clip, batch.Run()[0], start);
+    }
+
+    /// <summary>Streams frames through a session and gathers its final segments into one transcription.</summary>
+    private Transcription TranscribeLong(string source, IEnumerable<Video.VideoFrame> frames, long start, double decodeMs)
+    {
+        using var session = OpenSession(source);
+        var updates = new List<TranscriptSegment>();
+        var segments = new List<TranscriptSegment>();
+        using var e = frames.GetEnumerator();
+        double pushMs = 0;
+        while (true)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            if (!e.MoveNext())
+                break;
+            long t1 = Stopwatch.GetTimestamp();
+            session.Push(e.Current, updates);
+            pushMs += Stopwatch.GetElapsedTime(t1).TotalMilliseconds;
+            decodeMs += Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
+            segments.AddRange(updates.Where(u => u.IsFinal));
+            updates.Clear();
+        }
+        long t2 = Stopwatch.GetTimestamp();
+        session.Complete(updates);
+        pushMs += Stopwatch.GetElapsedTime(t2).TotalMilliseconds;
+        segments.AddRange(updates.Where(u => u.IsFinal));
+        return FromSegments(source, segments, Stopwatch.GetElapsedTime(start).TotalSeconds,
+            new StageTimings(decodeMs, Math.Max(0, pushMs - session.ModelMs), 0), session.ModelMs);
+    }
+
+    private Transcription FromSegments(string source, List<TranscriptSegment> segments, double seconds, StageTimings timings, double modelMs)
+    {
+        double fps = Model.Card.Fps > 0 ? Model.Card.Fps : 25;
+        var words = segments.SelectMany(s => s.Words).Select(w =>
+            new WordSpan(w.Word, (int)Math.Round(w.Start.TotalSeconds * fps), (int)Math.Round(w.End.TotalSeconds * fps))).ToList();
+        return new Transcription(source, string.Join(' ', segments.Select(s => s.Text)), [], words,
+            segments.Count == 0 ? 0 : segments.Average(s => s.Confidence), seconds, timings, modelMs, 0, segments);
+    }
+
+    /// <summary>
+    /// A session for one stream of frames at the model's frame rate (<see cref="ModelCard.Fps"/>): push frames, get partial
+    /// and final segments. Dispose it (it owns a face tracker).
+    /// </summary>
+    /// <param name="source">Names the stream in errors and results.</param>
+    public LipReadingSession OpenSession(string source = "<stream>") => new(this, source);
+
+    /// <summary>
+    /// Reads a live or recorded stream of frames at the model's frame rate, yielding partial segments while a segment is
+    /// open and a final one after each pause, and always a final one after the input ends. Segment times are taken from
+    /// the frames' <see cref="Video.VideoFrame.Time"/>. Work runs on the thread pool, so a caller's loop is never blocked
+    /// by the model.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    /// <exception cref="MouthLocatorException">No face in any frame of the stream.</exception>
+    public async IAsyncEnumerable<TranscriptSegment> TranscribeAsync(IAsyncEnumerable<Video.VideoFrame> frames, string source = "<stream>",
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        using var session = OpenSession(source);
+        var updates = new List<TranscriptSegment>();
+        await foreach (var frame in frames.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            await Task.Run(() => session.Push(frame, updates), cancellationToken).ConfigureAwait(false);
+            foreach (var u in updates)
+                yield return u;
+            updates.Clear();
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        await Task.Run(() => session.Complete(updates), cancellationToken).ConfigureAwait(false);
+        foreach (var u in updates)
+            yield return u;
+    }
+
+    /// <summary>
+    /// Log-probabilities [card frames x vocabulary] of the model on one stack of mouth crops (padded as a clip is when
+    /// shorter), mirror-averaged when configured.
+    /// </summary>
+    internal float[] RunWindow(Video.VideoFrames crops)
+    {
+        var batch = new Batch(this, 1);
+        batch.Add(crops);
+        var output = batch.Run()[0];
+        if (!Model.Card.OutputIsLogProbs)
+        {
+            var logProbs = new float[output.LogProbs.Length];
+            CtcScores.LogSoftmax(output.LogProbs, Model.OutputWidth, logProbs);
+            return logProbs;
+        }
+        return output.LogProbs;
     }
 
     /// <summary>
@@ -115,13 +310,13 @@ public sealed class LipReader : IDisposable
 
         public int Count => _clips.Count;
 
-        public void Add(CroppedClip clip)
+        public void Add(Video.VideoFrames crops)
         {
             long t0 = Stopwatch.GetTimestamp();
             long slot = _perClip * _views * _clips.Count;
-            int length = owner._preprocessor.Normalizer.Normalize(clip.Crop.Frames, _buffer.AsSpan((int)slot, (int)_perClip));
+            int length = owner._preprocessor.Normalizer.Normalize(crops, _buffer.AsSpan((int)slot, (int)_perClip));
             if (_views == 2)
-                owner._preprocessor.Normalizer.Normalize(FrameAugmenter.Mirror(clip.Crop.Frames), _buffer.AsSpan((int)(slot + _perClip), (int)_perClip));
+                owner._preprocessor.Normalizer.Normalize(FrameAugmenter.Mirror(crops), _buffer.AsSpan((int)(slot + _perClip), (int)_perClip));
             _clips.Add((length, Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
         }
 
@@ -171,20 +366,65 @@ public sealed class LipReader : IDisposable
         int frames = Math.Min(output.Frames, Math.Max(1, output.Length));
         var result = _decoder.Decode(output.LogProbs.AsSpan(0, frames * Model.OutputWidth));
         double decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        return new Transcription(source, result.Text, result.NBest, result.Best.Words(Vocabulary, frames), result.Best.Confidence(frames),
-            Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs);
+        var words = result.Best.Words(Vocabulary, frames);
+        return new Transcription(source, result.Text, result.NBest, words, result.Best.Confidence(frames),
+            Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs,
+            [ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps)]);
+    }
+
+    /// <summary>The one segment of a clip read in one window: its words timed by frame at the clip's rate.</summary>
+    private TranscriptSegment ClipSegment(CtcDecodeResult result, float[] scores, int frames, double fps)
+    {
+        fps = fps > 0 ? fps : 25;
+        TimeSpan At(int frame) => TimeSpan.FromSeconds(frame / fps);
+        var best = result.Best;
+        var words = new List<TranscriptWord>();
+        int first = -1;
+        for (int i = 0; i <= best.Tokens.Length; i++)
+        {
+            if (i < best.Tokens.Length && best.Tokens[i] != Vocabulary.SpaceId)
+            {
+                if (first < 0)
+                    first = i;
+                continue;
+            }
+            if (first >= 0)
+            {
+                float confidence = 0;
+                for (int k = first; k < i; k++)
+                    confidence += TokenProbability(scores, best.TokenFrames[k], best.Tokens[k]);
+                words.Add(new TranscriptWord(string.Concat(best.Tokens[first..i].Select(id => Vocabulary[id])), At(best.TokenFrames[first]),
+                    At(Math.Min(frames, best.TokenFrames[i - 1] + 1)), confidence / (i - first)));
+            }
+            first = -1;
+        }
+        return new TranscriptSegment(words.Count > 0 ? words[0].Start : TimeSpan.Zero, words.Count > 0 ? words[^1].End : At(frames), best.Text, words,
+            best.Confidence(frames), true, At(frames - 1));
+    }
+
+    /// <summary>Probability of <paramref name="token"/> at <paramref name="frame"/> from the model's output row (log-probabilities or logits).</summary>
+    private float TokenProbability(float[] scores, int frame, int token)
+    {
+        int width = Model.OutputWidth;
+        var row = scores.AsSpan(frame * width, width);
+        if (Model.Card.OutputIsLogProbs)
+            return MathF.Exp(row[token]);
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(row), sum = 0;
+        foreach (float v in row)
+            sum += MathF.Exp(v - max);
+        return MathF.Exp(row[token] - max) / sum;
     }
 
     /// <summary>
     /// Transcribes many videos: clips are decoded and cropped in parallel ahead of the model, which runs on
     /// batches of <see cref="LipReaderOptions.BatchSize"/>; so preprocessing of the next clips overlaps
-    /// inference of the current batch. Unreadable videos are reported in <paramref name="failures"/> and
+    /// inference of the current batch. Videos longer than one window are streamed where they are decoded. Unreadable videos are reported in <paramref name="failures"/> and
     /// skipped; results keep input order.
     /// </summary>
     public IReadOnlyList<Transcription> TranscribeMany(IReadOnlyList<string> paths, List<TranscriptionFailure>? failures = null, Action<Transcription>? progress = null)
     {
         int batchSize = Math.Max(1, Options.BatchSize);
-        var ready = new BlockingCollection<(int Index, CroppedClip? Clip, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
+        var ready = new BlockingCollection<(int Index, CroppedClip? Clip, Transcription? Done, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
         var producer = Task.Run(() =>
         {
             try
@@ -194,11 +434,13 @@ public sealed class LipReader : IDisposable
                     long start = Stopwatch.GetTimestamp();
                     try
                     {
-                        ready.Add((i, _preprocessor.Crop(paths[i]), start, null));
+                        using var reader = Video.VideoReader.Open(paths[i], _preprocessor.ReadOptions);
+                        var (clip, done) = Prepare(reader, start);
+                        ready.Add((i, clip, done, start, null));
                     }
                     catch (LipNetException ex)
                     {
-                        ready.Add((i, null, start, ex.Message));
+                        ready.Add((i, null, null, start, ex.Message));
                     }
                 });
             }
@@ -226,12 +468,18 @@ public sealed class LipReader : IDisposable
         }
         foreach (var item in ready.GetConsumingEnumerable())
         {
+            if (item.Done is not null)
+            {
+                results[item.Index] = item.Done;
+                progress?.Invoke(item.Done);
+                continue;
+            }
             if (item.Clip is null)
             {
                 errors.Add(new TranscriptionFailure(paths[item.Index], item.Error!));
                 continue;
             }
-            batch.Add(item.Clip);
+            batch.Add(item.Clip.Crop.Frames);
             pending.Add((item.Index, item.Clip, item.Start));
             if (pending.Count == batchSize)
                 Flush();

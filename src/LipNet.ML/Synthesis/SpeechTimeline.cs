@@ -76,11 +76,15 @@ public sealed class SpeechTimeline
     }
 
     /// <summary>The mouth shape at each frame centre, scaled by the speaker's articulation.</summary>
-    public MouthShape[] MouthTrack(int frames, double fps, float articulation)
+    /// <param name="onsetSeconds">When set, the mouth rests until this long before the first phoneme (a speaker pausing
+    /// between sentences); otherwise it moves towards the first target from the clip's start, as GRID clips were rendered.</param>
+    public MouthShape[] MouthTrack(int frames, double fps, float articulation, double? onsetSeconds = null)
     {
         // Keyframes: rest at both ends, each phoneme's target at its middle; bilabials hold the closure
         // over their middle half so a frame always catches the lips shut.
         var keys = new List<(double Time, MouthShape Shape)> { (0, MouthShape.Rest) };
+        if (onsetSeconds is { } onset && Phonemes[0].Start - onset > 0)
+            keys.Add((Phonemes[0].Start - onset, MouthShape.Rest));
         foreach (var p in Phonemes)
         {
             var target = Scale(Visemes.Target(p.Phoneme), articulation);

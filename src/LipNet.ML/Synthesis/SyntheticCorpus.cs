@@ -25,6 +25,13 @@ public sealed record SyntheticCorpusOptions
     public int FrameCount { get; init; } = 75;
     public double Fps { get; init; } = 25;
     public SyntheticVideoFormat Format { get; init; } = SyntheticVideoFormat.Avi;
+    /// <summary>
+    /// GRID sentences per clip (default 1). More makes long clips — monologues: one speaker saying the sentences one after
+    /// another, each in its own 3 s span (silence of 0.65–1.3 s between them), with word-level align files — so long input
+    /// has exact truth. Frames are rendered and encoded one at a time, so any length fits in memory.
+    /// </summary>
+    public int SentencesPerClip { get; init; } = 1;
+
     /// <summary>Clips rendered at once (default: one per core).</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
 }
@@ -108,13 +115,14 @@ public static class SyntheticCorpus
             throw new ArgumentOutOfRangeException(nameof(options), "need at least one speaker and one clip per speaker");
         Directory.CreateDirectory(root);
         var jobs = Enumerable.Range(0, options.Speakers).SelectMany(s => Enumerable.Range(0, options.ClipsPerSpeaker).Select(c => (Speaker: s, Clip: c))).ToList();
-        var sentences = Enumerable.Range(0, options.Speakers).Select(s => Sentences(s, options.ClipsPerSpeaker, options.Seed)).ToArray();
+        int perClip = Math.Max(1, options.SentencesPerClip);
+        var sentences = Enumerable.Range(0, options.Speakers).Select(s => Sentences(s, options.ClipsPerSpeaker * perClip, options.Seed)).ToArray();
         int written = 0, skipped = 0;
         var failed = new ConcurrentBag<CorpusProblem>();
         Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism) }, job =>
         {
             string speaker = SpeakerName(job.Speaker);
-            string id = GridGrammar.IdFromSentence(sentences[job.Speaker][job.Clip]);
+            string id = perClip == 1 ? GridGrammar.IdFromSentence(sentences[job.Speaker][job.Clip]) : $"monologue{job.Clip:D3}";
             string ext = options.Format switch { SyntheticVideoFormat.Mp4 => ".mp4", SyntheticVideoFormat.Mpg => ".mpg", _ => ".avi" };
             string video = Path.Combine(root, "video", speaker, id + ext);
             string align = Path.Combine(root, "align", speaker, id + ".align");
@@ -123,6 +131,17 @@ public static class SyntheticCorpus
                 if (IsComplete(video, align))
                 {
                     Interlocked.Increment(ref skipped);
+                }
+                else if (perClip > 1)
+                {
+                    var identity = SpeakerIdentity.Create(speaker, options.Seed);
+                    var said = sentences[job.Speaker].Skip(job.Clip * perClip).Take(perClip).ToList();
+                    var words = WriteMonologue(video, identity, said, StableSeed.Combine(options.Seed, job.Speaker, job.Clip), options);
+                    Directory.CreateDirectory(Path.GetDirectoryName(align)!);
+                    string tmp = align + ".tmp";
+                    File.WriteAllText(tmp, GridAlign.Format(words, said.Count * options.FrameCount / options.Fps));
+                    File.Move(tmp, align, overwrite: true);
+                    Interlocked.Increment(ref written);
                 }
                 else
                 {
@@ -142,6 +161,57 @@ public static class SyntheticCorpus
             clipDone?.Invoke();
         });
         return new SyntheticCorpusReport(written, skipped, failed.OrderBy(p => p.Path, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>
+    /// Renders and encodes a monologue: <paramref name="sentences"/> said one after another by one speaker under one set of
+    /// conditions (the head drifts slowly over the whole clip), each sentence planned in its own
+    /// <see cref="SyntheticCorpusOptions.FrameCount"/>-frame span; frames are encoded as they are drawn.
+    /// </summary>
+    /// <returns>Every word with its start and end in seconds from the clip's start.</returns>
+    /// <exception cref="VideoDecodeException">No encoder for the format.</exception>
+    public static IReadOnlyList<WordTiming> WriteMonologue(string path, SpeakerIdentity speaker, IReadOnlyList<string> sentences, int seed, SyntheticCorpusOptions options)
+    {
+        var random = new Random(seed);
+        var conditions = ClipConditions.Draw(random);
+        int span = options.FrameCount, total = span * sentences.Count;
+        double seconds = span / options.Fps;
+        var words = new List<WordTiming>();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, ".tmp-" + Path.GetFileName(path));
+        using (var writer = OpenWriter(tmp, path, options.Format, options.Fps, options.Width, options.Height))
+        using (var renderer = new FaceRenderer(speaker, options.Width, options.Height))
+        using (var frame = new Mat(options.Height, options.Width, MatType.CV_8UC3))
+        {
+            for (int k = 0; k < sentences.Count; k++)
+            {
+                var timeline = SpeechTimeline.Plan(sentences[k], speaker, random, seconds);
+                words.AddRange(timeline.Words.Select(w => new WordTiming(w.Word, Math.Round(w.Start + k * seconds, 4), Math.Round(w.End + k * seconds, 4))));
+                // Between sentences the mouth rests until just before the next one (0.15 s: lips lead the voice).
+                var mouth = timeline.MouthTrack(span, options.Fps, speaker.Articulation, onsetSeconds: 0.15);
+                for (int t = 0; t < span; t++)
+                {
+                    renderer.Render(mouth[t], k * span + t, total, conditions, frame);
+                    writer.Write(frame);
+                }
+            }
+        }
+        File.Move(tmp, path, overwrite: true);
+        return words;
+    }
+
+    private static VideoWriter OpenWriter(string tmp, string path, SyntheticVideoFormat format, double fps, int width, int height)
+    {
+        FourCC fourcc = format switch { SyntheticVideoFormat.Mp4 => FourCC.FromString("mp4v"), SyntheticVideoFormat.Mpg => FourCC.FromString("PIM1"), _ => FourCC.FromString("MJPG") };
+        var writer = new VideoWriter(tmp, fourcc, fps, new Size(width, height));
+        if (!writer.IsOpened())
+        {
+            writer.Dispose();
+            throw new VideoDecodeException($"no encoder for {format} in this OpenCV build", path);
+        }
+        if (format == SyntheticVideoFormat.Avi)
+            writer.Set(VideoWriterProperties.Quality, 90);
+        return writer;
     }
 
     private static bool IsComplete(string video, string align)
@@ -165,13 +235,8 @@ public static class SyntheticCorpus
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         string tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, ".tmp-" + Path.GetFileName(path));
-        FourCC fourcc = format switch { SyntheticVideoFormat.Mp4 => FourCC.FromString("mp4v"), SyntheticVideoFormat.Mpg => FourCC.FromString("PIM1"), _ => FourCC.FromString("MJPG") };
-        using (var writer = new VideoWriter(tmp, fourcc, frames.Fps, new Size(frames.Width, frames.Height)))
+        using (var writer = OpenWriter(tmp, path, format, frames.Fps, frames.Width, frames.Height))
         {
-            if (!writer.IsOpened())
-                throw new VideoDecodeException($"no encoder for {format} in this OpenCV build", path);
-            if (format == SyntheticVideoFormat.Avi)
-                writer.Set(VideoWriterProperties.Quality, 90);
             using var bgr = new Mat();
             fixed (byte* p = frames.Pixels)
             {

@@ -90,6 +90,9 @@ public sealed class ClipPreprocessor : IDisposable
 
     public CroppedClip Crop(Stream stream, string? nameHint = null) => Crop(() => Decode(VideoReader.Open(stream, nameHint, ReadOptions)));
 
+    /// <summary>Crops frames already decoded.</summary>
+    public CroppedClip Crop(VideoFrames frames) => Crop(() => frames);
+
     private CroppedClip Crop(Func<VideoFrames> decode)
     {
         long t0 = Stopwatch.GetTimestamp();

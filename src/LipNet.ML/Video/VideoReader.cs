@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using OpenCvSharp;
 
 namespace LipNet.ML.Video;
@@ -352,6 +354,26 @@ public sealed class VideoReader : IDisposable
         }
         frame = result;
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="ReadFrames"/> as an async stream for <c>LipReader.TranscribeAsync</c>: each frame is decoded on the
+    /// thread pool (a camera's read blocks until its next frame). <paramref name="paced"/>: a file is delivered at its
+    /// frame rate, each frame no earlier than its time after the first — a recorded file standing in for a camera.
+    /// </summary>
+    /// <exception cref="VideoDecodeException">Decoding fails mid-stream.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public async IAsyncEnumerable<VideoFrame> ReadFramesAsync(bool paced = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        using var frames = ReadFrames().GetEnumerator();
+        while (await Task.Run(frames.MoveNext, cancellationToken).ConfigureAwait(false))
+        {
+            var frame = frames.Current;
+            if (paced && frame.Time - clock.Elapsed is { } wait && wait > TimeSpan.Zero)
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            yield return frame;
+        }
     }
 
     /// <summary>Decodes every remaining frame into one contiguous <see cref="VideoFrames"/>.</summary>

@@ -1,0 +1,465 @@
+using System.Diagnostics;
+using LipNet.ML.Decoding;
+using LipNet.ML.Mouth;
+using LipNet.ML.Tensors;
+using LipNet.ML.Video;
+
+namespace LipNet.ML.Runtime;
+
+/// <summary>A word of a transcript with its time span.</summary>
+/// <param name="Word">The word.</param>
+/// <param name="Start">When it starts, from the stream's first frame.</param>
+/// <param name="End">When it ends.</param>
+/// <param name="Confidence">Mean probability of its letters at the frames the decoder emitted them (0..1).</param>
+public sealed record TranscriptWord(string Word, TimeSpan Start, TimeSpan End, float Confidence);
+
+/// <summary>
+/// A stretch of speech between pauses: one subtitle cue. Partial segments (<see cref="IsFinal"/> false) are what has been
+/// read so far of a segment still open; the final one replaces them.
+/// </summary>
+/// <param name="Start">Start of its first word (or of the speech), from the stream's first frame; never reset within a stream.</param>
+/// <param name="End">End of its last word.</param>
+/// <param name="Text">The words, space-separated.</param>
+/// <param name="Words">Each word with its times and confidence.</param>
+/// <param name="Confidence">Per-frame geometric-mean probability of the decoded text (0..1).</param>
+/// <param name="IsFinal">True once the segment will not change.</param>
+/// <param name="LastFrameTime">Time of the last frame the segment's result depends on (for latency: output time minus this).</param>
+public sealed record TranscriptSegment(TimeSpan Start, TimeSpan End, string Text, IReadOnlyList<TranscriptWord> Words, float Confidence, bool IsFinal,
+    TimeSpan LastFrameTime);
+
+/// <summary>How a segment found between pauses is read.</summary>
+public enum SegmentDecoding
+{
+    /// <summary>
+    /// The segment's own crops (plus a margin of pause) centred in one model window, the rest of the window filled by
+    /// repeating its first and last frames (a still mouth), then decoded whole — as the model was trained: one utterance
+    /// framed by silence. Segments longer than a window fall back to <see cref="Merged"/>.
+    /// </summary>
+    Recentred,
+
+    /// <summary>
+    /// The segment's frames of the merged sliding-window output (each frame taken from the window it is most central in),
+    /// decoded. Measured worse with LipNet models trained on centred GRID clips: they place their CTC emissions by the
+    /// window, not by the frame (see the README), so central frames of a window often hold nothing.
+    /// </summary>
+    Merged,
+}
+
+/// <summary>How <see cref="LipReader"/> reads input longer than the model's window.</summary>
+public sealed record StreamingOptions
+{
+    /// <summary>Frames between the starts of consecutive model windows (default 25: 1 s at 25 fps; windows of 75 overlap by 50).</summary>
+    public int HopFrames { get; init; } = 25;
+
+    /// <summary>A run of at least this many frames with the lips at rest ends a segment. Default 8 (0.32 s at 25 fps).</summary>
+    public int MinPauseFrames { get; init; } = 8;
+
+    /// <summary>
+    /// Lips count as moving at a frame when their opening (inner-lip gap over mouth width, in percent) varies by at least
+    /// this much within ±<see cref="ActivityRadiusFrames"/> frames. Default 1.5: on real GRID s1 clips speech stays above
+    /// it but for dips shorter than a pause, and the lips settle below it within a few frames of the last word. Without landmarks (Haar, fixed locators)
+    /// the mean absolute change of the grey mouth crop between frames, in 8-bit levels, is used against
+    /// <see cref="CropActivityThreshold"/> instead (rougher: codec noise moves it too).
+    /// </summary>
+    public double LipActivityThreshold { get; init; } = 1.5;
+
+    /// <summary>Threshold on the crop-difference activity used when the locator gives no landmarks (default 3.0 levels).</summary>
+    public double CropActivityThreshold { get; init; } = 3.0;
+
+    /// <summary>Half-width of the window over which lip activity is measured, in frames (default 4).</summary>
+    public int ActivityRadiusFrames { get; init; } = 4;
+
+    /// <summary>Stretches of lip movement shorter than this many frames are not read (default 10: 0.4 s at 25 fps).</summary>
+    public int MinSpeechFrames { get; init; } = 10;
+
+    /// <summary>Frames of pause kept on each side of a segment when it is read (default 4).</summary>
+    public int MarginFrames { get; init; } = 4;
+
+    /// <summary>
+    /// A segment longer than this many frames is closed where it stands (default 250: 10 s at 25 fps), so memory stays
+    /// bounded; segments longer than a model window are read in pieces cut where the lips move least.
+    /// </summary>
+    public int MaxSegmentFrames { get; init; } = 250;
+
+    /// <summary>How segments are read (default <see cref="SegmentDecoding.Recentred"/>; measured in the README).</summary>
+    public SegmentDecoding Decoding { get; init; } = SegmentDecoding.Recentred;
+
+    /// <summary>Emit partial segments (greedy reading of the open segment) after each window.</summary>
+    public bool Partials { get; init; } = true;
+}
+
+/// <summary>
+/// One input stream being read by a <see cref="LipReader"/> (from <see cref="LipReader.OpenSession"/>): push frames at the
+/// model's frame rate as they come, get segments back — partial ones while a segment is open, a final one after each pause
+/// and at <see cref="Complete"/>. Frames are cropped as they arrive and the full frames dropped. Pauses are found where the
+/// lips rest (visual voice activity: the variation of the lip opening from the landmarks); each stretch of speech between
+/// pauses is read by the model in one window of its card's frame count, centred, the rest of the window a still mouth
+/// (<see cref="SegmentDecoding.Recentred"/>) — as the model was trained: one utterance framed by silence. Memory is bounded
+/// by the longest segment (<see cref="StreamingOptions.MaxSegmentFrames"/>), not by the stream. Not thread-safe (one
+/// session per stream); the reader behind it is shared.
+/// </summary>
+public sealed class LipReadingSession : IDisposable
+{
+    private readonly LipReader _reader;
+    private readonly StreamingOptions _options;
+    private readonly MouthCropStream _crops;
+    private readonly int _window, _hop, _width;
+    private readonly List<MouthFrame> _frames = []; // crops from _base on
+    private readonly List<double> _opening = []; // lip opening (or crop change) per frame from _base on
+    private readonly List<float[]> _merged = []; // Merged decoding only: merged log-probabilities from _base on
+    private readonly List<MouthFrame> _ready = [];
+    private int _base, _received, _nextWindow, _mergedEnd, _scan, _segmentStart = -1, _lastSpeech = -1, _lastPartial;
+    private bool _completed;
+
+    internal LipReadingSession(LipReader reader, string source)
+    {
+        _reader = reader;
+        _options = reader.Options.Streaming;
+        Source = source;
+        _window = reader.Model.Card.Frames;
+        _hop = Math.Clamp(_options.HopFrames, 1, _window);
+        _width = reader.Model.OutputWidth;
+        if (_options.MinPauseFrames < 1 || _options.MarginFrames < 0 || _options.ActivityRadiusFrames < 1
+            || _options.MaxSegmentFrames < Math.Max(_options.MinPauseFrames, _window))
+            throw new TensorShapeException($"invalid streaming options {_options} (a segment must be allowed a whole window, {_window} frames)", source);
+        _crops = reader.Preprocessor.Cropper.OpenStream(source);
+    }
+
+    /// <summary>Names the stream in errors.</summary>
+    public string Source { get; }
+
+    /// <summary>Frames received so far.</summary>
+    public int FramesReceived => _received;
+
+    /// <summary>Mouth crops held now (bounded by the longest segment plus margins, whatever the stream's length).</summary>
+    internal int BufferedFrames => _frames.Count;
+
+    /// <summary>Milliseconds spent in the model so far.</summary>
+    public double ModelMs { get; private set; }
+
+    /// <summary>Takes the next frame (at the model's frame rate); adds the segments that became ready to <paramref name="updates"/>.</summary>
+    /// <exception cref="MouthLocatorException">A frame of another size than the first.</exception>
+    /// <exception cref="InvalidOperationException">The session was completed.</exception>
+    public void Push(VideoFrame frame, ICollection<TranscriptSegment> updates)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        if (_completed)
+            throw new InvalidOperationException($"{Source}: the session is complete");
+        _received++;
+        _crops.Push(frame, _ready);
+        Accept(updates, final: false);
+    }
+
+    /// <summary>Ends the stream: reads what is left and adds the last final segment(s).</summary>
+    /// <exception cref="MouthLocatorException">No face in any frame of the stream.</exception>
+    /// <exception cref="VideoDecodeException">The stream ended before its first frame.</exception>
+    public void Complete(ICollection<TranscriptSegment> updates)
+    {
+        if (_completed)
+            return;
+        _completed = true;
+        if (_received == 0)
+            throw new VideoDecodeException("the stream ended before its first frame", Source);
+        _crops.Complete(_ready);
+        Accept(updates, final: true);
+    }
+
+    private int Available => _base + _frames.Count;
+
+    private void Accept(ICollection<TranscriptSegment> updates, bool final)
+    {
+        foreach (var crop in _ready)
+        {
+            _opening.Add(Opening(crop, _frames.Count > 0 ? _frames[^1] : null));
+            _frames.Add(crop);
+        }
+        _ready.Clear();
+        if (Available <= _window)
+        {
+            // A stream no longer than one window is read whole at its end, exactly as a clip (padding is not decoded);
+            // so nothing is read before a stream has proved longer.
+            if (final)
+                updates.Add(ReadWhole(Available));
+            return;
+        }
+        if (_options.Decoding == SegmentDecoding.Merged)
+            Slide(final);
+        int known = final ? Available : Available - _options.ActivityRadiusFrames;
+        if (_options.Decoding == SegmentDecoding.Merged)
+            known = Math.Min(known, _mergedEnd);
+        Segment(known, updates, final);
+        if (!final && _options.Partials && _segmentStart >= 0 && _lastSpeech >= _segmentStart && _scan - _lastPartial >= _hop)
+        {
+            _lastPartial = _scan;
+            var pieces = Read(_segmentStart, _lastSpeech + 1, partial: true);
+            updates.Add(pieces.Count == 1 ? pieces[0] : pieces[0] with
+            {
+                End = pieces[^1].End,
+                Text = string.Join(' ', pieces.Select(p => p.Text).Where(t => t.Length > 0)),
+                Words = [.. pieces.SelectMany(p => p.Words)],
+                Confidence = pieces.Average(p => p.Confidence),
+            });
+        }
+        Prune();
+    }
+
+    /// <summary>Lip opening in percent of mouth width (landmarks), or the mean absolute change of the crop from the previous one.</summary>
+    private static double Opening(MouthFrame crop, MouthFrame? previous)
+    {
+        if (crop.Landmarks is { } l)
+        {
+            static double Distance(Face.FaceLandmarks l, int a, int b) => Math.Sqrt(Math.Pow(l.X(a) - l.X(b), 2) + Math.Pow(l.Y(a) - l.Y(b), 2));
+            double width = Distance(l, 61, 291); // mouth corners
+            return width > 0 ? 100 * Distance(l, 13, 14) / width : 0; // inner lips, mid-line
+        }
+        if (previous is null)
+            return 0;
+        double sum = 0;
+        var a = crop.Crop;
+        var b = previous.Crop;
+        for (int i = 0; i < a.Length; i++)
+            sum += Math.Abs(a[i] - b[i]);
+        return sum / a.Length;
+    }
+
+    /// <summary>True where the lips move: the opening's range over ±radius frames reaches the threshold (or the crops change).</summary>
+    private bool IsSpeech(int t)
+    {
+        var frame = Frame(t);
+        if (frame.Box is null)
+            return false;
+        int r = _options.ActivityRadiusFrames, lo = Math.Max(_base, t - r), hi = Math.Min(Available - 1, t + r);
+        if (frame.Landmarks is not null)
+        {
+            // The opening averaged over 3 frames (Face Mesh jitters by a pixel or so), then its range.
+            double min = double.MaxValue, max = double.MinValue;
+            for (int k = lo; k <= hi; k++)
+            {
+                int k0 = Math.Max(_base, k - 1), k1 = Math.Min(Available - 1, k + 1);
+                double mean = 0;
+                for (int j = k0; j <= k1; j++)
+                    mean += _opening[j - _base];
+                mean /= k1 - k0 + 1;
+                min = Math.Min(min, mean);
+                max = Math.Max(max, mean);
+            }
+            return max - min >= _options.LipActivityThreshold;
+        }
+        double sum = 0;
+        for (int k = lo; k <= hi; k++)
+            sum += _opening[k - _base];
+        return sum / (hi - lo + 1) >= _options.CropActivityThreshold;
+    }
+
+    private void Segment(int known, ICollection<TranscriptSegment> updates, bool final)
+    {
+        for (; _scan < known; _scan++)
+        {
+            if (IsSpeech(_scan))
+            {
+                if (_segmentStart < 0)
+                    _segmentStart = _lastPartial = _scan;
+                _lastSpeech = _scan;
+            }
+            if (_segmentStart < 0)
+                continue;
+            if (_scan - _lastSpeech >= _options.MinPauseFrames || _scan + 1 - _segmentStart >= _options.MaxSegmentFrames)
+                Close(updates);
+        }
+        if (final && _segmentStart >= 0)
+            Close(updates);
+    }
+
+    private void Close(ICollection<TranscriptSegment> updates)
+    {
+        if (_lastSpeech + 1 - _segmentStart < _options.MinSpeechFrames)
+        {
+            // A twitch, not speech: a grammar would still force a whole sentence out of it.
+            _segmentStart = _lastSpeech = -1;
+            return;
+        }
+        foreach (var segment in Read(_segmentStart, _lastSpeech + 1, partial: false))
+            if (segment.Text.Length > 0)
+                updates.Add(segment);
+        _segmentStart = _lastSpeech = -1;
+    }
+
+    /// <summary>Reads speech frames [<paramref name="from"/>, <paramref name="to"/>): one segment, or pieces of one longer than a window.</summary>
+    private List<TranscriptSegment> Read(int from, int to, bool partial)
+    {
+        // Activity at t looks ±radius frames around it, so detected speech starts and ends that much beyond the motion:
+        // the times reported come back by it (the crops read keep it, as margin).
+        int trim = Math.Min(_options.ActivityRadiusFrames, (to - from - 1) / 2);
+        var segments = Read(from, to, from + trim, to - trim, partial);
+        return segments;
+    }
+
+    private List<TranscriptSegment> Read(int from, int to, int speechFrom, int speechTo, bool partial)
+    {
+        int margin = _options.MarginFrames;
+        int a = Math.Max(_base, from - margin), b = Math.Min(Available, to + margin);
+        if (_options.Decoding == SegmentDecoding.Merged)
+        {
+            b = Math.Min(b, _mergedEnd);
+            var merged = new float[(b - a) * _width];
+            for (int t = a; t < b; t++)
+                _merged[t - _base].CopyTo(merged, (t - a) * _width);
+            var decoded = (partial ? _reader.StreamGreedy : _reader.StreamDecoder).Decode(merged);
+            return [ToSegment(decoded.Best, merged, a, a, b, b - a, partial, (speechFrom, Math.Min(speechTo, b)))];
+        }
+        if (to - from <= _window && b - a > _window)
+        {
+            // The speech fits one window: trim the margins to fit rather than cut it.
+            int spare = _window - (to - from);
+            a = Math.Max(_base, from - spare / 2);
+            b = Math.Min(Available, a + _window);
+        }
+        var pieces = new List<TranscriptSegment>();
+        while (a < b)
+        {
+            int end = b - a <= _window ? b : Quietest(a + _window / 2, Math.Min(a + _window, b - _window / 4));
+            int start = (a + end) / 2 - _window / 2;
+            var logProbs = RunModel(start, start + _window, a, end);
+            var result = (partial ? _reader.StreamGreedy : _reader.StreamDecoder).Decode(logProbs);
+            int pieceFrom = Math.Clamp(speechFrom, a, end - 1);
+            pieces.Add(ToSegment(result.Best, logProbs, start, a, end, _window, partial, (pieceFrom, Math.Clamp(Math.Min(end, speechTo), pieceFrom + 1, end))));
+            a = end;
+        }
+        return pieces;
+    }
+
+    /// <summary>The frame in [<paramref name="from"/>, <paramref name="to"/>) where the lips open least: where a long segment is cut.</summary>
+    private int Quietest(int from, int to)
+    {
+        int best = from;
+        for (int t = from; t < to; t++)
+            if (_opening[t - _base] < _opening[best - _base])
+                best = t;
+        return Math.Max(best, from + 1);
+    }
+
+    /// <summary>Merged decoding only: runs the sliding windows now due and keeps each frame from the window it is most central in.</summary>
+    private void Slide(bool final)
+    {
+        while (Available > _window && _nextWindow + _window <= Available)
+        {
+            RunWindow(_nextWindow, _nextWindow + (_window + _hop) / 2);
+            _nextWindow += _hop;
+        }
+        if (final && Available > _window && _mergedEnd < Available)
+            RunWindow(Available - _window, Available);
+    }
+
+    private void RunWindow(int start, int ownedEnd)
+    {
+        var logProbs = RunModel(start, start + _window, start, start + _window);
+        for (int t = _mergedEnd; t < ownedEnd; t++)
+            _merged.Add(logProbs.AsSpan((t - start) * _width, _width).ToArray());
+        _mergedEnd = Math.Max(_mergedEnd, ownedEnd);
+    }
+    /// <summary>
+    /// Log-probabilities [window frames x width] of the model on frames [<paramref name="start"/>, +window), each frame
+    /// taken from [<paramref name="from"/>, <paramref name="to"/>) (frames outside repeat its first or last one).
+    /// </summary>
+    private float[] RunModel(int start, int end, int from, int to)
+    {
+        var card = _reader.Model.Card;
+        int w = _crops.Width, h = _crops.Height, bytes = w * h * VideoFrames.Channels, count = end - start;
+        var pixels = GC.AllocateUninitializedArray<byte>(count * bytes);
+        for (int i = 0; i < count; i++)
+            Frame(Math.Clamp(start + i, from, to - 1)).Crop.CopyTo(pixels, i * bytes);
+        var stack = new VideoFrames(pixels, count, w, h, card.Fps, _frames[0].Order, Source);
+        long t0 = Stopwatch.GetTimestamp();
+        var output = _reader.RunWindow(stack);
+        ModelMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        return output;
+    }
+
+    private MouthFrame Frame(int index) => _frames[index - _base];
+
+    /// <summary>
+    /// A segment from a hypothesis decoded over <paramref name="frames"/> frames that start at global frame
+    /// <paramref name="offset"/>; times come from the crops' timestamps, clamped to [<paramref name="from"/>, <paramref name="to"/>).
+    /// </summary>
+    /// <param name="speech">Where the lips moved: the segment's times, and the words are kept inside it (CTC places its
+    /// emissions only roughly in time); null: the segment spans its words.</param>
+    private TranscriptSegment ToSegment(CtcHypothesis best, float[] logProbs, int offset, int from, int to, int frames, bool partial,
+        (int From, int To)? speech = null)
+    {
+        if (speech is { } s)
+            (from, to) = (s.From, s.To);
+        var words = new List<TranscriptWord>();
+        int first = -1;
+        double confidence = 0;
+        for (int i = 0; i <= best.Tokens.Length; i++)
+        {
+            if (i == best.Tokens.Length || best.Tokens[i] == _reader.Vocabulary.SpaceId)
+            {
+                if (first >= 0)
+                {
+                    var text = string.Concat(best.Tokens[first..i].Select(id => _reader.Vocabulary[id]));
+                    int startFrame = Math.Clamp(offset + best.TokenFrames[first], from, to - 1);
+                    int endFrame = Math.Clamp(offset + best.TokenFrames[i - 1] + 1, startFrame + 1, to);
+                    words.Add(new TranscriptWord(text, Frame(startFrame).Time, EndTime(endFrame), (float)(confidence / (i - first))));
+                }
+                first = -1;
+                confidence = 0;
+                continue;
+            }
+            if (first < 0)
+                first = i;
+            confidence += MathF.Exp(logProbs[best.TokenFrames[i] * _width + best.Tokens[i]]);
+        }
+        var segmentStart = speech is not null || words.Count == 0 ? Frame(from).Time : words[0].Start;
+        var segmentEnd = speech is not null || words.Count == 0 ? EndTime(to) : words[^1].End;
+        return new TranscriptSegment(segmentStart, segmentEnd, string.Join(' ', words.Select(w => w.Word)), words, best.Confidence(frames), !partial,
+            Frame(_base + _frames.Count - 1).Time);
+    }
+
+    /// <summary>The time at which frame <paramref name="end"/> − 1 ends.</summary>
+    private TimeSpan EndTime(int end)
+    {
+        var last = Frame(end - 1).Time;
+        double fps = _reader.Model.Card.Fps > 0 ? _reader.Model.Card.Fps : 25;
+        return last + TimeSpan.FromSeconds(1 / fps);
+    }
+
+    /// <summary>A stream no longer than one window, read as a whole clip: padded as the clip path pads, padding not decoded.</summary>
+    private TranscriptSegment ReadWhole(int count)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var clip = _reader.RunWindow(Stack(count));
+        ModelMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        var result = _reader.StreamDecoder.Decode(clip.AsSpan(0, count * _width));
+        return ToSegment(result.Best, clip, 0, 0, count, count, partial: false);
+    }
+
+    private VideoFrames Stack(int count)
+    {
+        int bytes = _crops.Width * _crops.Height * VideoFrames.Channels;
+        var pixels = GC.AllocateUninitializedArray<byte>(count * bytes);
+        for (int i = 0; i < count; i++)
+            Frame(i).Crop.CopyTo(pixels, i * bytes);
+        return new VideoFrames(pixels, count, _crops.Width, _crops.Height, _reader.Model.Card.Fps, _frames[0].Order, Source);
+    }
+
+    /// <summary>Drops crops nothing will read again.</summary>
+    private void Prune()
+    {
+        int keep = (_segmentStart >= 0 ? _segmentStart : _scan - _options.MinPauseFrames - _options.ActivityRadiusFrames) - _options.MarginFrames;
+        if (_options.Decoding == SegmentDecoding.Merged)
+            keep = Math.Min(keep, _nextWindow - _hop); // the last window may start up to a hop before the next one due
+        int drop = Math.Min(keep - _base, _frames.Count - 1);
+        if (_options.Decoding == SegmentDecoding.Merged)
+            drop = Math.Min(drop, _merged.Count - 1);
+        if (drop <= 0)
+            return;
+        _frames.RemoveRange(0, drop);
+        _opening.RemoveRange(0, drop);
+        if (_options.Decoding == SegmentDecoding.Merged)
+            _merged.RemoveRange(0, drop);
+        _base += drop;
+    }
+
+    public void Dispose() => _crops.Dispose();
+}

@@ -1,0 +1,197 @@
+using System.Text.Json;
+using LipNet.ML.Corpora;
+using LipNet.ML.Metrics;
+using LipNet.ML.Runtime;
+using LipNet.ML.Synthesis;
+using LipNet.ML.Video;
+using LipNet.Cli;
+using Xunit.Abstractions;
+
+namespace LipNet.ML.Tests;
+
+/// <summary>A 30 s synthetic monologue (10 GRID sentences by an unseen speaker), written and read once for the tests below.</summary>
+public sealed class MonologueFixture : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public MonologueFixture()
+    {
+        var report = SyntheticCorpus.Write(_dir.Path, new SyntheticCorpusOptions
+        {
+            Speakers = 1, ClipsPerSpeaker = 1, SentencesPerClip = 10, Seed = 7, Format = SyntheticVideoFormat.Mp4,
+        });
+        Assert.Equal(1, report.Written);
+        Video = Path.Combine(_dir.Path, "video", "s1", "monologue000.mp4");
+        Words = GridAlign.Load(GridAlign.FindFor(Video)!);
+        Sentences = Words.Chunk(6).Select(c => (c[0].Start, c[^1].End, string.Join(' ', c.Select(w => w.Word)))).ToList();
+        Reader = LipReader.Default(new LipReaderOptions { BeamWidth = 50, GridGrammar = true });
+        Result = Reader.Transcribe(Video);
+    }
+
+    public string Video { get; }
+    public IReadOnlyList<WordTiming> Words { get; }
+    public List<(double Start, double End, string Text)> Sentences { get; }
+    public LipReader Reader { get; }
+    public Transcription Result { get; }
+
+    public void Dispose()
+    {
+        Reader.Dispose();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>Videos longer than the model's window: streaming, segments between pauses, subtitles, live input.</summary>
+public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output) : IClassFixture<MonologueFixture>
+{
+    [Fact]
+    public void AThirtySecondMonologueReadsAllTenSentencesWithCuesNearTheTruth()
+    {
+        var t = monologue.Result;
+        foreach (var s in t.Segments)
+            output.WriteLine($"{s.Start.TotalSeconds:0.00}-{s.End.TotalSeconds:0.00} {s.Text}");
+        string truth = string.Join(' ', monologue.Sentences.Select(s => s.Text));
+        double wer = ErrorRates.CorpusWer([truth], [t.Text]), cer = ErrorRates.CorpusCer([truth], [t.Text]);
+        output.WriteLine($"WER {wer:P1}, CER {cer:P1} ({t.Seconds:0.0} s)");
+        Assert.Equal(10, t.Segments.Count);
+        for (int k = 0; k < 10; k++)
+        {
+            var (start, end, text) = monologue.Sentences[k];
+            Assert.InRange(t.Segments[k].Start.TotalSeconds, start - 0.5, start + 0.5);
+            Assert.InRange(t.Segments[k].End.TotalSeconds, end - 0.5, end + 0.5);
+            Assert.Equal(6, t.Segments[k].Words.Count); // the grammar's sentence, one per cue
+        }
+        // The issue's goal is WER < 10%; the shipped model reads this unseen synthetic speaker at about the WER of its
+        // 3 s clips (see the README); this bound catches a stitching regression (sentences lost or merged read ~80%).
+        Assert.True(wer < 0.3, $"WER {wer:P1}");
+        Assert.All(t.Words, w => Assert.True(w.StartFrame < w.EndFrame && w.EndFrame <= 750, $"word {w}"));
+    }
+
+    [Fact]
+    public void SubtitlesHaveOneCuePerSegmentAndTheJsonContractGainsSegments()
+    {
+        var (code, srt, err) = CliTests.Run("transcribe", monologue.Video, "--beam", "50", "--grammar", "grid", "--format", "srt");
+        Assert.True(code == 0, err);
+        var cues = srt.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(10, cues.Length);
+        Assert.Matches(@"^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\n\w+( \w+){5}$", cues[0]);
+        var (_, vtt, _) = CliTests.Run("transcribe", monologue.Video, "--beam", "50", "--grammar", "grid", "--format", "vtt");
+        Assert.StartsWith("WEBVTT\n\n00:00:0", vtt);
+        Assert.Equal(10, vtt.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Length - 1);
+
+        var (jsonCode, json, _) = CliTests.Run("transcribe", monologue.Video, "--beam", "50", "--grammar", "grid", "--json");
+        Assert.Equal(0, jsonCode);
+        using var doc = JsonDocument.Parse(json);
+        var item = doc.RootElement[0];
+        Assert.Equal(["video", "text", "truth", "cer", "wer", "seconds", "segments"], item.EnumerateObject().Select(p => p.Name));
+        var segment = item.GetProperty("segments")[0];
+        Assert.Equal(["start", "end", "text", "words"], segment.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["word", "start", "end", "confidence"], segment.GetProperty("words")[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(item.GetProperty("text").GetString(), string.Join(' ', item.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("text").GetString())));
+    }
+
+    [Fact]
+    public void SrtWithJsonOrWithSeveralVideosIsAUsageError()
+    {
+        var (code, _, err) = CliTests.Run("transcribe", monologue.Video, "--format", "srt", "--json");
+        Assert.Equal(1, code);
+        Assert.Contains("--json and --format srt", err);
+        (code, _, err) = CliTests.Run("transcribe", monologue.Video, monologue.Video, "--format", "vtt");
+        Assert.Equal(1, code);
+        Assert.Contains("one video", err);
+    }
+
+    [Fact]
+    public async Task TranscribeAsyncYieldsPartialsThenFinalsAndAFinalAfterAStreamEndingMidWindow()
+    {
+        using var video = VideoReader.Open(monologue.Video, new VideoReadOptions { TargetFps = 25 });
+        // 130 frames: the first sentence, a pause, and a stream that stops in the middle of the second sentence's window.
+        var updates = new List<TranscriptSegment>();
+        await foreach (var u in monologue.Reader.TranscribeAsync(Take(video.ReadFramesAsync(), 130), "first 130 frames"))
+            updates.Add(u);
+        Assert.Contains(updates, u => !u.IsFinal);
+        var finals = updates.Where(u => u.IsFinal).ToList();
+        Assert.Equal(2, finals.Count);
+        Assert.Equal(6, finals[0].Words.Count);
+        Assert.True(finals[1].Start.TotalSeconds > 3 && finals[1].End.TotalSeconds <= 130 / 25.0 + 1e-9, "the cut sentence ends where the stream did");
+        Assert.True(updates.IndexOf(finals[0]) < updates.Count - 1, "the first sentence was final before the stream ended");
+
+        using var again = VideoReader.Open(monologue.Video, new VideoReadOptions { TargetFps = 25 });
+        using var cts = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var u in monologue.Reader.TranscribeAsync(again.ReadFramesAsync(), "cancelled", cts.Token))
+                cts.Cancel();
+        });
+
+        static async IAsyncEnumerable<VideoFrame> Take(IAsyncEnumerable<VideoFrame> frames, int count)
+        {
+            await foreach (var f in frames)
+            {
+                if (f.Index >= count)
+                    yield break;
+                yield return f;
+            }
+        }
+    }
+
+    [Fact]
+    public void ASessionHoldsBoundedMemoryOverALongStream()
+    {
+        // The 30 s monologue pushed three times over (90 s, times running on): crops held never grow with the stream.
+        using var session = monologue.Reader.OpenSession("looped");
+        var updates = new List<TranscriptSegment>();
+        int most = 0, index = 0;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            using var video = VideoReader.Open(monologue.Video, new VideoReadOptions { TargetFps = 25 });
+            foreach (var f in video.ReadFrames())
+            {
+                session.Push(f with { Index = index, Time = TimeSpan.FromSeconds(index / 25.0) }, updates);
+                index++;
+                most = Math.Max(most, session.BufferedFrames);
+            }
+        }
+        session.Complete(updates);
+        output.WriteLine($"most crops held: {most} of {index} frames");
+        Assert.InRange(most, 1, 160);
+        var finals = updates.Where(u => u.IsFinal).ToList();
+        Assert.Equal(30, finals.Count);
+        Assert.True(finals.Zip(finals.Skip(1)).All(p => p.First.End <= p.Second.Start), "segments in order, times never reset");
+    }
+
+    [Fact]
+    public void AClipNoLongerThanTheWindowReadsAsOneClipWithOneSegment()
+    {
+        string clip = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data", "synthetic", "video", "s1", "sbwb8s.mp4");
+        var t = monologue.Reader.Transcribe(clip);
+        Assert.Single(t.Segments);
+        Assert.Equal(t.Text, t.Segments[0].Text);
+        Assert.NotEmpty(t.NBest);
+        // Frames already in memory read the same.
+        var frames = VideoLoader.Load(clip, new VideoReadOptions { TargetFps = 25 });
+        Assert.Equal(t.Text, monologue.Reader.Transcribe(frames).Text);
+    }
+
+    [Fact]
+    public void SubtitleTimesCountHoursPastADay()
+    {
+        var segment = new TranscriptSegment(TimeSpan.FromHours(25) + TimeSpan.FromMilliseconds(1234), TimeSpan.FromHours(25) + TimeSpan.FromSeconds(3),
+            "bin blue at f two now", [], 0.9f, true, TimeSpan.FromHours(25));
+        Assert.Equal("1\n25:00:01,234 --> 25:00:03,000\nbin blue at f two now\n\n", Subtitles.Srt([segment]));
+        Assert.Equal("WEBVTT\n\n25:00:01.234 --> 25:00:03.000\nbin blue at f two now\n\n", Subtitles.WebVtt([segment]));
+        Assert.Equal("", Subtitles.Srt([segment with { IsFinal = false }]));
+    }
+
+    [Fact]
+    public void ACameraThatCannotOpenAndAUrlThatDoesNotAnswerAreTypedErrors()
+    {
+        var camera = Assert.Throws<VideoDecodeException>(() => VideoReader.OpenCamera(57));
+        Assert.Equal("camera 57", camera.FilePath);
+        var url = Assert.Throws<VideoDecodeException>(() => VideoReader.Open("rtsp://127.0.0.1:9/none", new VideoReadOptions { OpenTimeout = TimeSpan.FromSeconds(2) }));
+        Assert.Equal("rtsp://127.0.0.1:9/none", url.FilePath);
+        var (code, _, err) = CliTests.Run("live", "--camera", "57");
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("camera 57", err);
+    }
+}
