@@ -131,8 +131,11 @@ internal static class ModelCommands
                 {
                     var t = reader.Transcribe(video.FullName);
                     string? reference = parse.GetValue(truth) ?? TruthFor(video.FullName);
-                    var scored = reference is null ? null : ErrorRates.Score(reference, t.Text);
-                    var r = new TranscribeResult(video.FullName, t.Text, scored?.Reference, scored?.Cer, scored?.Wer, Math.Round(t.Seconds, 4),
+                    // Distances only (two rows of memory): a 10-minute transcript's full alignment would take hundreds of MB.
+                    string? normalized = reference is null ? null : LipNet.ML.Decoding.CtcVocabulary.NormalizeForScoring(reference);
+                    double? cer = normalized is null ? null : ErrorRates.CorpusCer([normalized], [t.Text]);
+                    double? wer = normalized is null ? null : ErrorRates.CorpusWer([normalized], [t.Text]);
+                    var r = new TranscribeResult(video.FullName, t.Text, normalized, cer, wer, Math.Round(t.Seconds, 4),
                         t.Segments.Select(SegmentJson.Of).ToList());
                     results.Add(r);
                     if (outputFormat == "srt")

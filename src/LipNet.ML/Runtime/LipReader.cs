@@ -162,43 +162,17 @@ public sealed class LipReader : IDisposable
     private (CroppedClip? Clip, Transcription? Done) Prepare(Video.VideoReader reader, long start)
     {
         int window = Model.Card.Frames;
-        var head = new List<Video.VideoFrame>(window + 1);
-        using var frames = reader.ReadFrames().GetEnumerator();
-        while (head.Count <= window && frames.MoveNext())
-            head.Add(frames.Current);
+        // One window and a frame more, decoded as a clip always was (one copy into a reused buffer): a clip ends there.
+        var head = _preprocessor.DecodeHead(reader, window + 1);
         double decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        if (head.Count <= window)
+        if (head.FrameCount <= window)
         {
-            if (head.Count == 0)
-                throw new VideoDecodeException("video has no decodable frames", reader.Source);
-            var clip = _preprocessor.Crop(Stack(head, reader));
+            var clip = _preprocessor.Crop(head);
             return (clip with { Timings = clip.Timings with { DecodeMs = decodeMs } }, null);
         }
-        return (null, TranscribeLong(reader.Source, Rest(head, frames), start, decodeMs));
-
-        static IEnumerable<Video.VideoFrame> Rest(List<Video.VideoFrame> head, IEnumerator<Video.VideoFrame> frames)
-        {
-            foreach (var f in head)
-                yield return f;
-            head.Clear();
-            while (frames.MoveNext())
-                yield return frames.Current;
-        }
-    }
-
-    /// <summary>The frames as one stack, with the reader's source metadata (what <see cref="Video.VideoReader.ReadAll()"/> returns).</summary>
-    private static Video.VideoFrames Stack(List<Video.VideoFrame> frames, Video.VideoReader reader)
-    {
-        int bytes = frames[0].ByteCount;
-        var pixels = GC.AllocateUninitializedArray<byte>(frames.Count * bytes);
-        for (int i = 0; i < frames.Count; i++)
-            frames[i].Pixels.AsSpan(0, bytes).CopyTo(pixels.AsSpan(i * bytes));
-        return new Video.VideoFrames(pixels, frames.Count, frames[0].Width, frames[0].Height, reader.Fps, reader.Order, reader.Source)
-        {
-            SourceFps = reader.SourceFps,
-            SourceFrameCount = reader.SourceFramesRead,
-            SourceDurationSeconds = reader.DurationSeconds,
-        };
+        // Longer: the head's frames (copied out of the reused buffer) and then the rest, streamed.
+        var first = Enumerable.Range(0, head.FrameCount).Select(t => Video.VideoFrame.Of(head, t)).ToList();
+        return (null, TranscribeLong(reader.Source, first.Concat(reader.ReadFrames()), start, decodeMs));
     }
 
     private Transcription RunClip(string source, CroppedClip clip, long start)

@@ -73,6 +73,17 @@ public sealed class ClipPreprocessor : IDisposable
         }
     }
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> frames decoded into this thread's reused buffer (valid until this thread decodes
+    /// again): the one-copy decoding of clips, which a caller that finds more frames than it wants can still stream on from.
+    /// </summary>
+    internal VideoFrames DecodeHead(VideoReader reader, int limit)
+    {
+        var frames = reader.ReadAll(_decodeBuffer.Value, limit);
+        _decodeBuffer.Value = frames.Pixels;
+        return frames;
+    }
+
     /// <summary>Crops and normalizes frames already decoded.</summary>
     public PreprocessedClip Process(VideoFrames frames) => Process(() => frames);
 

@@ -384,11 +384,14 @@ public sealed class VideoReader : IDisposable
     /// result then shares it: valid until the caller reuses the buffer). Saves a fresh multi-megabyte
     /// allocation per clip in loops that only need the frames briefly.
     /// </summary>
-    public VideoFrames ReadAll(byte[]? reuse)
+    public VideoFrames ReadAll(byte[]? reuse) => ReadAll(reuse, int.MaxValue);
+
+    /// <summary>As <see cref="ReadAll(byte[])"/>, stopping after <paramref name="limit"/> frames (the rest stay to be read).</summary>
+    internal VideoFrames ReadAll(byte[]? reuse, int limit)
     {
         byte[] pixels = reuse ?? Array.Empty<byte>();
         int count = 0;
-        while (ReadNative(out Mat? frame))
+        while (count < limit && ReadNative(out Mat? frame))
         {
             int frameBytes = FrameByteCount;
             long needed = (long)(count + 1) * frameBytes;
