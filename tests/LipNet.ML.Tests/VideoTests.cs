@@ -62,6 +62,30 @@ public class VideoTests
     }
 
     [Fact]
+    public void ReadingTheHeadOfALongVideoHoldsOnlyTheHeadAndTheRestStreamsOnWithTimes()
+    {
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File("long.avi"), frames: 40, width: 96, height: 64, fps: 25, fourcc: "MJPG");
+        using var reader = VideoReader.Open(path, new VideoReadOptions { TargetFps = 25 });
+        var head = reader.ReadAll(null, 10);
+        Assert.Equal(10, head.FrameCount);
+        Assert.True(head.Pixels.Length <= 10 * head.FrameByteCount, $"{head.Pixels.Length} bytes for 10 frames: sized by the limit, not the video");
+        var rest = reader.ReadFrames().ToList();
+        Assert.Equal(30, rest.Count);
+        Assert.Equal(10, rest[0].Index);
+        Assert.Equal(TimeSpan.FromSeconds(39 / 25.0), rest[^1].Time);
+        Assert.All(rest, f => Assert.Equal(96 * 64 * 3, f.Pixels.Length));
+    }
+
+    [Fact]
+    public void ADirectoryIsNotAVideoFile()
+    {
+        using var dir = new TempDir();
+        var ex = Assert.Throws<VideoDecodeException>(() => VideoReader.Open(dir.Path));
+        Assert.Contains("directory", ex.Message);
+    }
+
+    [Fact]
     public void MissingFileIsATypedErrorNamingTheFile()
     {
         var ex = Assert.Throws<VideoDecodeException>(() => VideoLoader.Load("/no/such/clip.mpg"));

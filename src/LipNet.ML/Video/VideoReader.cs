@@ -400,7 +400,8 @@ public sealed class VideoReader : IDisposable
             if (needed > pixels.LongLength)
             {
                 // Size for the container's frame count up front; grow by half when it under-reports.
-                long target = Math.Max(needed, count == 0 ? (long)Math.Max(ReportedFrameCount, 1) * frameBytes : pixels.LongLength * 3 / 2);
+                long target = Math.Max(needed, count == 0 ? (long)Math.Clamp(ReportedFrameCount, 1, limit) * frameBytes : pixels.LongLength * 3 / 2);
+                target = Math.Min(target, (long)Math.Min(limit, int.MaxValue / Math.Max(1, frameBytes)) * frameBytes);
                 target = Math.Min(target, Math.Min(_options.MaxDecodedBytes, Array.MaxLength));
                 var grown = GC.AllocateUninitializedArray<byte>((int)target); // every byte is overwritten by a frame before it is read
                 pixels.AsSpan(0, count * frameBytes).CopyTo(grown);
