@@ -15,6 +15,16 @@ public class SampleTests
     }
 
     [Fact]
+    public async Task LiveSubtitlesSampleStreamsAMonologueAndWritesItsSubtitles()
+    {
+        using var dir = new TempDir();
+        var output = new StringWriter();
+        Assert.Equal(0, await LiveSubtitlesSample.RunAsync([dir.File("out.srt")], output));
+        Assert.Contains("10 segments, subtitles in", output.ToString());
+        Assert.Equal(10, File.ReadAllText(dir.File("out.srt")).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public void EvaluateSampleScoresASmallUnseenSyntheticCorpus()
     {
         var output = new StringWriter();
