@@ -174,6 +174,26 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
     }
 
     [Fact]
+    public void AFileCutOffMidStreamReadsUpToTheCutOrIsATypedErrorNamingIt()
+    {
+        using var dir = new TempDir();
+        // Index first (faststart): a player can read what arrived; cut in the middle of the sixth sentence's window.
+        string fast = dir.File("fast.mp4"), cut = dir.File("cut.mp4"), cutNoIndex = dir.File("cut-no-index.mp4");
+        FrameRateTests.Ffmpeg("-i", monologue.Video, "-c", "copy", "-movflags", "+faststart", fast);
+        var bytes = File.ReadAllBytes(fast);
+        File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
+        var t = monologue.Reader.Transcribe(cut);
+        output.WriteLine(string.Join(" | ", t.Segments.Select(s => $"{s.End.TotalSeconds:0.0}: {s.Text}")));
+        Assert.InRange(t.Segments.Count, 3, 7);
+        Assert.True(t.Segments[0].Text == monologue.Result.Segments[0].Text, "what came before the cut reads as in the whole file");
+        // The container's index last (as written): nothing can be decoded, a typed error names the file.
+        var original = File.ReadAllBytes(monologue.Video);
+        File.WriteAllBytes(cutNoIndex, original[..(original.Length / 2)]);
+        var ex = Assert.Throws<VideoDecodeException>(() => monologue.Reader.Transcribe(cutNoIndex));
+        Assert.Equal(cutNoIndex, ex.FilePath);
+    }
+
+    [Fact]
     public void SubtitleTimesCountHoursPastADay()
     {
         var segment = new TranscriptSegment(TimeSpan.FromHours(25) + TimeSpan.FromMilliseconds(1234), TimeSpan.FromHours(25) + TimeSpan.FromSeconds(3),
