@@ -343,11 +343,16 @@ public sealed class LipReader : IDisposable
         var words = result.Best.Words(Vocabulary, frames);
         return new Transcription(source, result.Text, result.NBest, words, result.Best.Confidence(frames),
             Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs,
-            [ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps)]);
+            [ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps,
+                clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null)]);
     }
 
-    /// <summary>The one segment of a clip read in one window: its words timed by frame at the clip's rate.</summary>
-    private TranscriptSegment ClipSegment(CtcDecodeResult result, float[] scores, int frames, double fps)
+    /// <summary>
+    /// The one segment of a clip read in one window: its words timed by frame at the clip's rate; with landmarks the
+    /// segment spans where the lips moved (<paramref name="speech"/>) and its words are kept inside (CTC places them only
+    /// roughly), as in streamed segments.
+    /// </summary>
+    private TranscriptSegment ClipSegment(CtcDecodeResult result, float[] scores, int frames, double fps, (int From, int To)? speech)
     {
         fps = fps > 0 ? fps : 25;
         TimeSpan At(int frame) => TimeSpan.FromSeconds(frame / fps);
@@ -367,13 +372,17 @@ public sealed class LipReader : IDisposable
                 float confidence = 0;
                 for (int k = first; k < i; k++)
                     confidence += TokenProbability(scores, best.TokenFrames[k], best.Tokens[k]);
-                words.Add(new TranscriptWord(string.Concat(best.Tokens[first..i].Select(id => Vocabulary[id])), At(best.TokenFrames[first]),
-                    At(Math.Min(frames, best.TokenFrames[i - 1] + 1)), confidence / (i - first)));
+                int lo = speech?.From ?? 0, hi = Math.Min(frames, speech?.To ?? frames);
+                int startFrame = Math.Clamp(best.TokenFrames[first], lo, Math.Max(lo, hi - 1));
+                int endFrame = Math.Clamp(best.TokenFrames[i - 1] + 1, startFrame + 1, Math.Max(startFrame + 1, hi));
+                words.Add(new TranscriptWord(string.Concat(best.Tokens[first..i].Select(id => Vocabulary[id])), At(startFrame), At(endFrame),
+                    confidence / (i - first)));
             }
             first = -1;
         }
-        return new TranscriptSegment(words.Count > 0 ? words[0].Start : TimeSpan.Zero, words.Count > 0 ? words[^1].End : At(frames), best.Text, words,
-            best.Confidence(frames), true, At(frames - 1));
+        var start = speech is { } s ? At(s.From) : words.Count > 0 ? words[0].Start : TimeSpan.Zero;
+        var end = speech is { } e ? At(Math.Min(frames, e.To)) : words.Count > 0 ? words[^1].End : At(frames);
+        return new TranscriptSegment(start, end, best.Text, words, best.Confidence(frames), true, At(frames - 1));
     }
 
     /// <summary>Probability of <paramref name="token"/> at <paramref name="frame"/> from the model's output row (log-probabilities or logits).</summary>

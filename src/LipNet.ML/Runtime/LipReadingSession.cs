@@ -207,11 +207,7 @@ public sealed class LipReadingSession : IDisposable
     private static double Opening(MouthFrame crop, MouthFrame? previous)
     {
         if (crop.Landmarks is { } l)
-        {
-            static double Distance(Face.FaceLandmarks l, int a, int b) => Math.Sqrt(Math.Pow(l.X(a) - l.X(b), 2) + Math.Pow(l.Y(a) - l.Y(b), 2));
-            double width = Distance(l, 61, 291); // mouth corners
-            return width > 0 ? 100 * Distance(l, 13, 14) / width : 0; // inner lips, mid-line
-        }
+            return LipActivity.Opening(l);
         if (previous is null)
             return 0;
         double sum = 0;
@@ -228,27 +224,7 @@ public sealed class LipReadingSession : IDisposable
         var frame = Frame(t);
         if (frame.Box is null)
             return false;
-        int r = _options.ActivityRadiusFrames, lo = Math.Max(_base, t - r), hi = Math.Min(Available - 1, t + r);
-        if (frame.Landmarks is not null)
-        {
-            // The opening averaged over 3 frames (Face Mesh jitters by a pixel or so), then its range.
-            double min = double.MaxValue, max = double.MinValue;
-            for (int k = lo; k <= hi; k++)
-            {
-                int k0 = Math.Max(_base, k - 1), k1 = Math.Min(Available - 1, k + 1);
-                double mean = 0;
-                for (int j = k0; j <= k1; j++)
-                    mean += _opening[j - _base];
-                mean /= k1 - k0 + 1;
-                min = Math.Min(min, mean);
-                max = Math.Max(max, mean);
-            }
-            return max - min >= _options.LipActivityThreshold;
-        }
-        double sum = 0;
-        for (int k = lo; k <= hi; k++)
-            sum += _opening[k - _base];
-        return sum / (hi - lo + 1) >= _options.CropActivityThreshold;
+        return LipActivity.IsSpeech(k => _opening[k - _base], t, _base, Available - 1, frame.Landmarks is not null, _options);
     }
 
     private void Segment(int known, ICollection<TranscriptSegment> updates, bool final)
@@ -462,4 +438,67 @@ public sealed class LipReadingSession : IDisposable
     }
 
     public void Dispose() => _crops.Dispose();
+}
+
+/// <summary>Visual voice activity: where the lips move, from the lip opening (landmarks) or the change of the mouth crop.</summary>
+internal static class LipActivity
+{
+    /// <summary>Inner-lip gap on the mid-line over the corner-to-corner mouth width, in percent (Face Mesh points 13/14, 61/291).</summary>
+    public static double Opening(Face.FaceLandmarks l)
+    {
+        static double Distance(Face.FaceLandmarks l, int a, int b) => Math.Sqrt(Math.Pow(l.X(a) - l.X(b), 2) + Math.Pow(l.Y(a) - l.Y(b), 2));
+        double width = Distance(l, 61, 291);
+        return width > 0 ? 100 * Distance(l, 13, 14) / width : 0;
+    }
+
+    /// <summary>
+    /// Speech at frame <paramref name="t"/>: with landmarks, the opening (averaged over 3 frames: Face Mesh jitters by a
+    /// pixel or so) ranges over at least <see cref="StreamingOptions.LipActivityThreshold"/> within ±radius frames; without,
+    /// the mean crop change there reaches <see cref="StreamingOptions.CropActivityThreshold"/>. Frames [first, last] exist.
+    /// </summary>
+    public static bool IsSpeech(Func<int, double> opening, int t, int first, int last, bool landmarks, StreamingOptions options)
+    {
+        int r = options.ActivityRadiusFrames, lo = Math.Max(first, t - r), hi = Math.Min(last, t + r);
+        if (!landmarks)
+        {
+            double sum = 0;
+            for (int k = lo; k <= hi; k++)
+                sum += opening(k);
+            return sum / (hi - lo + 1) >= options.CropActivityThreshold;
+        }
+        double min = double.MaxValue, max = double.MinValue;
+        for (int k = lo; k <= hi; k++)
+        {
+            int k0 = Math.Max(first, k - 1), k1 = Math.Min(last, k + 1);
+            double mean = 0;
+            for (int j = k0; j <= k1; j++)
+                mean += opening(j);
+            mean /= k1 - k0 + 1;
+            min = Math.Min(min, mean);
+            max = Math.Max(max, mean);
+        }
+        return max - min >= options.LipActivityThreshold;
+    }
+
+    /// <summary>
+    /// The first and last frame of speech in a clip's landmarks, each brought in by the activity radius (the window widens
+    /// what it detects by that much); null when the lips never move.
+    /// </summary>
+    public static (int From, int To)? SpeechSpan(IReadOnlyList<Face.FaceLandmarks> landmarks, StreamingOptions options)
+    {
+        var opening = landmarks.Select(Opening).ToArray();
+        int from = -1, to = -1;
+        for (int t = 0; t < opening.Length; t++)
+        {
+            if (!IsSpeech(k => opening[k], t, 0, opening.Length - 1, landmarks: true, options))
+                continue;
+            if (from < 0)
+                from = t;
+            to = t + 1;
+        }
+        if (from < 0)
+            return null;
+        int trim = Math.Min(options.ActivityRadiusFrames, (to - from - 1) / 2);
+        return (from + trim, to - trim);
+    }
 }
