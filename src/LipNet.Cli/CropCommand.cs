@@ -53,7 +53,7 @@ internal static class CropCommand
         var size = new Option<string?>("--size") { Description = "Crop size WxH (default: the profile's, 100x50 for mouth-centred and haar)." };
         var landmarks = new Option<bool>("--landmarks") { Description = "With --json: add a 'landmarks' array (per frame: confidence, interpolated, 468 points x, y, z, 40 lip points)." };
         var overlay = new Option<bool>("--overlay") { Description = "Also write <name>_overlay.png: the frames with the mouth box and the landmarks drawn." };
-        var overlayEvery = new Option<int>("--overlay-every") { Description = "Draw every N-th frame on the overlay sheet.", DefaultValueFactory = _ => 1 };
+        var overlayEvery = (new Option<int>("--overlay-every") { Description = "Draw every N-th frame on the overlay sheet.", DefaultValueFactory = _ => 1 }).AtLeast(1);
         var overlayFormat = new Option<string>("--overlay-format") { Description = "Overlay image format: png or jpg.", DefaultValueFactory = _ => "png" };
         overlayFormat.AcceptOnlyFromAmong("png", "jpg");
         overlayEvery.Validators.Add(r =>

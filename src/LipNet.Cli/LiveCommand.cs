@@ -18,12 +18,12 @@ internal static class LiveCommand
         var input = new Option<string?>("--input") { Description = "A video file or a stream URL (rtsp://, http://, udp:// ...)." };
         var realtime = new Option<bool>("--realtime") { Description = "Deliver a file at its frame rate (a file standing in for a camera)." };
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
-        var beam = new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
+        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).AtLeast(0);
         var grammar = new Option<string>("--grammar") { Description = "grid (only GRID sentences) or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
         var partials = new Option<bool>("--partials") { Description = "Also print partial readings of the open segment (stderr)." };
         var json = new Option<bool>("--json") { Description = "One JSON object per final segment (JSON lines), then a summary object." };
-        var openTimeout = new Option<double>("--open-timeout") { Description = "Seconds a camera or URL may take to open.", DefaultValueFactory = _ => 10 };
+        var openTimeout = new Option<double>("--open-timeout") { Description = "Seconds a camera or URL may take to open.", DefaultValueFactory = _ => 10 }.Positive();
         var command = new Command("live", "Read the lips in a live stream (camera, URL, or a file paced as one), printing segments as they are final.")
             { camera, input, realtime, model, beam, grammar, partials, json, openTimeout };
         command.Validators.Add(result =>

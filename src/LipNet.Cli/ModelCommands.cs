@@ -20,11 +20,11 @@ internal static class ModelCommands
     /// <summary><c>--landmark-every N</c>: Face Mesh on every N-th frame for models whose crop profile uses landmarks.</summary>
     internal static Option<int> LandmarkEveryOption()
     {
-        var option = new Option<int>("--landmark-every")
+        var option = (new Option<int>("--landmark-every")
         {
             Description = "Landmark profiles: run Face Mesh on every N-th frame and interpolate between (faster; 1 = every frame).",
             DefaultValueFactory = _ => new LipNet.ML.Mouth.LandmarkMouthLocatorOptions().LandmarkEvery,
-        };
+        }).AtLeast(1);
         option.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 25)
@@ -62,7 +62,9 @@ internal static class ModelCommands
         return command;
     }
 
-    private sealed record TranscribeResult(string Video, string Text, string? Truth, double? Cer, double? Wer, double Seconds, IReadOnlyList<SegmentJson> Segments);
+    /// <summary>One video in <c>transcribe --json</c>: a failure keeps its place in the array, with <c>error</c> set and no text.</summary>
+    private sealed record TranscribeResult(string Video, string? Text, string? Truth, double? Cer, double? Wer, double? Seconds, IReadOnlyList<SegmentJson> Segments,
+        double? Confidence, string? Error = null);
 
     /// <summary>A segment in the JSON contract: times in seconds from the video's start.</summary>
     internal sealed record SegmentJson(double Start, double End, string Text, IReadOnlyList<WordJson> Words)
@@ -79,17 +81,21 @@ internal static class ModelCommands
     {
         var videos = new Argument<FileInfo[]>("video") { Description = "Video files.", Arity = ArgumentArity.OneOrMore };
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
-        var beam = new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
+        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).AtLeast(0);
         var grammar = new Option<string>("--grammar") { Description = "grid (only GRID sentences) or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
         var lm = new Option<FileInfo?>("--lm") { Description = "ARPA language model." };
         var lmUnit = new Option<string>("--lm-unit") { Description = "word or char.", DefaultValueFactory = _ => "word" };
         lmUnit.AcceptOnlyFromAmong("word", "char");
-        var alpha = new Option<float>("--alpha") { Description = "Language model weight.", DefaultValueFactory = _ => 0.5f };
-        var beta = new Option<float>("--beta") { Description = "Word insertion bonus.", DefaultValueFactory = _ => 0f };
+        var alpha = new Option<float>("--alpha") { Description = "Language model weight.", DefaultValueFactory = _ => 0.5f }.Within(0, 100);
+        var beta = new Option<float>("--beta") { Description = "Word insertion bonus.", DefaultValueFactory = _ => 0f }.Within(-100, 100);
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var truth = new Option<string?>("--truth") { Description = "Ground-truth text (else from a GRID .align or the GRID file name)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON array: video, text, truth, cer, wer, seconds, segments (same as --format json)." };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON array, an object per video in order: video, text, truth, cer, wer, seconds, segments, confidence, error " +
+                "(a video that failed has error set and no text). Same as --format json.",
+        };
         var format = new Option<string>("--format")
         {
             Description = "text (one line per video), json (as --json), srt or vtt (subtitles of one video: a cue per segment between pauses).",
@@ -136,7 +142,7 @@ internal static class ModelCommands
                     double? cer = normalized is null ? null : ErrorRates.CorpusCer([normalized], [t.Text]);
                     double? wer = normalized is null ? null : ErrorRates.CorpusWer([normalized], [t.Text]);
                     var r = new TranscribeResult(video.FullName, t.Text, normalized, cer, wer, Math.Round(t.Seconds, 4),
-                        t.Segments.Select(SegmentJson.Of).ToList());
+                        t.Segments.Select(SegmentJson.Of).ToList(), Math.Round(t.Confidence, 4));
                     results.Add(r);
                     if (outputFormat == "srt")
                         io.Out.Write(Subtitles.Srt(t.Segments));
@@ -149,6 +155,7 @@ internal static class ModelCommands
                 {
                     failed++;
                     io.Error.WriteLine($"error: {ex.Message}");
+                    results.Add(new TranscribeResult(video.FullName, null, null, null, null, null, [], null, ex.Reason));
                 }
             }
             if (outputFormat == "json")
@@ -170,22 +177,22 @@ internal static class ModelCommands
     {
         var videos = new Argument<FileInfo[]>("video") { Description = "Video files.", Arity = ArgumentArity.OneOrMore };
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
-        var batch = new Option<int>("--batch") { Description = "Clips per model run.", DefaultValueFactory = _ => 1 };
-        var repeat = new Option<int>("--repeat") { Description = "Passes over the videos after the warm-up.", DefaultValueFactory = _ => 3 };
+        var batch = (new Option<int>("--batch") { Description = "Clips per model run.", DefaultValueFactory = _ => 1 }).AtLeast(1);
+        var repeat = (new Option<int>("--repeat") { Description = "Passes over the videos after the warm-up.", DefaultValueFactory = _ => 3 }).AtLeast(1);
         // Half the cores by default: the other half decodes and crops the next clips meanwhile (on 2 cores,
         // 1 model thread ran the int8 Paper model end to end at 18.5 clips/s, 2 threads at 12.8).
-        var threads = new Option<int>("--threads")
+        var threads = (new Option<int>("--threads")
         {
             Description = "ONNX Runtime intra-op threads (0 = one per logical processor; default: half of them).",
             DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount / 2),
-        };
+        }).AtLeast(0);
         var locator = new Option<string>("--locator")
         {
             Description = "card (the model card's crop profile, as transcribe), haar, landmarks (mouth-centred) or fixed (a fixed region, as the PyTorch + OpenCV reference).",
             DefaultValueFactory = _ => "card",
         };
         locator.AcceptOnlyFromAmong("card", "haar", "landmarks", "fixed");
-        var beam = new Option<int>("--beam") { Description = "CTC beam width (0 = greedy).", DefaultValueFactory = _ => 100 };
+        var beam = (new Option<int>("--beam") { Description = "CTC beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).AtLeast(0);
         var landmarkEvery = LandmarkEveryOption();
         var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads, locator, beam, landmarkEvery };
         command.SetAction(parse =>

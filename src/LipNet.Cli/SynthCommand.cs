@@ -10,18 +10,18 @@ internal static class SynthCommand
     public static Command Create(CliIO io)
     {
         var output = new Option<DirectoryInfo>("--out") { Description = "Corpus root to write (GRID layout: video/sNN, align/sNN).", Required = true };
-        var speakers = new Option<int>("--speakers") { Description = "Number of synthetic speakers.", DefaultValueFactory = _ => 2 };
-        var clips = new Option<int>("--clips-per-speaker") { Description = "Clips per speaker.", DefaultValueFactory = _ => 5 };
+        var speakers = (new Option<int>("--speakers") { Description = "Number of synthetic speakers.", DefaultValueFactory = _ => 2 }).AtLeast(1);
+        var clips = (new Option<int>("--clips-per-speaker") { Description = "Clips per speaker.", DefaultValueFactory = _ => 5 }).AtLeast(1);
         var seed = new Option<int>("--seed") { Description = "Seed: the same seed writes the same corpus.", DefaultValueFactory = _ => 0 };
         var format = new Option<string>("--format") { Description = "avi (MJPG), mp4 (mp4v) or mpg (MPEG-1).", DefaultValueFactory = _ => "avi" };
         format.AcceptOnlyFromAmong("avi", "mp4", "mpg");
         var size = new Option<string>("--size") { Description = "Frame size WxH.", DefaultValueFactory = _ => "360x288" };
-        var sentences = new Option<int>("--sentences")
+        var sentences = (new Option<int>("--sentences")
         {
             Description = "GRID sentences per clip (default 1). More writes long clips: monologues of N sentences by one speaker with " +
                 "pauses between, 3 s per sentence, and word-level align files (e.g. --sentences 10: 30 s; 200: 10 minutes).",
             DefaultValueFactory = _ => 1,
-        };
+        }).AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print one JSON object: written, skipped, failed, seconds." };
         var command = new Command("synth", "Render a GRID-style synthetic talking-mouth corpus (resumable: complete clips are kept).")
             { output, speakers, clips, seed, format, size, sentences, json };

@@ -36,24 +36,24 @@ internal static class TrainCommands
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };
         var split = new Option<string>("--split") { Description = "Validation split: unseen:N (N held-out speakers), overlapped:N (N clips per speaker), list:FILE (the clips FILE names, e.g. onnx/splits/s1-validation.txt) or none.", DefaultValueFactory = _ => "unseen:1" };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
-        var accumulate = new Option<int>("--accumulate") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
-        var lr = new Option<float>("--lr") { Description = "Peak learning rate (AdamW).", DefaultValueFactory = _ => 3e-3f };
-        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps (then cosine annealing to the end of the last epoch).", DefaultValueFactory = _ => 50 };
-        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip.", DefaultValueFactory = _ => 5f };
-        var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 1e-2f };
-        var dropout = new Option<float>("--dropout") { DefaultValueFactory = _ => 0f };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var epochs = (new Option<int>("--epochs") { Description = "Passes over the training draws.", DefaultValueFactory = _ => 10 }).AtLeast(1);
+        var batchSize = (new Option<int>("--batch-size") { Description = "Clips per optimizer step (split into --accumulate micro-batches).", DefaultValueFactory = _ => 8 }).AtLeast(1);
+        var accumulate = (new Option<int>("--accumulate") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 }).AtLeast(1);
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate (AdamW).", DefaultValueFactory = _ => 3e-3f }.Within(1e-8f, 1f);
+        var warmup = (new Option<int>("--warmup") { Description = "Warm-up steps (then cosine annealing to the end of the last epoch).", DefaultValueFactory = _ => 50 }).AtLeast(0);
+        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip (0 = off).", DefaultValueFactory = _ => 5f }.Within(0, 1e6f);
+        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW decoupled weight decay.", DefaultValueFactory = _ => 1e-2f }.Within(0, 1);
+        var dropout = new Option<float>("--dropout") { Description = "Dropout probability after each conv block (channel-wise) and each GRU layer (0 = none).", DefaultValueFactory = _ => 0f }.Within(0, 1, maxExclusive: true);
+        var seed = new Option<int>("--seed") { Description = "Seed of the data order, augmentation, dropout and initialisation: the same seed, the same run.", DefaultValueFactory = _ => 0 };
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Checkpoint folder to continue from (or the run folder: its newest checkpoint)." };
         var init = new Option<string?>("--init") { Description = "Start from these weights with a fresh optimizer and schedule: 'default' (the embedded model), a float .onnx model of `lipnet export`, a checkpoint folder, a run folder (its best/) or a PyTorch-named .safetensors file." };
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
-        var patience = new Option<int>("--patience") { Description = "Early stop after N epochs without a better validation CER (0 = off).", DefaultValueFactory = _ => 0 };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps.", DefaultValueFactory = _ => 0 };
-        var keep = new Option<int>("--keep") { Description = "Step checkpoints kept.", DefaultValueFactory = _ => 2 };
-        var maxSteps = new Option<int>("--max-steps") { Description = "Stop after N steps in this process (resume later).", DefaultValueFactory = _ => 0 };
+        var patience = (new Option<int>("--patience") { Description = "Early stop after N epochs without a better validation CER (0 = off).", DefaultValueFactory = _ => 0 }).AtLeast(0);
+        var checkpointEvery = (new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps.", DefaultValueFactory = _ => 0 }).AtLeast(0);
+        var keep = (new Option<int>("--keep") { Description = "Step checkpoints kept.", DefaultValueFactory = _ => 2 }).AtLeast(1);
+        var maxSteps = (new Option<int>("--max-steps") { Description = "Stop after N steps in this process (resume later).", DefaultValueFactory = _ => 0 }).AtLeast(0);
         var noAugment = new Option<bool>("--no-augment") { Description = "No flip or frame jitter." };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
+        var threads = (new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 }).AtLeast(0);
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out unreadable videos and malformed labels (reported) instead of stopping." };
         var command = new Command("train", "Train a LipNet on ONNX Runtime (checkpoints, validation, resume) and export the best model.")
             { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, init, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad, profile, cropCache, augment };
@@ -324,7 +324,7 @@ internal static class TrainCommands
         var reports = new Option<FileInfo[]>("--accuracy") { Description = "report.json files of `lipnet evaluate` whose figures go into the model card.", AllowMultipleArgumentsPerToken = true };
         var int8 = new Option<bool>("--int8") { Description = "8-bit convolutions after the first block (u8s8, per-channel weights; GRUs stay float), calibrated on --calibration clips." };
         var calibration = new Option<DirectoryInfo?>("--calibration") { Description = "Corpus whose clips calibrate the int8 activation scales (use training data, not the test set)." };
-        var calibrationClips = new Option<int>("--calibration-clips") { Description = "Clips read for calibration, spread over the corpus.", DefaultValueFactory = _ => 32 };
+        var calibrationClips = (new Option<int>("--calibration-clips") { Description = "Clips read for calibration, spread over the corpus.", DefaultValueFactory = _ => 32 }).AtLeast(1);
         var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16, reports, int8, calibration, calibrationClips };
         command.SetAction(parse =>
         {
@@ -347,9 +347,9 @@ internal static class TrainCommands
     public static Command BenchTrain(CliIO io)
     {
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 4 };
-        var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 5 };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 };
+        var batchSize = (new Option<int>("--batch-size") { Description = "Clips per step.", DefaultValueFactory = _ => 4 }).AtLeast(1);
+        var steps = (new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 5 }).AtLeast(1);
+        var threads = (new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 }).AtLeast(0);
         var command = new Command("bench-train", "Training throughput on synthetic input: samples/s and the time of each phase (one JSON object).") { arch, batchSize, steps, threads };
         command.SetAction(parse =>
         {

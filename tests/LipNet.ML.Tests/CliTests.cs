@@ -83,4 +83,39 @@ public class CliTests
         Assert.Contains("bgbsza.align", stderr);
         Assert.Contains("line 1", stderr);
     }
+
+    [Fact]
+    public void TranscribeJsonKeepsAFailedVideoInTheArrayWithItsError()
+    {
+        using var dir = new TempDir();
+        string clip = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data", "synthetic", "video", "s1", "sbwb8s.mp4");
+        string bad = dir.File("bad.mp4");
+        File.WriteAllText(bad, "not a video");
+        var (code, stdout, stderr) = Run("transcribe", clip, bad, "--beam", "0", "--json");
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("bad.mp4", stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(2, doc.RootElement.GetArrayLength());
+        var ok = doc.RootElement[0];
+        Assert.Equal(JsonValueKind.Null, ok.GetProperty("error").ValueKind);
+        Assert.InRange(ok.GetProperty("confidence").GetDouble(), 0, 1);
+        var failed = doc.RootElement[1];
+        Assert.EndsWith("bad.mp4", failed.GetProperty("video").GetString());
+        Assert.Equal(JsonValueKind.Null, failed.GetProperty("text").ValueKind);
+        Assert.False(string.IsNullOrEmpty(failed.GetProperty("error").GetString()));
+    }
+
+    [Theory]
+    [InlineData("transcribe", "x.mp4", "--beam", "-5")]
+    [InlineData("synth", "--out", "x", "--speakers", "0")]
+    [InlineData("train", "--out", "x", "--synthetic", "1x1", "--dropout", "1")]
+    [InlineData("train", "--out", "x", "--synthetic", "1x1", "--lr", "-0.1")]
+    [InlineData("bench", "x.mp4", "--repeat", "0")]
+    [InlineData("live", "--input", "x.mp4", "--open-timeout", "0")]
+    public void OutOfRangeNumbersAreUsageErrorsNamingTheOption(params string[] args)
+    {
+        var (code, _, stderr) = Run(args);
+        Assert.Equal(1, code);
+        Assert.Contains(args[^2], stderr);
+    }
 }

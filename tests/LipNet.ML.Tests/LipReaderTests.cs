@@ -122,7 +122,7 @@ public class LipReaderTests
         using (var doc = JsonDocument.Parse(stdout))
         {
             var item = Assert.Single(doc.RootElement.EnumerateArray().ToList());
-            Assert.Equal(["video", "text", "truth", "cer", "wer", "seconds", "segments"], item.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["video", "text", "truth", "cer", "wer", "seconds", "segments", "confidence", "error"], item.EnumerateObject().Select(p => p.Name));
             Assert.Equal(JsonValueKind.Array, item.GetProperty("segments").ValueKind); // the contract gains segments (#18)
             Assert.Equal(clip.Sentence, item.GetProperty("truth").GetString()); // from the GRID file name
             Assert.True(item.GetProperty("cer").GetDouble() >= 0);

@@ -83,7 +83,7 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
         Assert.Equal(0, jsonCode);
         using var doc = JsonDocument.Parse(json);
         var item = doc.RootElement[0];
-        Assert.Equal(["video", "text", "truth", "cer", "wer", "seconds", "segments"], item.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["video", "text", "truth", "cer", "wer", "seconds", "segments", "confidence", "error"], item.EnumerateObject().Select(p => p.Name));
         var segment = item.GetProperty("segments")[0];
         Assert.Equal(["start", "end", "text", "words"], segment.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["word", "start", "end", "confidence"], segment.GetProperty("words")[0].EnumerateObject().Select(p => p.Name));
