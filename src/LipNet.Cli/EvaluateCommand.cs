@@ -45,8 +45,10 @@ internal static class EvaluateCommand
             var reader = CorpusReader.Open(parse.GetValue(corpus)!.FullName, new CorpusReadOptions { SkipBad = parse.GetValue(skipBad) });
             var items = reader.Read().ToList();
             var test = SelectSplit(items, parse.GetValue(split)!, parse.GetValue(seed));
+            if (items.Count == 0)
+                throw new CorpusFormatException($"no clips found: not a {reader.Name} corpus", reader.Root);
             if (test.Count == 0)
-                throw new LipNetException("the selected split has no clips", reader.Root);
+                throw new LipNetException($"the split '{parse.GetValue(split)}' selects no clips of the {items.Count}", reader.Root);
             var options = new LipReaderOptions
             {
                 Landmarks = ModelCommands.Landmarks(parse, landmarkEvery),

@@ -26,6 +26,8 @@ internal static class StatsCommand
                     tick();
                 }
             });
+            if (items.Count == 0 && reader.Problems.Count == 0)
+                throw new LipNet.ML.CorpusFormatException($"no clips found: not a {reader.Name} corpus (e.g. GRID's video/sNN/*.mpg with align/sNN/*.align)", reader.Root);
             var stats = CorpusStats.Compute(reader, items, parse.GetValue(split), parse.GetValue(seed));
             if (parse.GetValue(json))
                 io.WriteJson(stats);

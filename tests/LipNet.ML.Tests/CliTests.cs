@@ -118,4 +118,16 @@ public class CliTests
         Assert.Equal(1, code);
         Assert.Contains(args[^2], stderr);
     }
+
+    [Fact]
+    public void StatsAndEvaluateOnAFolderWithoutClipsAreTypedErrors()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Run("stats", dir.Path);
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("no clips found", stderr);
+        (code, _, stderr) = Run("evaluate", dir.Path, "--out", dir.File("report"));
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Contains("no clips found", stderr);
+    }
 }
