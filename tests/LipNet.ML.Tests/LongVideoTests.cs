@@ -194,6 +194,16 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
     }
 
     [Fact]
+    public void ALocatorWithoutLandmarksStillFindsThePausesFromALandmarkTrackBesideIt()
+    {
+        using var reader = LipReader.Default(new LipReaderOptions { BeamWidth = 0, Locator = new Mouth.FixedRegionMouthLocator(0.5f, 0.6f, 0.3f) });
+        var t = reader.Transcribe(monologue.Video);
+        Assert.Equal(10, t.Segments.Count);
+        for (int k = 0; k < 10; k++)
+            Assert.InRange(t.Segments[k].Start.TotalSeconds, monologue.Sentences[k].Start - 0.5, monologue.Sentences[k].Start + 0.5);
+    }
+
+    [Fact]
     public void SubtitleTimesCountHoursPastADay()
     {
         var segment = new TranscriptSegment(TimeSpan.FromHours(25) + TimeSpan.FromMilliseconds(1234), TimeSpan.FromHours(25) + TimeSpan.FromSeconds(3),

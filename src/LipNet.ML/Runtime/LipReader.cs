@@ -109,6 +109,11 @@ public sealed class LipReader : IDisposable
 
     internal ClipPreprocessor Preprocessor => _preprocessor;
 
+    private readonly Lazy<LandmarkMouthLocator> _activityLocator = new(() => new LandmarkMouthLocator());
+
+    /// <summary>Landmarks for finding pauses in streams when the crop locator gives none (created on first use).</summary>
+    internal LandmarkMouthLocator ActivityLocator => _activityLocator.Value;
+
     public LipNetModel Model { get; }
     public LipReaderOptions Options { get; }
 
@@ -475,6 +480,8 @@ public sealed class LipReader : IDisposable
 
     public void Dispose()
     {
+        if (_activityLocator.IsValueCreated)
+            _activityLocator.Value.Dispose();
         _preprocessor.Dispose();
         Model.Dispose();
     }

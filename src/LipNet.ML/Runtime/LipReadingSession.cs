@@ -57,14 +57,11 @@ public sealed record StreamingOptions
     /// <summary>
     /// Lips count as moving at a frame when their opening (inner-lip gap over mouth width, in percent) varies by at least
     /// this much within ±<see cref="ActivityRadiusFrames"/> frames. Default 1.5: on real GRID s1 clips speech stays above
-    /// it but for dips shorter than a pause, and the lips settle below it within a few frames of the last word. Without landmarks (Haar, fixed locators)
-    /// the mean absolute change of the grey mouth crop between frames, in 8-bit levels, is used against
-    /// <see cref="CropActivityThreshold"/> instead (rougher: codec noise moves it too).
+    /// it but for dips shorter than a pause, and the lips settle below it within a few frames of the last word. The
+    /// landmarks come from the crop locator, or for locators without them (Haar, fixed) from a landmark track run
+    /// beside it for this alone.
     /// </summary>
     public double LipActivityThreshold { get; init; } = 1.5;
-
-    /// <summary>Threshold on the crop-difference activity used when the locator gives no landmarks (default 3.0 levels).</summary>
-    public double CropActivityThreshold { get; init; } = 3.0;
 
     /// <summary>Half-width of the window over which lip activity is measured, in frames (default 4).</summary>
     public int ActivityRadiusFrames { get; init; } = 4;
@@ -105,7 +102,9 @@ public sealed class LipReadingSession : IDisposable
     private readonly MouthCropStream _crops;
     private readonly int _window, _hop, _width;
     private readonly List<MouthFrame> _frames = []; // crops from _base on
-    private readonly List<double> _opening = []; // lip opening (or crop change) per frame from _base on
+    private readonly List<double> _opening = []; // lip opening per frame from _base on (may run ahead of or behind _frames)
+    private readonly IMouthTrackStream? _activity; // landmarks for pauses when the crop locator has none (Haar, fixed)
+    private readonly List<LocatedFrame> _activityReady = [];
     private readonly List<float[]> _merged = []; // Merged decoding only: merged log-probabilities from _base on
     private readonly List<MouthFrame> _ready = [];
     private int _base, _received, _nextWindow, _mergedEnd, _scan, _segmentStart = -1, _lastSpeech = -1, _lastPartial;
@@ -123,6 +122,10 @@ public sealed class LipReadingSession : IDisposable
             || _options.MaxSegmentFrames < Math.Max(_options.MinPauseFrames, _window))
             throw new TensorShapeException($"invalid streaming options {_options} (a segment must be allowed a whole window, {_window} frames)", source);
         _crops = reader.Preprocessor.Cropper.OpenStream(source);
+        // Pauses are found from lip landmarks; a locator without them gets a landmark track beside it for that alone
+        // (the change of Haar or fixed crops between frames is mostly codec noise and box jumps).
+        if (reader.Preprocessor.Cropper.Locator is not LandmarkMouthLocator)
+            _activity = reader.ActivityLocator.OpenTrackStream(_crops.Width, _crops.Height, source);
     }
 
     /// <summary>Names the stream in errors.</summary>
@@ -147,6 +150,7 @@ public sealed class LipReadingSession : IDisposable
             throw new InvalidOperationException($"{Source}: the session is complete");
         _received++;
         _crops.Push(frame, _ready);
+        _activity?.Push(frame, _activityReady);
         Accept(updates, final: false);
     }
 
@@ -161,6 +165,14 @@ public sealed class LipReadingSession : IDisposable
         if (_received == 0)
             throw new VideoDecodeException("the stream ended before its first frame", Source);
         _crops.Complete(_ready);
+        try
+        {
+            _activity?.Complete(_activityReady);
+        }
+        catch (MouthLocatorException) when (_activity is not null)
+        {
+            // No face for the landmark model: the lips never count as moving; the crops are still read.
+        }
         Accept(updates, final: true);
     }
 
@@ -170,10 +182,14 @@ public sealed class LipReadingSession : IDisposable
     {
         foreach (var crop in _ready)
         {
-            _opening.Add(Opening(crop, _frames.Count > 0 ? _frames[^1] : null));
+            if (_activity is null)
+                _opening.Add(crop.Landmarks is { } l ? LipActivity.Opening(l) : 0);
             _frames.Add(crop);
         }
         _ready.Clear();
+        foreach (var located in _activityReady)
+            _opening.Add(located.Landmarks is { } l ? LipActivity.Opening(l) : 0);
+        _activityReady.Clear();
         if (Available <= _window)
         {
             // A stream no longer than one window is read whole at its end, exactly as a clip (padding is not decoded);
@@ -184,7 +200,8 @@ public sealed class LipReadingSession : IDisposable
         }
         if (_options.Decoding == SegmentDecoding.Merged)
             Slide(final);
-        int known = final ? Available : Available - _options.ActivityRadiusFrames;
+        int measured = Math.Min(Available, _base + _opening.Count);
+        int known = final ? measured : measured - _options.ActivityRadiusFrames;
         if (_options.Decoding == SegmentDecoding.Merged)
             known = Math.Min(known, _mergedEnd);
         Segment(known, updates, final);
@@ -203,28 +220,13 @@ public sealed class LipReadingSession : IDisposable
         Prune();
     }
 
-    /// <summary>Lip opening in percent of mouth width (landmarks), or the mean absolute change of the crop from the previous one.</summary>
-    private static double Opening(MouthFrame crop, MouthFrame? previous)
-    {
-        if (crop.Landmarks is { } l)
-            return LipActivity.Opening(l);
-        if (previous is null)
-            return 0;
-        double sum = 0;
-        var a = crop.Crop;
-        var b = previous.Crop;
-        for (int i = 0; i < a.Length; i++)
-            sum += Math.Abs(a[i] - b[i]);
-        return sum / a.Length;
-    }
-
     /// <summary>True where the lips move: the opening's range over ±radius frames reaches the threshold (or the crops change).</summary>
     private bool IsSpeech(int t)
     {
         var frame = Frame(t);
         if (frame.Box is null)
             return false;
-        return LipActivity.IsSpeech(k => _opening[k - _base], t, _base, Available - 1, frame.Landmarks is not null, _options);
+        return LipActivity.IsSpeech(k => _opening[k - _base], t, _base, Math.Min(Available, _base + _opening.Count) - 1, _options);
     }
 
     private void Segment(int known, ICollection<TranscriptSegment> updates, bool final)
@@ -431,16 +433,20 @@ public sealed class LipReadingSession : IDisposable
         if (drop <= 0)
             return;
         _frames.RemoveRange(0, drop);
-        _opening.RemoveRange(0, drop);
+        _opening.RemoveRange(0, Math.Min(drop, _opening.Count));
         if (_options.Decoding == SegmentDecoding.Merged)
             _merged.RemoveRange(0, drop);
         _base += drop;
     }
 
-    public void Dispose() => _crops.Dispose();
+    public void Dispose()
+    {
+        _crops.Dispose();
+        _activity?.Dispose();
+    }
 }
 
-/// <summary>Visual voice activity: where the lips move, from the lip opening (landmarks) or the change of the mouth crop.</summary>
+/// <summary>Visual voice activity: where the lips move, from the lip opening (landmarks).</summary>
 internal static class LipActivity
 {
     /// <summary>Inner-lip gap on the mid-line over the corner-to-corner mouth width, in percent (Face Mesh points 13/14, 61/291).</summary>
@@ -452,20 +458,12 @@ internal static class LipActivity
     }
 
     /// <summary>
-    /// Speech at frame <paramref name="t"/>: with landmarks, the opening (averaged over 3 frames: Face Mesh jitters by a
-    /// pixel or so) ranges over at least <see cref="StreamingOptions.LipActivityThreshold"/> within ±radius frames; without,
-    /// the mean crop change there reaches <see cref="StreamingOptions.CropActivityThreshold"/>. Frames [first, last] exist.
+    /// Speech at frame <paramref name="t"/>: the opening (averaged over 3 frames: Face Mesh jitters by a pixel or so) ranges
+    /// over at least <see cref="StreamingOptions.LipActivityThreshold"/> within ±radius frames. Frames [first, last] exist.
     /// </summary>
-    public static bool IsSpeech(Func<int, double> opening, int t, int first, int last, bool landmarks, StreamingOptions options)
+    public static bool IsSpeech(Func<int, double> opening, int t, int first, int last, StreamingOptions options)
     {
         int r = options.ActivityRadiusFrames, lo = Math.Max(first, t - r), hi = Math.Min(last, t + r);
-        if (!landmarks)
-        {
-            double sum = 0;
-            for (int k = lo; k <= hi; k++)
-                sum += opening(k);
-            return sum / (hi - lo + 1) >= options.CropActivityThreshold;
-        }
         double min = double.MaxValue, max = double.MinValue;
         for (int k = lo; k <= hi; k++)
         {
@@ -490,7 +488,7 @@ internal static class LipActivity
         int from = -1, to = -1;
         for (int t = 0; t < opening.Length; t++)
         {
-            if (!IsSpeech(k => opening[k], t, 0, opening.Length - 1, landmarks: true, options))
+            if (!IsSpeech(k => opening[k], t, 0, opening.Length - 1, options))
                 continue;
             if (from < 0)
                 from = t;
