@@ -15,7 +15,7 @@ namespace LipNet.Cli;
 /// </summary>
 internal static class EvaluateCommand
 {
-    internal sealed record SpeakerFigures(int Sentences, double Cer, double Wer, double CerMean, double WerMean, double Bleu, double CerLow, double CerHigh);
+    internal sealed record SpeakerFigures(int Sentences, double Cer, double Wer, double CerMean, double WerMean, double Bleu, double[] CerInterval);
 
     internal sealed record EvaluationReport(
         string Corpus, string Model, string Split, string Decoder, int Sentences, double Cer, double Wer, double CerMean, double WerMean, double Bleu,
@@ -74,7 +74,7 @@ internal static class EvaluateCommand
             File.WriteAllText(Path.Combine(dir, "report.md"), Markdown(report));
             Plots(report, results.Select(r => ErrorRates.Score(byPath[r.Source].Sentence, r.Text).Cer).ToArray(), dir);
             if (parse.GetValue(json))
-                io.WriteJson(new { sentences = report.Sentences, cer = report.Cer, wer = report.Wer, cer_mean = report.CerMean, wer_mean = report.WerMean, bleu = report.Bleu, per_speaker = report.PerSpeaker, failed = report.Failed.Count, report = Path.Combine(dir, "report.json") });
+                io.WriteJson(new { sentences = report.Sentences, cer = report.Cer, wer = report.Wer, cer_interval = report.CerInterval, wer_interval = report.WerInterval, cer_mean = report.CerMean, wer_mean = report.WerMean, bleu = report.Bleu, per_speaker = report.PerSpeaker, failed = report.Failed.Count, report = Path.Combine(dir, "report.json") });
             else
                 io.Out.WriteLine($"{report.Sentences} sentences: CER {report.Cer:P2} [{report.CerInterval[0]:P2}, {report.CerInterval[1]:P2}], WER {report.Wer:P2}, mean CER {report.CerMean:P2}, mean WER {report.WerMean:P2}, BLEU {report.Bleu:0.000}; report in {dir}");
             return 0;
@@ -130,7 +130,7 @@ internal static class EvaluateCommand
         foreach (var (speaker, s) in scored.PerSpeaker)
         {
             var (ci, _) = ErrorRates.Bootstrap(scored.Sentences.Where(x => x.Speaker == speaker).ToList(), 500, seed);
-            perSpeaker[speaker] = new SpeakerFigures(s.Sentences, s.Cer, s.Wer, s.CerMean, s.WerMean, s.Bleu, ci.Lower, ci.Upper);
+            perSpeaker[speaker] = new SpeakerFigures(s.Sentences, s.Cer, s.Wer, s.CerMean, s.WerMean, s.Bleu, [ci.Lower, ci.Upper]);
         }
         var worst = scored.Sentences.Select((s, i) => (s, i)).OrderByDescending(x => x.s.Cer).Take(10)
             .Select(x => (object)new { video = results[x.i].Source, truth = x.s.Reference, text = x.s.Hypothesis, cer = x.s.Cer }).ToList();
@@ -161,7 +161,7 @@ internal static class EvaluateCommand
         sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
         sb.AppendLine(ci, $"| all | {r.Cer:P2} [{r.CerInterval[0]:P2}, {r.CerInterval[1]:P2}] | {r.Wer:P2} [{r.WerInterval[0]:P2}, {r.WerInterval[1]:P2}] | {r.CerMean:P2} | {r.WerMean:P2} | {r.Bleu:0.000} |");
         foreach (var (speaker, s) in r.PerSpeaker)
-            sb.AppendLine(ci, $"| {speaker} ({s.Sentences}) | {s.Cer:P2} [{s.CerLow:P2}, {s.CerHigh:P2}] | {s.Wer:P2} | {s.CerMean:P2} | {s.WerMean:P2} | {s.Bleu:0.000} |");
+            sb.AppendLine(ci, $"| {speaker} ({s.Sentences}) | {s.Cer:P2} [{s.CerInterval[0]:P2}, {s.CerInterval[1]:P2}] | {s.Wer:P2} | {s.CerMean:P2} | {s.WerMean:P2} | {s.Bleu:0.000} |");
         sb.AppendLine();
         sb.AppendLine("CER/WER: corpus-level (total edits / total reference length) with 95% bootstrap intervals; mean: average of per-sentence rates; BLEU: mean character BLEU-4 (as rizkiarm/LipNet).");
         sb.AppendLine();
@@ -195,7 +195,7 @@ internal static class EvaluateCommand
         {
             var s = r.PerSpeaker[speakers[i]];
             var bar = bars.Add.Bar(i, s.Cer * 100);
-            bar.Bars[0].Error = (s.CerHigh - s.CerLow) * 50;
+            bar.Bars[0].Error = (s.CerInterval[1] - s.CerInterval[0]) * 50;
         }
         bars.Axes.Bottom.SetTicks(Enumerable.Range(0, speakers.Length).Select(i => (double)i).ToArray(), speakers);
         bars.Title($"CER per speaker ({r.Decoder})");

@@ -164,9 +164,12 @@ public class EvaluateCommandTests
         Assert.True(code == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
-        foreach (var key in new[] { "sentences", "cer", "wer", "cer_mean", "wer_mean", "bleu", "per_speaker" })
+        foreach (var key in new[] { "sentences", "cer", "wer", "cer_interval", "wer_interval", "cer_mean", "wer_mean", "bleu", "per_speaker" })
             Assert.True(root.TryGetProperty(key, out _), key);
         Assert.Equal(2, root.GetProperty("per_speaker").EnumerateObject().Count());
+        // One naming for intervals: [low, high] arrays, overall and per speaker.
+        Assert.Equal(2, root.GetProperty("cer_interval").GetArrayLength());
+        Assert.All(root.GetProperty("per_speaker").EnumerateObject(), s => Assert.Equal(2, s.Value.GetProperty("cer_interval").GetArrayLength()));
         foreach (var file in new[] { "report.json", "report.md", "per_speaker_cer.png", "cer_histogram.png" })
             Assert.True(File.Exists(dir.File($"report/{file}")), file);
 
