@@ -91,4 +91,19 @@ public class RobustnessTests
             }
         });
     }
+
+    [Fact]
+    public void AMissingNativeLibraryIsATypedErrorNamingThePackageToAdd()
+    {
+        var missing = new TypeInitializationException("OpenCvSharp.NativeMethods",
+            new DllNotFoundException("Unable to load shared library 'OpenCvSharpExtern' or one of its dependencies.\n/app/libOpenCvSharpExtern: cannot open"));
+        Assert.True(NativeLibraryException.IsMissingNative(missing));
+        Assert.False(NativeLibraryException.IsMissingNative(new InvalidOperationException("other")));
+        var opencv = NativeLibraryException.OpenCv(missing, "clip.mp4");
+        Assert.Equal("clip.mp4", opencv.FilePath);
+        Assert.Contains(NativeLibraryException.OpenCvPackage, opencv.Message);
+        Assert.Contains("libgtk-3-0", opencv.Message);
+        Assert.DoesNotContain("\n", opencv.Message);
+        Assert.Contains(NativeLibraryException.OnnxRuntimePackage, NativeLibraryException.OnnxRuntime(new DllNotFoundException("onnxruntime")).Message);
+    }
 }

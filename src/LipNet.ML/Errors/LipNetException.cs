@@ -44,3 +44,37 @@ public sealed class MouthLocatorException(string message, string? path = null, E
 /// <summary>A tensor, buffer or option whose shape does not fit what the operation needs.</summary>
 public sealed class TensorShapeException(string message, string? path = null, Exception? inner = null)
     : LipNetException(message, path, inner);
+
+/// <summary>
+/// A native library the data path needs is not found: the message names the NuGet package (and system package) that
+/// provides it. LipNet.ML references only the managed parts of ONNX Runtime and OpenCvSharp; an application adds the native
+/// runtime packages for its platform.
+/// </summary>
+public sealed class NativeLibraryException(string message, string? path = null, Exception? inner = null)
+    : LipNetException(message, path, inner)
+{
+    /// <summary>The NuGet package of ONNX Runtime's native library (CPU); Microsoft.ML.OnnxRuntime.Gpu.Linux for CUDA.</summary>
+    public const string OnnxRuntimePackage = "Microsoft.ML.OnnxRuntime 1.31.1";
+
+    /// <summary>The NuGet package of OpenCvSharp's native library for Linux x64 (it needs apt's libgtk-3-0).</summary>
+    public const string OpenCvPackage = "OpenCvSharp4.official.runtime.linux-x64 4.13.0.20260627";
+
+    /// <summary>True for the ways .NET reports a missing or unloadable native library.</summary>
+    public static bool IsMissingNative(Exception ex) => ex switch
+    {
+        DllNotFoundException or EntryPointNotFoundException or BadImageFormatException => true,
+        TypeInitializationException { InnerException: { } inner } => IsMissingNative(inner),
+        _ => false,
+    };
+
+    // The loader lists every path it tried, one per line; the first says what is missing.
+    private static string FirstLine(Exception ex) => ex.GetBaseException().Message.Split('\n', 2)[0].Trim().TrimEnd(':');
+
+    internal static NativeLibraryException OnnxRuntime(Exception ex, string? path = null) => new(
+        $"ONNX Runtime's native library could not be loaded ({FirstLine(ex)}): add the package {OnnxRuntimePackage} " +
+        "(or Microsoft.ML.OnnxRuntime.Gpu.Linux for CUDA) to the application", path, ex);
+
+    internal static NativeLibraryException OpenCv(Exception ex, string? path = null) => new(
+        $"OpenCV's native library could not be loaded ({FirstLine(ex)}): add the package {OpenCvPackage} to the application " +
+        "and, on Debian/Ubuntu, apt-get install libgtk-3-0", path, ex);
+}

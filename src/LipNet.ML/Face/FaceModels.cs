@@ -59,14 +59,16 @@ public static class FaceModels
             throw new ModelLoadException("front-end model file not found", path);
         else
             bytes = File.ReadAllBytes(path);
-        using var options = new SessionOptions
+        SessionOptions options;
+        try
         {
-            IntraOpNumThreads = Math.Max(1, threads),
-            InterOpNumThreads = 1,
-            // UltraFace lists its weights as graph inputs; ORT warns about that on every load.
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
+            options = NewOptions(threads);
+        }
+        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
+        {
+            throw NativeLibraryException.OnnxRuntime(ex, source);
+        }
+        using var _ = options;
         InferenceSession session;
         try
         {
@@ -76,6 +78,24 @@ public static class FaceModels
         {
             throw new ModelLoadException($"not a loadable ONNX model ({ex.Message})", source, ex);
         }
+        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
+        {
+            throw NativeLibraryException.OnnxRuntime(ex, source);
+        }
+        return Checked(session, source, inputs, outputs);
+    }
+
+    private static SessionOptions NewOptions(int threads) => new()
+    {
+        IntraOpNumThreads = Math.Max(1, threads),
+        InterOpNumThreads = 1,
+        // UltraFace lists its weights as graph inputs; ORT warns about that on every load.
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+    };
+
+    private static InferenceSession Checked(InferenceSession session, string source, string[] inputs, string[] outputs)
+    {
         foreach (var name in inputs)
             if (!session.InputMetadata.ContainsKey(name))
             {

@@ -114,7 +114,16 @@ public sealed class LipNetModel : IDisposable
             ? ModelCard.FromJson(entry.Value, source)
             : throw new ModelLoadException($"model has no model card (metadata '{ModelCard.MetadataKey}'); pass one explicitly", source);
 
-        var (sessionOptions, device) = CreateOptions(options, source);
+        SessionOptions sessionOptions;
+        string device;
+        try
+        {
+            (sessionOptions, device) = CreateOptions(options, source);
+        }
+        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
+        {
+            throw NativeLibraryException.OnnxRuntime(ex, source);
+        }
         InferenceSession session;
         try
         {
@@ -123,6 +132,10 @@ public sealed class LipNetModel : IDisposable
         catch (OnnxRuntimeException ex)
         {
             throw new ModelLoadException($"ONNX Runtime rejected the model ({ex.Message})", source, ex);
+        }
+        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
+        {
+            throw NativeLibraryException.OnnxRuntime(ex, source);
         }
         finally
         {

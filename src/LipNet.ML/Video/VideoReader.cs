@@ -166,7 +166,11 @@ public sealed class VideoReader : IDisposable
         {
             capture = new VideoCapture(index, VideoCaptureAPIs.ANY, Timeouts(options));
         }
-        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException or DllNotFoundException or TypeInitializationException)
+        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
+        {
+            throw NativeLibraryException.OpenCv(ex, source);
+        }
+        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException)
         {
             throw new VideoDecodeException($"OpenCV could not open the camera ({ex.Message})", source, ex);
         }
@@ -190,7 +194,11 @@ public sealed class VideoReader : IDisposable
         {
             capture = IsUrl(path) ? new VideoCapture(path, VideoCaptureAPIs.FFMPEG, Timeouts(options)) : new VideoCapture(path, VideoCaptureAPIs.FFMPEG);
         }
-        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException or DllNotFoundException or TypeInitializationException)
+        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
+        {
+            throw NativeLibraryException.OpenCv(ex, source);
+        }
+        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException)
         {
             throw new VideoDecodeException($"OpenCV could not open the video ({ex.Message})", source, ex);
         }
