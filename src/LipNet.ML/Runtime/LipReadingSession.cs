@@ -220,7 +220,7 @@ public sealed class LipReadingSession : IDisposable
         Prune();
     }
 
-    /// <summary>True where the lips move: the opening's range over ±radius frames reaches the threshold (or the crops change).</summary>
+    /// <summary>True where the lips move: the opening's range over ±radius frames reaches the threshold.</summary>
     private bool IsSpeech(int t)
     {
         var frame = Frame(t);
@@ -268,8 +268,7 @@ public sealed class LipReadingSession : IDisposable
         // Activity at t looks ±radius frames around it, so detected speech starts and ends that much beyond the motion:
         // the times reported come back by it (the crops read keep it, as margin).
         int trim = Math.Min(_options.ActivityRadiusFrames, (to - from - 1) / 2);
-        var segments = Read(from, to, from + trim, to - trim, partial);
-        return segments;
+        return Read(from, to, from + trim, to - trim, partial);
     }
 
     private List<TranscriptSegment> Read(int from, int to, int speechFrom, int speechTo, bool partial)
@@ -310,6 +309,7 @@ public sealed class LipReadingSession : IDisposable
     private int Quietest(int from, int to)
     {
         int best = from;
+        to = Math.Min(to, _base + _opening.Count); // openings may lag the crops by the landmark look-ahead
         for (int t = from; t < to; t++)
             if (_opening[t - _base] < _opening[best - _base])
                 best = t;
