@@ -204,6 +204,24 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
     }
 
     [Fact]
+    public void SpeechLongerThanAWindowIsReadInPiecesCutWhereTheLipsRest()
+    {
+        // Pauses of the monologue (16-32 frames) no longer end segments: ~10 s segments, each read in window-sized pieces.
+        using var reader = LipReader.Default(new LipReaderOptions
+        {
+            BeamWidth = 0,
+            Streaming = new StreamingOptions { MinPauseFrames = 60, MaxSegmentFrames = 250 },
+        });
+        var t = reader.Transcribe(monologue.Video);
+        output.WriteLine(string.Join(" | ", t.Segments.Select(s => $"{s.Start.TotalSeconds:0.0}-{s.End.TotalSeconds:0.0} {s.Text}")));
+        Assert.True(t.Segments.Count >= 10, $"{t.Segments.Count} pieces");
+        Assert.True(t.Segments.Zip(t.Segments.Skip(1)).All(p => p.First.Start <= p.Second.Start), "in order");
+        int words = t.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        // 60 spoken; a GRID model reads a piece cut mid-sentence as a whole sentence, so pieces add words.
+        Assert.InRange(words, 40, 100);
+    }
+
+    [Fact]
     public void SubtitleTimesCountHoursPastADay()
     {
         var segment = new TranscriptSegment(TimeSpan.FromHours(25) + TimeSpan.FromMilliseconds(1234), TimeSpan.FromHours(25) + TimeSpan.FromSeconds(3),
