@@ -269,11 +269,13 @@ internal static class TrainCommands
 
     /// <summary>Writes the inference model of a checkpoint, with the validation figures of its best epoch in the card.</summary>
     internal static void Export(string checkpoint, string modelPath, bool fp16, IReadOnlyList<MeasuredAccuracy>? measured = null,
-        (string Corpus, int Clips)? int8Calibration = null, CliIO? io = null)
+        (string Corpus, int Clips)? int8Calibration = null, CliIO? io = null, IReadOnlyList<string>? averageWith = null)
     {
         var state = TrainingCheckpoint.LoadState(checkpoint);
         var weights = TrainingCheckpoint.LoadParameters(checkpoint);
         state.Architecture.Validate(weights, Path.Combine(checkpoint, TrainingCheckpoint.ParametersFile));
+        if (averageWith is { Count: > 0 })
+            weights = Average(state, weights, averageWith);
         var int8 = int8Calibration is { } c ? CalibrateInt8(state, weights, c.Corpus, c.Clips, io) : null;
         var accuracy = new List<MeasuredAccuracy>();
         var best = state.Epochs.FirstOrDefault(e => e.Epoch == state.BestEpoch) ?? state.Epochs.LastOrDefault();
@@ -286,11 +288,40 @@ internal static class TrainCommands
         accuracy.AddRange(measured ?? []);
         string provenance = $"trained with LipNet.ML on ONNX Runtime: {state.Data}; {state.Step} steps, epoch {state.Epoch}, batch {state.Trainer.BatchSize}x{state.Trainer.AccumulationSteps}, " +
                             $"lr {state.Trainer.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {state.Trainer.Seed}";
+        if (averageWith is { Count: > 0 })
+            provenance += $"; parameters averaged element-wise with {string.Join(", ", averageWith)} (weight averaging of fine-tunings of one model)";
         if (int8 is not null)
             provenance += $"; int8 convolutions (u8s8, per-channel weights) calibrated on {int8.CalibrationClips} clips of {int8Calibration!.Value.Corpus}";
         var model = LipNetTrainer.ExportModel(state.Architecture, weights, provenance, accuracy, state.Normalize, fp16, int8, state.CropProfile);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         File.WriteAllBytes(modelPath, model.ToByteArray());
+    }
+
+    /// <summary>
+    /// The element-wise mean of the checkpoint's parameters and those of <paramref name="others"/> (checkpoint folders of
+    /// the same architecture): weight averaging of fine-tunings of one model ("model soups", Wortsman et al., 2022).
+    /// </summary>
+    /// <exception cref="LipNetException">Another checkpoint's architecture or parameters differ.</exception>
+    internal static Dictionary<string, NamedTensor> Average(TrainingState state, Dictionary<string, NamedTensor> weights, IReadOnlyList<string> others)
+    {
+        var sums = weights.ToDictionary(w => w.Key, w => w.Value.Data.Select(v => (double)v).ToArray());
+        foreach (var other in others)
+        {
+            var otherState = TrainingCheckpoint.LoadState(other);
+            if (otherState.Architecture.Name != state.Architecture.Name)
+                throw new LipNetException($"architecture {otherState.Architecture.Name} differs from {state.Architecture.Name}: cannot average", other);
+            var otherWeights = TrainingCheckpoint.LoadParameters(other);
+            state.Architecture.Validate(otherWeights, Path.Combine(other, TrainingCheckpoint.ParametersFile));
+            foreach (var (name, sum) in sums)
+            {
+                var data = otherWeights.TryGetValue(name, out var t) && t.Data.Length == sum.Length ? t.Data
+                    : throw new LipNetException($"parameter '{name}' is missing or of another size: cannot average", other);
+                for (int i = 0; i < sum.Length; i++)
+                    sum[i] += data[i];
+            }
+        }
+        int n = others.Count + 1;
+        return weights.ToDictionary(w => w.Key, w => w.Value with { Data = sums[w.Key].Select(v => (float)(v / n)).ToArray() });
     }
 
     /// <summary>Activation scales for int8 convolutions from clips spread over a corpus, cropped and normalized as the run trained.</summary>
@@ -316,6 +347,15 @@ internal static class TrainCommands
         return Int8Convolutions.Calibrate(state.Architecture, weights, Tensors());
     }
 
+    /// <summary>A checkpoint folder as given, or a run folder's best/ (else its newest checkpoint).</summary>
+    private static string CheckpointFolder(string dir)
+    {
+        if (File.Exists(Path.Combine(dir, TrainingCheckpoint.StateFile)))
+            return dir;
+        return Directory.Exists(Path.Combine(dir, TrainingRun.BestFolder)) ? Path.Combine(dir, TrainingRun.BestFolder)
+            : TrainingRun.LatestCheckpoint(dir) ?? throw new LipNetException("not a checkpoint or run folder", dir);
+    }
+
     public static Command ExportCommand(CliIO io)
     {
         var checkpoint = new Option<DirectoryInfo>("--checkpoint") { Description = "Checkpoint folder (or a run folder: its best/ checkpoint).", Required = true };
@@ -325,19 +365,23 @@ internal static class TrainCommands
         var int8 = new Option<bool>("--int8") { Description = "8-bit convolutions after the first block (u8s8, per-channel weights; GRUs stay float), calibrated on --calibration clips." };
         var calibration = new Option<DirectoryInfo?>("--calibration") { Description = "Corpus whose clips calibrate the int8 activation scales (use training data, not the test set)." };
         var calibrationClips = (new Option<int>("--calibration-clips") { Description = "Clips read for calibration, spread over the corpus.", DefaultValueFactory = _ => 32 }).AtLeast(1);
-        var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16, reports, int8, calibration, calibrationClips };
+        var average = new Option<DirectoryInfo[]>("--average")
+        {
+            Description = "Other checkpoints (or run folders: their best/) of the same architecture whose parameters are averaged element-wise with " +
+                          "--checkpoint's (weight averaging of fine-tunings of one model; the shipped default averages two stages).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("export", "Write the inference ONNX model (with model card) of a training checkpoint.") { checkpoint, output, fp16, reports, int8, calibration, calibrationClips, average };
         command.SetAction(parse =>
         {
             // Reports first: a malformed one fails before any work.
             var measured = (parse.GetValue(reports) ?? []).Select(f => EvaluateCommand.ReadAccuracy(f.FullName)).ToList();
-            string dir = parse.GetValue(checkpoint)!.FullName;
-            if (!File.Exists(Path.Combine(dir, TrainingCheckpoint.StateFile)))
-                dir = Directory.Exists(Path.Combine(dir, TrainingRun.BestFolder)) ? Path.Combine(dir, TrainingRun.BestFolder)
-                    : TrainingRun.LatestCheckpoint(dir) ?? throw new LipNetException("not a checkpoint or run folder", dir);
+            string dir = CheckpointFolder(parse.GetValue(checkpoint)!.FullName);
             if (parse.GetValue(int8) && parse.GetValue(calibration) is null)
                 throw new LipNetException("--int8 needs --calibration <corpus-dir> (clips to calibrate activation scales on)");
             string path = parse.GetValue(output)!.FullName;
-            Export(dir, path, parse.GetValue(fp16), measured, parse.GetValue(int8) ? (parse.GetValue(calibration)!.FullName, Math.Max(1, parse.GetValue(calibrationClips))) : null, io);
+            var others = (parse.GetValue(average) ?? []).Select(d => CheckpointFolder(d.FullName)).ToList();
+            Export(dir, path, parse.GetValue(fp16), measured, parse.GetValue(int8) ? (parse.GetValue(calibration)!.FullName, Math.Max(1, parse.GetValue(calibrationClips))) : null, io, others);
             io.Out.WriteLine($"{path}: exported from {dir} ({new FileInfo(path).Length / 1048576.0:0.0} MiB)");
             return 0;
         });

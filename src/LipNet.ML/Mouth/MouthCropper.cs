@@ -181,10 +181,16 @@ public sealed class MouthCropStream : IDisposable
         Drain(crops);
     }
 
+    /// <summary>Called with each frame once cropped (its full pixels are no longer needed here).</summary>
+    internal Action<VideoFrame>? Cropped { get; set; }
+
     private void Drain(ICollection<MouthFrame> crops)
     {
         foreach (var l in _located)
+        {
             crops.Add(new MouthFrame(l.Frame.Index, l.Frame.Time, _cropper.CropFrame(l.Frame, l.Box, Source), l.Frame.Order, l.Box, l.Landmarks, l.FaceFound));
+            Cropped?.Invoke(l.Frame);
+        }
         _located.Clear();
     }
 

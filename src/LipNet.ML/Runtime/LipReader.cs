@@ -177,7 +177,8 @@ public sealed class LipReader : IDisposable
         }
         // Longer: the head's frames (copied out of the reused buffer) and then the rest, streamed.
         var first = Enumerable.Range(0, head.FrameCount).Select(t => Video.VideoFrame.Of(head, t)).ToList();
-        return (null, TranscribeLong(reader.Source, first.Concat(reader.ReadFrames()), start, decodeMs));
+        // The rest in pooled buffers: these frames never leave the session, which hands each buffer back once cropped.
+        return (null, TranscribeLong(reader.Source, first.Concat(reader.ReadFrames(pooled: true)), start, decodeMs));
     }
 
     private Transcription RunClip(string source, CroppedClip clip, long start)

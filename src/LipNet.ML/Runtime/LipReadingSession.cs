@@ -126,6 +126,8 @@ public sealed class LipReadingSession : IDisposable
         // (the change of Haar or fixed crops between frames is mostly codec noise and box jumps).
         if (reader.Preprocessor.Cropper.Locator is not LandmarkMouthLocator)
             _activity = reader.ActivityLocator.OpenTrackStream(_crops.Width, _crops.Height, source);
+        else
+            _crops.Cropped = frame => frame.Recycle?.Invoke(frame.Pixels); // the crop stream was the frame's last reader
     }
 
     /// <summary>Names the stream in errors.</summary>

@@ -2,7 +2,7 @@ namespace LipNet.ML.Video;
 
 /// <summary>
 /// One decoded frame of a stream: H x W x 3 interleaved 8-bit pixels with its presentation time. The streaming stages
-/// (<see cref="VideoReader.ReadFrames"/>, <see cref="Mouth.MouthCropStream"/>, <c>LipReadingSession</c>) pass
+/// (<see cref="VideoReader.ReadFrames()"/>, <see cref="Mouth.MouthCropStream"/>, <c>LipReadingSession</c>) pass
 /// frames one at a time, so nothing holds a whole video.
 /// </summary>
 /// <param name="Pixels">H x W x 3 bytes in <paramref name="Order"/>; the frame owns them (not a decoder's reused buffer).</param>
@@ -13,6 +13,13 @@ namespace LipNet.ML.Video;
 /// <param name="Time">Presentation time from the stream's first frame; never reset within a stream.</param>
 public sealed record VideoFrame(byte[] Pixels, int Width, int Height, PixelOrder Order, int Index, TimeSpan Time)
 {
+    /// <summary>
+    /// Set on frames whose buffer the library lent from a pool (its own long-video path, where frames never reach a
+    /// caller): called once the frame has been cropped, to reuse the buffer — a 10-minute video then churns no large
+    /// arrays. Frames a caller receives never have it.
+    /// </summary>
+    internal Action<byte[]>? Recycle { get; init; }
+
     /// <summary>Bytes of the frame (H x W x 3).</summary>
     public int ByteCount => Width * Height * VideoFrames.Channels;
 

@@ -296,18 +296,30 @@ public sealed class VideoReader : IDisposable
     /// frame k is at k / rate; otherwise at the source's presentation time. Memory stays at one frame however long the video.
     /// </summary>
     /// <exception cref="VideoDecodeException">Decoding fails mid-stream (the frames before it have been yielded).</exception>
-    public IEnumerable<VideoFrame> ReadFrames()
+    public IEnumerable<VideoFrame> ReadFrames() => ReadFrames(pooled: false);
+
+    /// <summary>
+    /// As <see cref="ReadFrames()"/>; <paramref name="pooled"/>: buffers come from a small pool and go back to it through
+    /// <see cref="VideoFrame.Recycle"/> (for the library's own pipelines, whose frames never reach a caller).
+    /// </summary>
+    internal IEnumerable<VideoFrame> ReadFrames(bool pooled)
     {
+        var pool = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+        void Recycle(byte[] buffer)
+        {
+            if (buffer.Length == FrameByteCount && pool.Count < 256)
+                pool.Add(buffer);
+        }
         while (ReadNative(out Mat? frame))
         {
             int index = FramesYielded - 1;
             var time = _options.TargetFps is { } fps ? TimeSpan.FromSeconds(index / fps) : TimeSpan.FromSeconds(LastTimestamp);
-            var pixels = GC.AllocateUninitializedArray<byte>(FrameByteCount);
+            var pixels = pooled && pool.TryTake(out var reused) && reused.Length == FrameByteCount ? reused : GC.AllocateUninitializedArray<byte>(FrameByteCount);
             unsafe
             {
                 new ReadOnlySpan<byte>((void*)frame!.Data, pixels.Length).CopyTo(pixels);
             }
-            yield return new VideoFrame(pixels, Width, Height, Order, index, time);
+            yield return new VideoFrame(pixels, Width, Height, Order, index, time) { Recycle = pooled ? Recycle : null };
         }
     }
 
@@ -365,7 +377,7 @@ public sealed class VideoReader : IDisposable
     }
 
     /// <summary>
-    /// <see cref="ReadFrames"/> as an async stream for <c>LipReader.TranscribeAsync</c>: each frame is decoded on the
+    /// <see cref="ReadFrames()"/> as an async stream for <c>LipReader.TranscribeAsync</c>: each frame is decoded on the
     /// thread pool (a camera's read blocks until its next frame). <paramref name="paced"/>: a file is delivered at its
     /// frame rate, each frame no earlier than its time after the first — a recorded file standing in for a camera.
     /// </summary>
