@@ -51,4 +51,31 @@ public class FullPipelineTests
         var engine = ml2.Model.CreatePredictionEngine<VideoRow, TextRow>(loaded);
         Assert.Equal(texts[1], engine.Predict(new VideoRow { VideoPath = paths[1] }).Text);
     }
+
+    [Fact]
+    public void TheEmbeddedModelReadsInMLNetAsTheLipReaderDoesWithEveryOptionFromItsCard()
+    {
+        using var dir = new TempDir();
+        // ML.NET's ONNX transformer takes no float16 tensors: the embedded model's float32 copy (same weights and card).
+        string modelPath = dir.File("lipnet-default-fp32.onnx");
+        File.WriteAllBytes(modelPath, Runtime.LipNetModel.Float32Copy(Runtime.LipNetModel.DefaultModelBytes()!));
+        using var reader = Runtime.LipReader.Default(new Runtime.LipReaderOptions { BeamWidth = 0 });
+        var card = reader.Model.Card;
+        string samples = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data");
+        var paths = new[] { Path.Combine(samples, "grid", "video", "s1", "bbaf4p.mp4"), Path.Combine(samples, "synthetic", "video", "s1", "sbwb8s.mp4") };
+
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new VideoRow { VideoPath = p }));
+        var pipeline = ml.Transforms.LoadVideo("Video", "VideoPath", LoadVideoOptions.For(card))
+            .Append(ml.Transforms.CropMouth("Mouth", "Video", CropMouthOptions.For(card)))
+            .Append(ml.Transforms.NormalizeFrames("video", "Mouth", card.NormalizeOptions(), card.Height, card.Width))
+            .Append(ml.Transforms.ApplyOnnxModel(["log_probs"], ["video"], modelPath,
+                shapeDictionary: new Dictionary<string, int[]> { ["video"] = [1, card.Channels, card.Frames, card.Height, card.Width] },
+                gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
+            .Append(ml.Transforms.CtcDecode("Text", "log_probs", CtcDecodeOptions.For(card, beamWidth: 0), "video.Length"));
+        var texts = pipeline.Fit(data).Transform(data).GetColumn<string>("Text").ToList();
+        Assert.Equal(paths.Select(p => reader.Transcribe(p).Text), texts);
+        // The real clip read right (greedy, no grammar): not another vocabulary's letters.
+        Assert.True(Metrics.ErrorRates.Score("bin blue at f four please", texts[0]).Cer < 0.2, texts[0]);
+    }
 }

@@ -12,6 +12,16 @@ public sealed record CtcDecodeOptions
     /// <summary>Non-blank tokens in output order (default: GRID's a–z then space, Keras order).</summary>
     public string[] Tokens { get; init; } = [.. Enumerable.Range('a', 26).Select(c => ((char)c).ToString()), " "];
     public BlankPosition Blank { get; init; } = BlankPosition.Last;
+
+    /// <summary>
+    /// Decoding of <paramref name="card"/>'s model output: its vocabulary order and blank position, and whether it outputs
+    /// log-probabilities — so the text is the model's, not another vocabulary's.
+    /// </summary>
+    public static CtcDecodeOptions For(Onnx.ModelCard card, int beamWidth = 100, bool gridGrammar = false)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        return new() { Tokens = card.Vocabulary, Blank = card.Blank, InputsAreLogProbs = card.OutputIsLogProbs, BeamWidth = beamWidth, GridGrammar = gridGrammar };
+    }
     /// <summary>Beam width; 0 = greedy (best path) decoding.</summary>
     public int BeamWidth { get; init; } = 100;
     public int TopK { get; init; }

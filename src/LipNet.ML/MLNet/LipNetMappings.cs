@@ -14,6 +14,16 @@ public sealed record LoadVideoOptions
 {
     /// <summary>Stop after this many frames (0 = all).</summary>
     public int MaxFrames { get; init; }
+
+    /// <summary>Resample to this frame rate by timestamp (frames per second; null = every decoded frame), as a model expects.</summary>
+    public double? TargetFps { get; init; }
+
+    /// <summary>Decoding as <paramref name="card"/>'s model expects: its frame rate (and no more frames than it reads).</summary>
+    public static LoadVideoOptions For(Onnx.ModelCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        return new() { TargetFps = card.Fps > 0 ? card.Fps : null, MaxFrames = card.Frames };
+    }
 }
 
 /// <summary>Which mouth locator <c>CropMouth</c> uses.</summary>
@@ -39,6 +49,20 @@ public sealed record CropMouthOptions
     public string Profile { get; init; } = CropProfile.MouthCentred.Name;
     public int Width { get; init; } = 100;
     public int Height { get; init; } = 50;
+
+    /// <summary>The crops <paramref name="card"/>'s model was trained on: its crop profile's locator and its input size.</summary>
+    public static CropMouthOptions For(Onnx.ModelCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        var profile = card.Profile();
+        return new()
+        {
+            Locator = profile.UsesLandmarks ? MouthLocatorKind.Landmarks : MouthLocatorKind.Haar,
+            Profile = profile.Name,
+            Width = card.Width,
+            Height = card.Height,
+        };
+    }
 }
 
 /// <summary>
@@ -115,7 +139,7 @@ public sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInpu
     public static void Map(VideoPathInput input, FramesOutput output)
     {
         var options = OptionsCodec.Decode<LoadVideoOptions>(input.Options);
-        var frames = VideoLoader.Load(input.Path, new VideoReadOptions { Order = PixelOrder.Rgb, MaxFrames = options.MaxFrames });
+        var frames = VideoLoader.Load(input.Path, new VideoReadOptions { Order = PixelOrder.Rgb, MaxFrames = options.MaxFrames, TargetFps = options.TargetFps });
         output.Pixels = FrameColumns.ExactPixels(frames);
         output.Shape = [frames.FrameCount, frames.Height, frames.Width, VideoFrames.Channels];
         output.Fps = (float)frames.Fps;

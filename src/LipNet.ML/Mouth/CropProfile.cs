@@ -31,6 +31,9 @@ public sealed record CropProfile(string Name, int Width, int Height, int Channel
     public static CropProfile MeanFace { get; } = new("mean-face", 88, 88, 1, [0.421f], [0.165f],
         "auto_avsr / Visual_Speech_Recognition_for_Multiple_Languages: similarity transform onto the mean face, 96x96 mouth patch, centre 88x88, grey");
 
+    /// <summary>True for the profiles made from face landmarks (mouth-centred, mean-face); false for <c>haar</c>.</summary>
+    public bool UsesLandmarks => Name != Haar.Name;
+
     /// <summary>Every built-in profile.</summary>
     public static IReadOnlyList<CropProfile> All { get; } = [Haar, MouthCentred, MeanFace];
 

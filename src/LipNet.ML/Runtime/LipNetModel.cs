@@ -81,6 +81,30 @@ public sealed class LipNetModel : IDisposable
         Load(DefaultModelBytes() ?? throw new ModelLoadException("this build of LipNet.ML has no embedded default model (onnx/lipnet-default.onnx was missing at build time); pass a model file"),
             "embedded:" + DefaultModelName, options);
 
+    /// <summary>
+    /// The model with its float16 initializers widened to float32 (same graph, card and outputs; twice the size): for
+    /// runtimes that take no float16 tensors, such as ML.NET's <c>ApplyOnnxModel</c>. Float32 models come back unchanged.
+    /// </summary>
+    /// <param name="model">ONNX model bytes (e.g. <see cref="DefaultModelBytes"/>).</param>
+    /// <exception cref="ModelLoadException">Not a readable ONNX model.</exception>
+    public static byte[] Float32Copy(byte[] model, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var proto = Parse(model, source);
+        foreach (var tensor in proto.Graph.Initializer)
+        {
+            if (tensor.DataType != (int)OnnxElementType.Float16)
+                continue;
+            var raw = tensor.RawData.Span;
+            var values = new float[raw.Length / 2];
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(raw), values);
+            tensor.DataType = (int)OnnxElementType.Float;
+            tensor.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            // The Cast to float that followed it is now float → float: valid, and removed by ONNX Runtime's optimizer.
+        }
+        return proto.ToByteArray();
+    }
+
     public static LipNetModel Load(string path, LipNetSessionOptions? options = null, ModelCard? card = null)
     {
         if (!File.Exists(path))
