@@ -222,6 +222,36 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task AsyncTranscriptionReturnsResultsWithFailuresReportsProgressAndCancels()
+    {
+        using var dir = new TempDir();
+        string bad = dir.File("bad.mp4");
+        File.WriteAllText(bad, "not a video");
+        string clip = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data", "synthetic", "video", "s1", "sbwb8s.mp4");
+        var seen = new List<string>();
+        var progress = new SynchronousProgress(t => seen.Add(t.Source));
+        var batch = await monologue.Reader.TranscribeManyAsync([clip, bad, monologue.Video], progress);
+        Assert.Equal([clip, monologue.Video], batch.Transcriptions.Select(t => t.Source));
+        Assert.Equal(bad, Assert.Single(batch.Failures).Source);
+        Assert.Equal(2, seen.Count);
+        Assert.Equal(10, batch.Transcriptions[1].Segments.Count);
+
+        Assert.Equal(monologue.Reader.Transcribe(clip).Text, (await monologue.Reader.TranscribeAsync(clip)).Text);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => monologue.Reader.TranscribeAsync(monologue.Video, cts.Token));
+    }
+
+    /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<Transcription> report) : IProgress<Transcription>
+    {
+        public void Report(Transcription value)
+        {
+            lock (this)
+                report(value);
+        }
+    }
+
+    [Fact]
     public void SubtitleTimesCountHoursPastADay()
     {
         var segment = new TranscriptSegment(TimeSpan.FromHours(25) + TimeSpan.FromMilliseconds(1234), TimeSpan.FromHours(25) + TimeSpan.FromSeconds(3),

@@ -59,6 +59,11 @@ public sealed record Transcription(
 /// <summary>A clip that could not be transcribed, and why (batch calls skip and report).</summary>
 public sealed record TranscriptionFailure(string Source, string Reason);
 
+/// <summary>What <see cref="LipReader.TranscribeManyAsync"/> made of a list of videos.</summary>
+/// <param name="Transcriptions">One per readable video, in input order.</param>
+/// <param name="Failures">The videos that could not be read, with the reason, ordered by path.</param>
+public sealed record TranscriptionBatch(IReadOnlyList<Transcription> Transcriptions, IReadOnlyList<TranscriptionFailure> Failures);
+
 /// <summary>
 /// Reads lips: loads a LipNet ONNX model and its card once, then turns videos into text — decode, locate
 /// and crop the mouth, normalize as the card says, run the model, CTC-decode. Thread-safe; dispose to
@@ -129,17 +134,26 @@ public sealed class LipReader : IDisposable
     /// <param name="path">A video file or a stream URL.</param>
     /// <exception cref="VideoDecodeException">Missing, unreadable or corrupt video.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
-    public Transcription Transcribe(string path)
+    public Transcription Transcribe(string path) => Transcribe(path, CancellationToken.None);
+
+    /// <inheritdoc cref="Transcribe(string)"/>
+    /// <exception cref="OperationCanceledException">Cancelled (checked between frames of a long video).</exception>
+    public Transcription Transcribe(string path, CancellationToken cancellationToken)
     {
         using var reader = Video.VideoReader.Open(path, _preprocessor.ReadOptions);
-        return Transcribe(reader);
+        return Transcribe(reader, cancellationToken);
     }
+
+    /// <summary><see cref="Transcribe(string, CancellationToken)"/> on the thread pool.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public Task<Transcription> TranscribeAsync(string path, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Transcribe(path, cancellationToken), cancellationToken);
 
     /// <inheritdoc cref="Transcribe(string)"/>
     public Transcription Transcribe(Stream stream, string? nameHint = null)
     {
         using var reader = Video.VideoReader.Open(stream, nameHint, _preprocessor.ReadOptions);
-        return Transcribe(reader);
+        return Transcribe(reader, CancellationToken.None);
     }
 
     /// <summary>
@@ -153,18 +167,18 @@ public sealed class LipReader : IDisposable
         long start = Stopwatch.GetTimestamp();
         if (frames.FrameCount <= Model.Card.Frames)
             return RunClip(frames.Source, _preprocessor.Crop(frames), start);
-        return TranscribeLong(frames.Source, Enumerable.Range(0, frames.FrameCount).Select(t => Video.VideoFrame.Of(frames, t)), start, 0);
+        return TranscribeLong(frames.Source, Enumerable.Range(0, frames.FrameCount).Select(t => Video.VideoFrame.Of(frames, t)), start, 0, CancellationToken.None);
     }
 
-    private Transcription Transcribe(Video.VideoReader reader)
+    private Transcription Transcribe(Video.VideoReader reader, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
-        var (clip, done) = Prepare(reader, start);
+        var (clip, done) = Prepare(reader, start, cancellationToken);
         return done ?? RunClip(reader.Source, clip!, start);
     }
 
     /// <summary>A clip cropped for a model window, or — for a video longer than one window — its finished streamed transcription.</summary>
-    private (CroppedClip? Clip, Transcription? Done) Prepare(Video.VideoReader reader, long start)
+    private (CroppedClip? Clip, Transcription? Done) Prepare(Video.VideoReader reader, long start, CancellationToken cancellationToken)
     {
         int window = Model.Card.Frames;
         // One window and a frame more, decoded as a clip always was (one copy into a reused buffer): a clip ends there.
@@ -178,7 +192,7 @@ public sealed class LipReader : IDisposable
         // Longer: the head's frames (copied out of the reused buffer) and then the rest, streamed.
         var first = Enumerable.Range(0, head.FrameCount).Select(t => Video.VideoFrame.Of(head, t)).ToList();
         // The rest in pooled buffers: these frames never leave the session, which hands each buffer back once cropped.
-        return (null, TranscribeLong(reader.Source, first.Concat(reader.ReadFrames(pooled: true)), start, decodeMs));
+        return (null, TranscribeLong(reader.Source, first.Concat(reader.ReadFrames(pooled: true)), start, decodeMs, cancellationToken));
     }
 
     private Transcription RunClip(string source, CroppedClip clip, long start)
@@ -189,7 +203,7 @@ public sealed class LipReader : IDisposable
     }
 
     /// <summary>Streams frames through a session and gathers its final segments into one transcription.</summary>
-    private Transcription TranscribeLong(string source, IEnumerable<Video.VideoFrame> frames, long start, double decodeMs)
+    private Transcription TranscribeLong(string source, IEnumerable<Video.VideoFrame> frames, long start, double decodeMs, CancellationToken cancellationToken)
     {
         using var session = OpenSession(source);
         var updates = new List<TranscriptSegment>();
@@ -198,6 +212,7 @@ public sealed class LipReader : IDisposable
         double pushMs = 0;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             long t0 = Stopwatch.GetTimestamp();
             if (!e.MoveNext())
                 break;
@@ -412,19 +427,39 @@ public sealed class LipReader : IDisposable
     /// </summary>
     public IReadOnlyList<Transcription> TranscribeMany(IReadOnlyList<string> paths, List<TranscriptionFailure>? failures = null, Action<Transcription>? progress = null)
     {
+        var batch = TranscribeBatch(paths, progress, CancellationToken.None);
+        failures?.AddRange(batch.Failures);
+        return batch.Transcriptions;
+    }
+
+    /// <summary>
+    /// <see cref="TranscribeMany(IReadOnlyList{string}, List{TranscriptionFailure}?, Action{Transcription}?)"/> as the .NET
+    /// conventions have it: on the thread pool, the results and failures returned together, progress reported per video as
+    /// it is done, cancellable.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled (between clips, and between frames of a long video).</exception>
+    public Task<TranscriptionBatch> TranscribeManyAsync(IReadOnlyList<string> paths, IProgress<Transcription>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return Task.Run(() => TranscribeBatch(paths, progress is null ? null : progress.Report, cancellationToken), cancellationToken);
+    }
+
+    private TranscriptionBatch TranscribeBatch(IReadOnlyList<string> paths, Action<Transcription>? progress, CancellationToken cancellationToken)
+    {
         int batchSize = Math.Max(1, Options.BatchSize);
         var ready = new BlockingCollection<(int Index, CroppedClip? Clip, Transcription? Done, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
         var producer = Task.Run(() =>
         {
             try
             {
-                Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount - 1) }, i =>
+                Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount - 1), CancellationToken = cancellationToken }, i =>
                 {
                     long start = Stopwatch.GetTimestamp();
                     try
                     {
                         using var reader = Video.VideoReader.Open(paths[i], _preprocessor.ReadOptions);
-                        var (clip, done) = Prepare(reader, start);
+                        var (clip, done) = Prepare(reader, start, cancellationToken);
                         ready.Add((i, clip, done, start, null));
                     }
                     catch (LipNetException ex)
@@ -455,7 +490,7 @@ public sealed class LipReader : IDisposable
             }
             pending.Clear();
         }
-        foreach (var item in ready.GetConsumingEnumerable())
+        foreach (var item in ready.GetConsumingEnumerable(cancellationToken))
         {
             if (item.Done is not null)
             {
@@ -475,8 +510,8 @@ public sealed class LipReader : IDisposable
         }
         Flush();
         producer.GetAwaiter().GetResult();
-        failures?.AddRange(errors.OrderBy(e => e.Source, StringComparer.Ordinal));
-        return results.Where(r => r is not null).Select(r => r!).ToList();
+        return new TranscriptionBatch(results.Where(r => r is not null).Select(r => r!).ToList(),
+            errors.OrderBy(e => e.Source, StringComparer.Ordinal).ToList());
     }
 
     public void Dispose()
