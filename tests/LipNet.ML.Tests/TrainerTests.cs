@@ -59,5 +59,14 @@ public class TrainerTests
         var (actual, frames) = model.Run(video, 2);
         Assert.Equal(8, frames);
         Assert.True(expected.Zip(actual, (p, q) => MathF.Abs(p - q)).Max() < 1e-4f);
+
+        // The same clips read in place from a slice of a larger buffer, and from an OrtValue: the same output.
+        var larger = new float[video.Length + 7];
+        video.CopyTo(larger, 7);
+        Assert.Equal(actual, model.Run(larger.AsMemory(7), 2).LogProbs);
+        var card = model.Card;
+        using var value = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(video, [2, card.Channels, card.Frames, card.Height, card.Width]);
+        Assert.Equal(actual, model.Run(value).LogProbs);
+        Assert.Throws<TensorShapeException>(() => model.Run(larger.AsMemory(1), 2));
     }
 }

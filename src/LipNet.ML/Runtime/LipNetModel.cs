@@ -247,13 +247,38 @@ public sealed class LipNetModel : IDisposable
     /// </summary>
     public (float[] LogProbs, int Frames) Run(float[] input, int batch)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        return Run(input.AsMemory(), batch);
+    }
+
+    /// <summary>
+    /// Runs the model on <paramref name="batch"/> clips laid out [N, C, T, H, W] in a caller's memory (a slice of a larger
+    /// buffer, pooled memory ...), read in place: no copy.
+    /// </summary>
+    /// <returns>The output, [N, T', V] flattened (log-probabilities or logits as the card says), and T'.</returns>
+    /// <exception cref="TensorShapeException">The memory does not hold <paramref name="batch"/> clips of the card's input shape.</exception>
+    public (float[] LogProbs, int Frames) Run(Memory<float> input, int batch)
+    {
         long perClip = (long)Card.Channels * Card.Frames * Card.Height * Card.Width;
-        if (batch < 1 || input.LongLength != perClip * batch)
-            throw new TensorShapeException($"input holds {input.LongLength} floats, {batch} clip(s) of {Card.Channels}x{Card.Frames}x{Card.Height}x{Card.Width} need {perClip * batch}", Source);
+        if (batch < 1 || input.Length != perClip * batch)
+            throw new TensorShapeException($"input holds {input.Length} floats, {batch} clip(s) of {Card.Channels}x{Card.Frames}x{Card.Height}x{Card.Width} need {perClip * batch}", Source);
         long[] shape = [batch, Card.Channels, Card.Frames, Card.Height, Card.Width];
-        using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+        using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input, shape);
+        return Run(value);
+    }
+
+    /// <summary>Runs the model on an input tensor already in ONNX Runtime's hands: float, [N, C, T, H, W] as the card says.</summary>
+    /// <exception cref="TensorShapeException">Not a float tensor of the card's input shape.</exception>
+    public (float[] LogProbs, int Frames) Run(OrtValue input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var inputInfo = input.GetTensorTypeAndShape();
+        long[] expected = [Card.Channels, Card.Frames, Card.Height, Card.Width];
+        if (inputInfo.ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float || inputInfo.Shape.Length != 5 || !inputInfo.Shape.AsSpan(1).SequenceEqual(expected))
+            throw new TensorShapeException($"input is {inputInfo.ElementDataType} [{string.Join(", ", inputInfo.Shape)}], the model takes float [N, {string.Join(", ", expected)}]", Source);
+        long batch = inputInfo.Shape[0];
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, [Card.InputName], [value], [Card.OutputName]);
+        using var outputs = _session.Run(runOptions, [Card.InputName], [input], [Card.OutputName]);
         var info = outputs[0].GetTensorTypeAndShape();
         var dims = info.Shape;
         if (dims.Length != 3 || dims[0] != batch || dims[2] != OutputWidth)
