@@ -252,6 +252,23 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
     }
 
     [Fact]
+    public void AContainerGivesOneSharedReaderConfiguredAtRegistration()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+            .AddLipNet(o => o with { BeamWidth = 50, GridGrammar = true });
+        LipReader reader;
+        using (var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services))
+        {
+            reader = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<LipReader>(provider);
+            Assert.Same(reader, Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<LipReader>(provider));
+            Assert.Equal(50, reader.Options.BeamWidth);
+            Assert.True(Corpora.GridGrammar.IsValidSentence(reader.Transcribe(monologue.Video).Segments[0].Text));
+        }
+        // The container disposed it; using it now is a typed error, not a native crash.
+        Assert.Throws<ObjectDisposedException>(() => reader.Model.Run(new float[reader.Model.Card.Channels * reader.Model.Card.Frames * reader.Model.Card.Height * reader.Model.Card.Width], 1));
+    }
+
+    [Fact]
     public void SubtitleTimesCountHoursPastADay()
     {
         var segment = new TranscriptSegment(TimeSpan.FromHours(25) + TimeSpan.FromMilliseconds(1234), TimeSpan.FromHours(25) + TimeSpan.FromSeconds(3),

@@ -269,9 +269,11 @@ public sealed class LipNetModel : IDisposable
 
     /// <summary>Runs the model on an input tensor already in ONNX Runtime's hands: float, [N, C, T, H, W] as the card says.</summary>
     /// <exception cref="TensorShapeException">Not a float tensor of the card's input shape.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed (ONNX Runtime would crash the process).</exception>
     public (float[] LogProbs, int Frames) Run(OrtValue input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var inputInfo = input.GetTensorTypeAndShape();
         long[] expected = [Card.Channels, Card.Frames, Card.Height, Card.Width];
         if (inputInfo.ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float || inputInfo.Shape.Length != 5 || !inputInfo.Shape.AsSpan(1).SequenceEqual(expected))
@@ -286,5 +288,11 @@ public sealed class LipNetModel : IDisposable
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), (int)dims[1]);
     }
 
-    public void Dispose() => _session.Dispose();
+    private volatile bool _disposed;
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _session.Dispose();
+    }
 }
