@@ -32,12 +32,16 @@ public class ReadmeCodeTests(ITestOutputHelper output)
         global using LipNet.ML.Video;
         """;
 
-    [Fact]
-    public void EveryCSharpBlockOfTheReadmeCompiles()
+    private static string Repository => Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..");
+
+    [Theory]
+    [InlineData("README.md", 7)]
+    [InlineData("src/LipNet.ML/PACKAGE.md", 1)]
+    public void EveryCSharpBlockOfTheReadmeCompiles(string file, int atLeast)
     {
-        string readme = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "README.md");
+        string readme = Path.Combine(Repository, file);
         var blocks = Regex.Matches(File.ReadAllText(readme), "```csharp\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToList();
-        Assert.True(blocks.Count >= 7, $"{blocks.Count} C# blocks found");
+        Assert.True(blocks.Count >= atLeast, $"{blocks.Count} C# blocks found in {file}");
         var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Concat(Directory.GetFiles(AppContext.BaseDirectory, "*.dll"))
             .GroupBy(Path.GetFileName).Select(g => g.First())
@@ -57,5 +61,15 @@ public class ReadmeCodeTests(ITestOutputHelper output)
         foreach (var f in failures)
             output.WriteLine(f);
         Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void ThePackageReadmeHasNoLinksThatBreakInsideAPackage()
+    {
+        string text = File.ReadAllText(Path.Combine(Repository, "src", "LipNet.ML", "PACKAGE.md"));
+        // Markdown links and images: inside a package only absolute URLs resolve.
+        var targets = Regex.Matches(text, @"\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
+        Assert.All(targets, t => Assert.StartsWith("https://", t));
+        Assert.True(new FileInfo(Path.Combine(Repository, "src", "LipNet.ML", "icon.png")).Length > 1000, "the package icon exists");
     }
 }
