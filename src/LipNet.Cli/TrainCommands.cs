@@ -279,7 +279,8 @@ internal static class TrainCommands
         var int8 = int8Calibration is { } c ? CalibrateInt8(state, weights, c.Corpus, c.Clips, io) : null;
         var accuracy = new List<MeasuredAccuracy>();
         var best = state.Epochs.FirstOrDefault(e => e.Epoch == state.BestEpoch) ?? state.Epochs.LastOrDefault();
-        if (best is not null && double.IsFinite(best.GreedyCer))
+        // An average is not the checkpoint its run validated: only measured reports describe it.
+        if (best is not null && double.IsFinite(best.GreedyCer) && averageWith is not { Count: > 0 })
         {
             accuracy.Add(new MeasuredAccuracy("validation (training run)", best.ValidationClips, best.GreedyCer, best.GreedyWer, best.GreedyCerMean, best.GreedyWerMean, "greedy"));
             if (double.IsFinite(best.BeamCer))
