@@ -161,19 +161,7 @@ public sealed class VideoReader : IDisposable
         string source = $"camera {index}";
         if (index < 0)
             throw new VideoDecodeException("camera index must be 0 or more", source);
-        VideoCapture capture;
-        try
-        {
-            capture = new VideoCapture(index, VideoCaptureAPIs.ANY, Timeouts(options));
-        }
-        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
-        {
-            throw NativeLibraryException.OpenCv(ex, source);
-        }
-        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException)
-        {
-            throw new VideoDecodeException($"OpenCV could not open the camera ({ex.Message})", source, ex);
-        }
+        var capture = Capture(() => new VideoCapture(index, VideoCaptureAPIs.ANY, Timeouts(options)), source, "camera");
         if (!capture.IsOpened())
         {
             capture.Dispose();
@@ -189,19 +177,8 @@ public sealed class VideoReader : IDisposable
 
     private static VideoReader OpenCapture(string path, string source, string? tempFile, VideoReadOptions options)
     {
-        VideoCapture capture;
-        try
-        {
-            capture = IsUrl(path) ? new VideoCapture(path, VideoCaptureAPIs.FFMPEG, Timeouts(options)) : new VideoCapture(path, VideoCaptureAPIs.FFMPEG);
-        }
-        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
-        {
-            throw NativeLibraryException.OpenCv(ex, source);
-        }
-        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException)
-        {
-            throw new VideoDecodeException($"OpenCV could not open the video ({ex.Message})", source, ex);
-        }
+        var capture = Capture(() => IsUrl(path) ? new VideoCapture(path, VideoCaptureAPIs.FFMPEG, Timeouts(options)) : new VideoCapture(path, VideoCaptureAPIs.FFMPEG),
+            source, "video");
         if (!capture.IsOpened())
         {
             capture.Dispose();
@@ -209,6 +186,23 @@ public sealed class VideoReader : IDisposable
                 : "unreadable or corrupt video (no decoder could open it)", source);
         }
         return Checked(new VideoReader(capture, source, tempFile, options), options);
+    }
+
+    /// <summary>Creates a capture, turning a missing OpenCV library or an OpenCV error into the library's typed errors.</summary>
+    private static VideoCapture Capture(Func<VideoCapture> open, string source, string what)
+    {
+        try
+        {
+            return open();
+        }
+        catch (Exception ex) when (NativeLibraryException.IsMissingNative(ex))
+        {
+            throw NativeLibraryException.OpenCv(ex, source);
+        }
+        catch (Exception ex) when (ex is OpenCVException or OpenCvSharpException)
+        {
+            throw new VideoDecodeException($"OpenCV could not open the {what} ({ex.Message})", source, ex);
+        }
     }
 
     private static VideoReader Checked(VideoReader reader, VideoReadOptions options)
