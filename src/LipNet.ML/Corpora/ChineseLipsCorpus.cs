@@ -11,11 +11,23 @@ public sealed class ChineseLipsCorpus(string root, CorpusReadOptions? options = 
 {
     private static readonly string[] Columns = ["file_id", "category", "wav_path", "ppt_path", "face_path", "text"];
 
+    /// <inheritdoc/>
+    /// <value><c>chinese-lips</c></value>
     public override string Name => "chinese-lips";
 
     /// <summary>Split names to read (train, valid, test); all that exist when empty.</summary>
     public IReadOnlyList<string> Splits { get; init; } = [];
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Reads the rows of <c>meta_{split}.csv</c> for each split of <see cref="Splits"/> (train, valid, test when empty, skipping
+    /// files that do not exist). Each row becomes an item whose video is <c>face_path</c> under the root and whose
+    /// <see cref="CorpusItem.Extra"/> holds split, category, wav_path and ppt_path; there are no word timings.
+    /// </remarks>
+    /// <exception cref="CorpusFormatException">(On enumeration) the root folder does not exist; a CSV header is unreadable or
+    /// lacks a column, or a row cannot be parsed as CSV (these throw even under <see cref="CorpusReadOptions.SkipBad"/>); or,
+    /// unless SkipBad, a named split's file is missing or a row has the wrong field count or an empty id, face path or text.
+    /// </exception>
     public override IEnumerable<CorpusItem> Read()
     {
         if (!Directory.Exists(Root))

@@ -33,6 +33,7 @@ public sealed record CorpusReadOptions
     /// <summary>Skip malformed or unmatched files and record them in <see cref="CorpusReader.Problems"/> instead of throwing.</summary>
     public bool SkipBad { get; init; }
 
+    /// <summary>The defaults: strict, the first bad file throws. One shared immutable instance.</summary>
     public static CorpusReadOptions Default { get; } = new();
 }
 
@@ -43,7 +44,10 @@ public sealed record CorpusReadOptions
 /// </summary>
 public abstract class CorpusReader(string root, CorpusReadOptions? options)
 {
+    /// <summary>The corpus folder as given to the constructor (not made absolute); item paths are built below it.</summary>
     public string Root { get; } = root;
+
+    /// <summary>How bad files are treated; <see cref="CorpusReadOptions.Default"/> (strict) when null was given.</summary>
     public CorpusReadOptions Options { get; } = options ?? CorpusReadOptions.Default;
 
     /// <summary>Short corpus name (grid, lombard, lrs, chinese-lips).</summary>
@@ -74,11 +78,21 @@ public abstract class CorpusReader(string root, CorpusReadOptions? options)
         }
     }
 
+    /// <summary>Records a skipped file in <see cref="Problems"/> without throwing, whatever the options say (thread-safe).</summary>
+    /// <param name="path">The file skipped.</param>
+    /// <param name="reason">Why, without the file name.</param>
     protected void Report(string path, string reason)
     {
         lock (_problems) _problems.Add(new CorpusProblem(path, reason));
     }
 
+    /// <summary>
+    /// For a file that is missing or has no partner (a video without labels, a named split that does not exist): throws
+    /// in strict mode, records a problem under <see cref="CorpusReadOptions.SkipBad"/>.
+    /// </summary>
+    /// <param name="path">The file concerned.</param>
+    /// <param name="reason">Why it cannot be used, without the file name.</param>
+    /// <exception cref="CorpusFormatException"><see cref="CorpusReadOptions.SkipBad"/> is off.</exception>
     protected void MissingOrThrow(string path, string reason)
     {
         if (!Options.SkipBad)
@@ -86,6 +100,8 @@ public abstract class CorpusReader(string root, CorpusReadOptions? options)
         Report(path, reason);
     }
 
+    /// <summary>Reads a whole label file (UTF-8 unless it has another byte-order mark), turning I/O failures into typed errors.</summary>
+    /// <exception cref="CorpusFormatException">Missing, locked or not permitted to read; the inner exception says why.</exception>
     protected static string ReadText(string path)
     {
         try

@@ -57,6 +57,14 @@ public sealed class EpochBatcher<T>
 {
     private readonly IReadOnlyList<T> _items;
 
+    /// <summary>A batcher over <paramref name="items"/>, kept by reference (not copied): do not change the list while batching.</summary>
+    /// <param name="items">The items of one epoch, e.g. the training <see cref="CorpusItem"/>s; at least one.</param>
+    /// <param name="batchSize">Items per batch, at least 1; may exceed the item count (the list then wraps within a batch).</param>
+    /// <param name="seed">Seed of the per-epoch shuffles.</param>
+    /// <param name="shuffle">False keeps the list order every epoch (for evaluation).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="items"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="items"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
     public EpochBatcher(IReadOnlyList<T> items, int batchSize, int seed, bool shuffle = true)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -69,8 +77,13 @@ public sealed class EpochBatcher<T>
         Shuffle = shuffle;
     }
 
+    /// <summary>Items per batch; every batch has exactly this many.</summary>
     public int BatchSize { get; }
+
+    /// <summary>Seed of the shuffles; epoch e uses the seed combined with e, so any epoch can be replayed on its own.</summary>
     public int Seed { get; }
+
+    /// <summary>Whether each epoch's order is shuffled; false = the list order.</summary>
     public bool Shuffle { get; }
 
     /// <summary>Batches in one epoch: ceil(items / batch size).</summary>

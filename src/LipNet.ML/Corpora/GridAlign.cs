@@ -11,6 +11,15 @@ public static class GridAlign
     /// <summary>Ticks per second of GRID align times.</summary>
     public const double TicksPerSecond = 25000;
 
+    /// <summary>
+    /// Parses the text of an align file into its words with start and end in seconds (ticks / 25000), lower case,
+    /// <c>sil</c> and <c>sp</c> segments dropped.
+    /// </summary>
+    /// <param name="text">The file's text: <c>start end word</c> lines, blank lines ignored.</param>
+    /// <param name="path">File name for error messages only; null when the text did not come from a file.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="CorpusFormatException">A line is not three fields, times are not numbers or are negative, reversed or
+    /// overlapping, a word has characters other than letters, digits and apostrophes, or there are no words.</exception>
     public static IReadOnlyList<WordTiming> Parse(string text, string? path = null) => Parse(text, path, out _);
 
     /// <summary>Parses an align file; <paramref name="clipSeconds"/> is the end of its last segment (the clip length).</summary>
@@ -54,8 +63,14 @@ public static class GridAlign
         return words;
     }
 
+    /// <summary>Reads and parses an align file (see <see cref="Parse(string, string?)"/>).</summary>
+    /// <exception cref="CorpusFormatException">The file is missing, unreadable or malformed.</exception>
     public static IReadOnlyList<WordTiming> Load(string path) => Load(path, out _);
 
+    /// <summary>Reads and parses an align file, also giving the clip length.</summary>
+    /// <param name="path">The <c>.align</c> file.</param>
+    /// <param name="clipSeconds">End of the last segment (silence included) in seconds, about 3 for GRID's clips.</param>
+    /// <exception cref="CorpusFormatException">The file is missing, unreadable or malformed.</exception>
     public static IReadOnlyList<WordTiming> Load(string path, out double clipSeconds)
     {
         if (!File.Exists(path))

@@ -8,8 +8,19 @@ namespace LipNet.ML.Corpora;
 /// </summary>
 public sealed class GridCorpus(string root, CorpusReadOptions? options = null) : CorpusReader(root, options)
 {
+    /// <inheritdoc/>
+    /// <value><c>grid</c></value>
     public override string Name => "grid";
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Every video file below <see cref="CorpusReader.Root"/> (.mpg, .mp4, .mov, .avi ...) becomes an item, in ordinal path
+    /// order. The speaker is the nearest enclosing folder named like <c>s1</c> or <c>s26</c> (else <c>unknown</c>); the
+    /// sentence and word timings come from the align file, whose last segment's end sets <see cref="CorpusItem.Duration"/>.
+    /// </remarks>
+    /// <exception cref="CorpusFormatException">(On enumeration) the root folder does not exist or cannot be listed; or, unless
+    /// <see cref="CorpusReadOptions.SkipBad"/>, an align file is malformed or a video has neither an align file nor a GRID id
+    /// as its name.</exception>
     public override IEnumerable<CorpusItem> Read()
     {
         if (!Directory.Exists(Root))

@@ -4,14 +4,29 @@ namespace LipNet.ML.Corpora;
 /// The GRID sentence grammar (command color preposition letter digit adverb), its 6-character file ids
 /// and an ARPAbet pronunciation of each of its 51 words.
 /// </summary>
+/// <remarks>
+/// GRID: Cooke, Barker, Cunningham and Shao, "An audio-visual corpus for speech perception and automatic speech
+/// recognition", JASA 120(5), 2006. 4 × 4 × 4 × 25 × 10 × 4 = 64,000 possible sentences; word lists are lower case, in the
+/// order of their id codes.
+/// </remarks>
 public static class GridGrammar
 {
+    /// <summary>Slot 1, the command: bin, lay, place, set (id codes b, l, p, s).</summary>
     public static IReadOnlyList<string> Commands { get; } = ["bin", "lay", "place", "set"];
+
+    /// <summary>Slot 2, the colour: blue, green, red, white (id codes b, g, r, w).</summary>
     public static IReadOnlyList<string> Colors { get; } = ["blue", "green", "red", "white"];
+
+    /// <summary>Slot 3, the preposition: at, by, in, with (id codes a, b, i, w).</summary>
     public static IReadOnlyList<string> Prepositions { get; } = ["at", "by", "in", "with"];
+
     /// <summary>a–z without w (GRID never uses it: "double-u" would break the one-syllable design).</summary>
     public static IReadOnlyList<string> Letters { get; } = "abcdefghijklmnopqrstuvxyz".Select(c => c.ToString()).ToArray();
+
+    /// <summary>Slot 5, the digit: zero to nine, spelled out (id codes z, 1 ... 9).</summary>
     public static IReadOnlyList<string> Digits { get; } = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
+    /// <summary>Slot 6, the adverb: again, now, please, soon (id codes a, n, p, s).</summary>
     public static IReadOnlyList<string> Adverbs { get; } = ["again", "now", "please", "soon"];
 
     /// <summary>The six word slots in sentence order.</summary>

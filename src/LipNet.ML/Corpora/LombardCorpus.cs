@@ -16,9 +16,13 @@ public sealed record LombardMatch(
 /// </summary>
 public sealed class LombardCorpus(string root, CorpusReadOptions? options = null) : CorpusReader(root, options)
 {
+    /// <inheritdoc/>
+    /// <value><c>lombard</c></value>
     public override string Name => "lombard";
 
     /// <summary>Pairs videos and labels by file stem (the seed scripts' set intersection), listing the leftovers.</summary>
+    /// <exception cref="CorpusFormatException">The root folder does not exist or cannot be listed.</exception>
+    /// <exception cref="ArgumentException">Two videos, or two labels, have the same file stem.</exception>
     public LombardMatch Match()
     {
         if (!Directory.Exists(Root))
@@ -34,6 +38,15 @@ public sealed class LombardCorpus(string root, CorpusReadOptions? options = null
 
     private static string Stem(string path) => Path.GetFileNameWithoutExtension(path);
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Pairs videos and labels first (<see cref="Match"/>), then yields one item per pair in ordinal order: id and speaker
+    /// come from the label's clip name (<c>s2_l_bbim3a</c>: speaker <c>s2</c>); <see cref="CorpusItem.Duration"/> is the
+    /// end of the last phone. Lombard (<c>_l_</c>) and plain (<c>_p_</c>) clips are both read.
+    /// </remarks>
+    /// <exception cref="CorpusFormatException">(On enumeration) the root folder does not exist or cannot be listed; or, unless
+    /// <see cref="CorpusReadOptions.SkipBad"/>, a video or label has no partner, or a label is malformed.</exception>
+    /// <exception cref="ArgumentException">(On enumeration) two videos, or two labels, have the same file stem.</exception>
     public override IEnumerable<CorpusItem> Read()
     {
         var match = Match();

@@ -9,8 +9,18 @@ namespace LipNet.ML.Corpora;
 /// </summary>
 public sealed class LrsCorpus(string root, CorpusReadOptions? options = null) : CorpusReader(root, options)
 {
+    /// <inheritdoc/>
+    /// <value><c>lrs</c></value>
     public override string Name => "lrs";
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Every video below <see cref="CorpusReader.Root"/> with a <c>.txt</c> of the same name becomes an item with id
+    /// <c>folder/NNNNN</c>; the folder name is the speaker (in LRS2 and LRS3 it identifies the source video, which may show
+    /// several people). Word timings are in seconds from the clip's start.
+    /// </remarks>
+    /// <exception cref="CorpusFormatException">(On enumeration) the root folder does not exist or cannot be listed; or, unless
+    /// <see cref="CorpusReadOptions.SkipBad"/>, a video has no transcript or a transcript is malformed.</exception>
     public override IEnumerable<CorpusItem> Read()
     {
         if (!Directory.Exists(Root))

@@ -27,6 +27,10 @@ public sealed record BeamSearchOptions
     /// <summary>Bonus added per word (counters the language model's preference for short output).</summary>
     public float Beta { get; init; }
 
+    /// <summary>
+    /// The defaults: beam 100, 1-best, no pruning, no constraint, no language model (α 0.5 and β 0 then only matter
+    /// once a model is set). One shared immutable instance; derive variants with <c>with</c>.
+    /// </summary>
     public static BeamSearchOptions Default { get; } = new();
 }
 
@@ -44,6 +48,19 @@ public sealed class BeamSearchCtcDecoder : CtcDecoder
     private readonly int[]? _charLmIds;                 // token id → LM id, character models
     private readonly Dictionary<ulong, int>? _wordLmIds; // word hash → LM id, word models
 
+    /// <summary>
+    /// A prefix beam search decoder (Graves et al. 2006's CTC; prefix search with α-weighted language model and β word
+    /// bonus as in Hannun et al. 2014) over <paramref name="vocabulary"/>. A word model's words are mapped to token
+    /// sequences here, once: model words the vocabulary cannot spell are ignored, and a spelled word the model lacks scores
+    /// <see cref="NGramLanguageModel.UnknownLogProb"/>.
+    /// </summary>
+    /// <param name="vocabulary">The model's output alphabet; it fixes the width V of each [T, V] score row.</param>
+    /// <param name="options">Beam settings; null = <see cref="BeamSearchOptions.Default"/>. A constraint must be built for the
+    /// same vocabulary.</param>
+    /// <param name="inputsAreLogProbs">True when the scores passed to Decode are already natural-log probabilities
+    /// (log-softmax output); false (default) for raw logits, which are log-softmaxed per frame first.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="vocabulary"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">BeamWidth or NBest below 1, TopK below 0, CutoffProbability not in (0, 1].</exception>
     public BeamSearchCtcDecoder(CtcVocabulary vocabulary, BeamSearchOptions? options = null, bool inputsAreLogProbs = false)
         : base(vocabulary, inputsAreLogProbs)
     {
@@ -78,6 +95,7 @@ public sealed class BeamSearchCtcDecoder : CtcDecoder
         _workspace = new ThreadLocal<Workspace>(() => new Workspace());
     }
 
+    /// <summary>The settings in use (<see cref="BeamSearchOptions.Default"/> when none were given).</summary>
     public BeamSearchOptions Options { get; }
 
     private static IEnumerable<string> Elements(System.Globalization.TextElementEnumerator e)
@@ -151,6 +169,13 @@ public sealed class BeamSearchCtcDecoder : CtcDecoder
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Alignments of the same prefix are summed in log space; the beam keeps the <see cref="BeamSearchOptions.BeamWidth"/>
+    /// prefixes with the best acoustic + α·LM + β·words score after each frame, and the final ranking adds the last word's
+    /// language score and bonus and the end-of-sentence probability. Under a constraint, incomplete prefixes are returned
+    /// only when no complete one survived (with <see cref="CtcHypothesis.Complete"/> false).
+    /// </remarks>
     protected override CtcDecodeResult DecodeLogProbs(ReadOnlySpan<float> logProbs, int frames)
     {
         var w = _workspace.Value!;

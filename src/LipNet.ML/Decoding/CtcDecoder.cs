@@ -45,7 +45,10 @@ public sealed record CtcHypothesis(string Text, int[] Tokens, int[] TokenFrames,
 /// <summary>The n best hypotheses of one sequence, best first.</summary>
 public sealed record CtcDecodeResult(IReadOnlyList<CtcHypothesis> NBest, int Frames)
 {
+    /// <summary>The highest-scoring hypothesis. Never null: every decoder returns at least one (possibly empty) hypothesis.</summary>
     public CtcHypothesis Best => NBest[0];
+
+    /// <summary>The best hypothesis's text (<see cref="CtcHypothesis.Text"/> of <see cref="Best"/>).</summary>
     public string Text => Best.Text;
 }
 
@@ -55,6 +58,7 @@ public sealed record CtcDecodeResult(IReadOnlyList<CtcHypothesis> NBest, int Fra
 /// </summary>
 public abstract class CtcDecoder(CtcVocabulary vocabulary, bool inputsAreLogProbs)
 {
+    /// <summary>The output alphabet; its <see cref="CtcVocabulary.Size"/> is the width V of each score row, blank included.</summary>
     public CtcVocabulary Vocabulary { get; } = vocabulary ?? throw new ArgumentNullException(nameof(vocabulary));
 
     /// <summary>True when inputs are already log-probabilities; false to apply log-softmax to logits first.</summary>
@@ -120,6 +124,12 @@ public abstract class CtcDecoder(CtcVocabulary vocabulary, bool inputsAreLogProb
 /// <summary>Best-path decoding: the most likely token per frame, repeats merged, blanks dropped.</summary>
 public sealed class GreedyCtcDecoder(CtcVocabulary vocabulary, bool inputsAreLogProbs = false) : CtcDecoder(vocabulary, inputsAreLogProbs)
 {
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Best-path decoding (Graves et al. 2006): the arg-max token of each frame, repeats merged, blanks removed. Returns one
+    /// hypothesis whose <see cref="CtcHypothesis.Score"/> and <see cref="CtcHypothesis.AcousticScore"/> are both the log
+    /// probability of that single path, not of the text summed over alignments.
+    /// </remarks>
     protected override CtcDecodeResult DecodeLogProbs(ReadOnlySpan<float> logProbs, int frames)
     {
         int width = Vocabulary.Size, blank = Vocabulary.BlankId, previous = -1;

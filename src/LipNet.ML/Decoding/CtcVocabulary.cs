@@ -23,6 +23,11 @@ public sealed class CtcVocabulary
     private readonly string[] _tokens;        // by id; the blank's slot holds ""
     private readonly Dictionary<string, int> _ids;
 
+    /// <summary>An alphabet of the given tokens in output-column order, with the CTC blank added before or after them.</summary>
+    /// <param name="tokens">The non-blank tokens in the model's column order, usually one character each (" " for the space).</param>
+    /// <param name="blank">Where the blank column sits (default <see cref="BlankPosition.Last"/>, Keras LipNet's layout).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="tokens"/> is null.</exception>
+    /// <exception cref="TensorShapeException">No tokens, an empty token, or a token listed twice.</exception>
     public CtcVocabulary(IEnumerable<string> tokens, BlankPosition blank = BlankPosition.Last)
     {
         ArgumentNullException.ThrowIfNull(tokens);
@@ -110,7 +115,10 @@ public sealed class CtcVocabulary
         }
     }
 
+    /// <summary>Where the blank sits: first (id 0) or last (id <see cref="Size"/> − 1).</summary>
     public BlankPosition Blank { get; }
+
+    /// <summary>Id (output column) of the CTC blank: 0, or <see cref="Size"/> − 1 when the blank is last.</summary>
     public int BlankId { get; }
 
     /// <summary>Id of the space token, or -1 when the alphabet has none (then every output is one word).</summary>
@@ -125,8 +133,18 @@ public sealed class CtcVocabulary
     /// <summary>The token of an id ("" for the blank).</summary>
     public string this[int id] => _tokens[id];
 
+    /// <summary>
+    /// This alphabet as a Microsoft.ML.Tokenizers <see cref="Microsoft.ML.Tokenizers.Tokenizer"/>, for code written against that
+    /// API: one token per character (text element), no normalizer or pre-tokenizer; decoding skips the blank. Encoding a
+    /// character outside the alphabet throws <see cref="TensorShapeException"/>.
+    /// </summary>
     public Tokenizer Tokenizer { get; }
 
+    /// <summary>Looks up the id of a non-blank token (ordinal, case-sensitive).</summary>
+    /// <param name="token">A token as listed in <see cref="Tokens"/>, e.g. "a" or " ".</param>
+    /// <param name="id">The token's id when found; 0 otherwise.</param>
+    /// <returns>True when the alphabet has the token; false for unknown tokens and for "" (the blank has no text).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="token"/> is null.</exception>
     public bool TryGetId(string token, out int id) => _ids.TryGetValue(token, out id);
 
     /// <summary>Token ids of a text, one per character (text elements for surrogate pairs).</summary>

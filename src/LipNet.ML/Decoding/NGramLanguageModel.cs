@@ -4,7 +4,13 @@ using System.Text;
 namespace LipNet.ML.Decoding;
 
 /// <summary>Whether an n-gram model's tokens are words or characters.</summary>
-public enum LanguageModelUnit { Word, Character }
+public enum LanguageModelUnit
+{
+    /// <summary>Tokens are words (text split at spaces); the beam search scores a word once the space or end after it comes.</summary>
+    Word,
+    /// <summary>Tokens are single characters, the space written <see cref="NGramLanguageModel.Space"/>; every token is scored.</summary>
+    Character,
+}
 
 /// <summary>
 /// A back-off n-gram language model in the ARPA text format (KenLM's, SRILM's), orders 1–4. Word models
@@ -14,7 +20,18 @@ public enum LanguageModelUnit { Word, Character }
 /// </summary>
 public sealed class NGramLanguageModel
 {
-    public const string SentenceStart = "<s>", SentenceEnd = "</s>", Unknown = "<unk>", Space = "<space>";
+    /// <summary>The sentence-start marker <c>&lt;s&gt;</c> (ARPA convention): a context only, never predicted.</summary>
+    public const string SentenceStart = "<s>";
+
+    /// <summary>The sentence-end marker <c>&lt;/s&gt;</c> (ARPA convention), predicted after the last token.</summary>
+    public const string SentenceEnd = "</s>";
+
+    /// <summary>The unknown-token entry <c>&lt;unk&gt;</c>; its unigram probability, if any, is <see cref="UnknownLogProb"/>.</summary>
+    public const string Unknown = "<unk>";
+
+    /// <summary>How a character model writes the space character, <c>&lt;space&gt;</c>.</summary>
+    public const string Space = "<space>";
+
     private const int MaxOrder = 4;
     private static readonly float Ln10 = MathF.Log(10);
 
@@ -33,7 +50,10 @@ public sealed class NGramLanguageModel
         _backoff = Enumerable.Range(0, order + 1).Select(_ => new Dictionary<ulong, float>()).ToArray();
     }
 
+    /// <summary>The n of the model, 1..4: the longest n-gram it holds (a token is predicted from up to Order − 1 before it).</summary>
     public int Order { get; }
+
+    /// <summary>Whether tokens are words or characters; it decides how <see cref="Tokens"/> splits text.</summary>
     public LanguageModelUnit Unit { get; }
 
     /// <summary>Log probability of a token never seen (natural log); <c>&lt;unk&gt;</c>'s when the model has it.</summary>
@@ -45,7 +65,10 @@ public sealed class NGramLanguageModel
     /// <summary>Id of a token (0 when the model does not know it).</summary>
     public int Id(string token) => _ids.TryGetValue(token, out int id) ? id : 0;
 
+    /// <summary>Id of <see cref="SentenceStart"/>; 0 when the model lacks it (then <see cref="StartHistory"/> is empty).</summary>
     public int StartId => Id(SentenceStart);
+
+    /// <summary>Id of <see cref="SentenceEnd"/>, scored to close a sentence; 0 when the model lacks it (then scored as unknown).</summary>
     public int EndId => Id(SentenceEnd);
 
     private int Intern(string token)
@@ -114,6 +137,11 @@ public sealed class NGramLanguageModel
         ? sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries)
         : sentence.Select(c => c == ' ' ? Space : c.ToString());
 
+    /// <summary>Loads an ARPA file (KenLM's lmplz, SRILM's ngram-count, <see cref="WriteArpa"/>); see <see cref="ParseArpa"/>.</summary>
+    /// <param name="path">The <c>.arpa</c> text file (not a KenLM binary).</param>
+    /// <param name="unit">Whether the file's tokens are words or characters; the file does not say.</param>
+    /// <exception cref="CorpusFormatException">The file is missing or is not a well-formed ARPA file.</exception>
+    /// <exception cref="TensorShapeException">The model's order is above 4 or it has more than 65535 tokens.</exception>
     public static NGramLanguageModel LoadArpa(string path, LanguageModelUnit unit)
     {
         if (!File.Exists(path))
@@ -121,6 +149,18 @@ public sealed class NGramLanguageModel
         return ParseArpa(File.ReadAllText(path), unit, path);
     }
 
+    /// <summary>
+    /// Parses ARPA text: the <c>\data\</c> counts, then <c>\N-grams:</c> sections of <c>log10-prob tokens [log10-back-off]</c>
+    /// lines, up to <c>\end\</c>. Probabilities and back-off weights are converted to natural logs; the order is the highest
+    /// N in <c>\data\</c>. Smoothing is whatever the file's estimator used (e.g. KenLM's modified Kneser-Ney); scoring
+    /// applies the standard back-off.
+    /// </summary>
+    /// <param name="text">The whole file's text.</param>
+    /// <param name="unit">Whether the tokens are words or characters.</param>
+    /// <param name="path">File name for error messages only; null when the text did not come from a file.</param>
+    /// <exception cref="CorpusFormatException">No <c>\data\</c> section or counts, a malformed count, section or n-gram line, a
+    /// number that does not parse, or no unigrams; the line number is given where known.</exception>
+    /// <exception cref="TensorShapeException">The order is above 4 or the model has more than 65535 tokens.</exception>
     public static NGramLanguageModel ParseArpa(string text, LanguageModelUnit unit, string? path = null)
     {
         var lines = text.Replace("\r", "").Split('\n');
@@ -180,6 +220,12 @@ public sealed class NGramLanguageModel
         return lm;
     }
 
+    /// <summary>
+    /// Writes the model as ARPA text, readable by <see cref="LoadArpa"/>, KenLM and SRILM: log10 values to 6 decimals (so a
+    /// round trip is exact to that precision), n-grams of each order sorted ordinally, back-off weights on all but the
+    /// highest order.
+    /// </summary>
+    /// <param name="writer">Where to write; it is not flushed or closed.</param>
     public void WriteArpa(TextWriter writer)
     {
         writer.Write("\n\\data\\\n");

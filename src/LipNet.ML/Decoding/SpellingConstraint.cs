@@ -21,11 +21,18 @@ public sealed class SpellingConstraint
     /// <summary>The start state.</summary>
     public int Start => 0;
 
+    /// <summary>Number of automaton states, valid states being 0..StateCount − 1; it grows with the letters of the lexicon.</summary>
     public int StateCount => _final.Count;
 
     /// <summary>The state after <paramref name="token"/>, or -1 when the token is not allowed there.</summary>
     public int Next(int state, int token) => _next[state * _width + token];
 
+    /// <summary>
+    /// True when text that has reached <paramref name="state"/> is complete: it ends a lexicon word, or the last slot's word of a
+    /// grammar. The beam search prefers hypotheses ending in a final state.
+    /// </summary>
+    /// <param name="state">A state from <see cref="Start"/> or <see cref="Next"/>, 0..<see cref="StateCount"/> − 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="state"/> is not a state (e.g. -1, "not allowed").</exception>
     public bool IsFinal(int state) => _final[state];
 
     private int AddState()

@@ -6,6 +6,10 @@ namespace LipNet.ML;
 /// </summary>
 public class LipNetException : Exception
 {
+    /// <summary>An error about <paramref name="path"/>, if given; <see cref="Exception.Message"/> reads <c>path: message</c>.</summary>
+    /// <param name="message">The reason, without the file name; kept as <see cref="Reason"/>.</param>
+    /// <param name="path">The file or folder concerned, kept as <see cref="FilePath"/>; null when none.</param>
+    /// <param name="inner">The lower-level exception that caused this one (I/O, JSON, ONNX Runtime ...); null when none.</param>
     public LipNetException(string message, string? path = null, Exception? inner = null)
         : base(path is null ? message : $"{path}: {message}", inner)
     {
@@ -27,6 +31,11 @@ public sealed class VideoDecodeException(string message, string? path = null, Ex
 /// <summary>A corpus file (align, JSON, CSV, transcript) that cannot be parsed.</summary>
 public sealed class CorpusFormatException : LipNetException
 {
+    /// <summary>A parse error, optionally located; <see cref="Exception.Message"/> reads <c>path: line N: message</c>.</summary>
+    /// <param name="message">The reason, without file or line (<see cref="LipNetException.Reason"/> is <c>line N: message</c>).</param>
+    /// <param name="path">The file that fails to parse; null when the text did not come from a file.</param>
+    /// <param name="line">1-based line number of the offending input, kept as <see cref="Line"/>; null when unknown.</param>
+    /// <param name="inner">The parser's own exception (JSON, CSV, I/O), when there is one.</param>
     public CorpusFormatException(string message, string? path = null, int? line = null, Exception? inner = null)
         : base(line is null ? message : $"line {line}: {message}", path, inner)
     {

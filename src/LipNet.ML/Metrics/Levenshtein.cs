@@ -1,7 +1,17 @@
 namespace LipNet.ML.Metrics;
 
 /// <summary>Edit operations of an alignment.</summary>
-public enum EditOperation { Match, Substitute, Delete, Insert }
+public enum EditOperation
+{
+    /// <summary>The reference element and the hypothesis element are equal (no cost).</summary>
+    Match,
+    /// <summary>A reference element replaced by a different hypothesis element (cost 1).</summary>
+    Substitute,
+    /// <summary>A reference element missing from the hypothesis (cost 1); the step's hypothesis index is -1.</summary>
+    Delete,
+    /// <summary>A hypothesis element with no reference counterpart (cost 1); the step's reference index is -1.</summary>
+    Insert,
+}
 
 /// <summary>One step of an alignment: reference index and hypothesis index (-1 where the side has none).</summary>
 public readonly record struct AlignmentStep(EditOperation Operation, int ReferenceIndex, int HypothesisIndex);
@@ -9,8 +19,10 @@ public readonly record struct AlignmentStep(EditOperation Operation, int Referen
 /// <summary>Substitutions, deletions and insertions turning a reference into a hypothesis.</summary>
 public readonly record struct EditCounts(int Substitutions, int Deletions, int Insertions, int ReferenceLength)
 {
+    /// <summary>The Levenshtein distance: substitutions + deletions + insertions (matches cost nothing).</summary>
     public int Distance => Substitutions + Deletions + Insertions;
 
+    /// <summary>Adds every field, reference lengths included: pools sentences for corpus rates (total edits / total length).</summary>
     public static EditCounts operator +(EditCounts a, EditCounts b) =>
         new(a.Substitutions + b.Substitutions, a.Deletions + b.Deletions, a.Insertions + b.Insertions, a.ReferenceLength + b.ReferenceLength);
 }
@@ -22,6 +34,12 @@ public readonly record struct EditCounts(int Substitutions, int Deletions, int I
 /// </summary>
 public static class Levenshtein
 {
+    /// <summary>
+    /// Character edit distance between two strings: the fewest single-character insertions, deletions and substitutions
+    /// turning <paramref name="reference"/> into <paramref name="hypothesis"/> (Levenshtein 1966). Compares UTF-16 code units
+    /// ordinally, case-sensitive and without normalization (<see cref="ErrorRates"/> normalizes first); null counts as "".
+    /// </summary>
+    /// <returns>0..max(reference length, hypothesis length).</returns>
     public static int Distance(string reference, string hypothesis) => Distance(reference.AsSpan(), hypothesis.AsSpan());
 
     /// <summary>Character distance: common prefix and suffix stripped, then Myers with a direct mask table for ASCII.</summary>
@@ -182,9 +200,18 @@ public static class Levenshtein
         return (new EditCounts(s, del, ins, n), steps.ToArray());
     }
 
+    /// <summary>
+    /// <see cref="Align{T}"/> over the characters (UTF-16 code units) of two strings, as used for CER; no normalization.
+    /// Builds the full (n+1)×(m+1) table, so memory grows with the product of the lengths.
+    /// </summary>
     public static (EditCounts Counts, AlignmentStep[] Alignment) AlignCharacters(string reference, string hypothesis) =>
         Align(reference.AsSpan(), hypothesis.AsSpan());
 
+    /// <summary>
+    /// <see cref="Align{T}"/> over the words of two strings, as used for WER: words are split at single spaces (runs of
+    /// spaces ignored; tabs and newlines are not separators), compared ordinally and case-sensitively. Indices in the
+    /// alignment are word positions.
+    /// </summary>
     public static (EditCounts Counts, AlignmentStep[] Alignment) AlignWords(string reference, string hypothesis) =>
         Align<string>(Words(reference), Words(hypothesis));
 

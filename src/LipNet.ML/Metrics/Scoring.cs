@@ -8,6 +8,7 @@ public sealed record ScoredSentence(string Reference, string Hypothesis, string?
 {
     /// <summary>This sentence's CER; see <see cref="ErrorRates.Rate"/> for the empty-reference rule.</summary>
     public double Cer => ErrorRates.Rate(Characters);
+    /// <summary>This sentence's WER: word edits / reference words, with the same empty-reference rule as <see cref="Cer"/>.</summary>
     public double Wer => ErrorRates.Rate(Words);
 }
 
@@ -15,6 +16,7 @@ public sealed record ScoredSentence(string Reference, string Hypothesis, string?
 public sealed record ConfidenceInterval(double Lower, double Upper, double Level, int Resamples);
 
 /// <summary>Error rates of a set of sentences, both ways they are reported.</summary>
+/// <param name="Sentences">Number of sentences summarized; 0 for an empty set, when every figure is 0 too.</param>
 /// <param name="Cer">Corpus-level CER: total character edits / total reference characters (jiwer, torchmetrics).</param>
 /// <param name="Wer">Corpus-level WER: total word edits / total reference words.</param>
 /// <param name="CerMean">Mean of per-sentence CERs (the LipNet repositories' figure).</param>
@@ -37,6 +39,14 @@ public static class ErrorRates
     public static double Rate(EditCounts counts) =>
         counts.ReferenceLength > 0 ? (double)counts.Distance / counts.ReferenceLength : counts.Distance == 0 ? 0 : 1;
 
+    /// <summary>
+    /// Scores one sentence: both texts are normalized (<see cref="CtcVocabulary.NormalizeForScoring"/>), then aligned by
+    /// characters (for CER) and by words (for WER) with <see cref="Levenshtein"/>.
+    /// </summary>
+    /// <param name="reference">The true transcript; null counts as empty.</param>
+    /// <param name="hypothesis">The recognized text; null counts as empty.</param>
+    /// <param name="speaker">Speaker id kept with the result for per-speaker summaries; null = none.</param>
+    /// <returns>The normalized pair with its character and word edit counts.</returns>
     public static ScoredSentence Score(string reference, string hypothesis, string? speaker = null)
     {
         string r = CtcVocabulary.NormalizeForScoring(reference), h = CtcVocabulary.NormalizeForScoring(hypothesis);
@@ -85,6 +95,11 @@ public static class ErrorRates
         return scored.ToList();
     }
 
+    /// <summary>
+    /// Summarizes scored sentences: corpus CER and WER (edits pooled over sentences, divided by pooled reference length),
+    /// the means of the per-sentence rates, mean character BLEU-4 and corpus word BLEU-4 (Papineni et al. 2002).
+    /// </summary>
+    /// <returns>All zeros for an empty list.</returns>
     public static ScoreSummary Summarize(IReadOnlyList<ScoredSentence> sentences)
     {
         if (sentences.Count == 0)

@@ -7,18 +7,60 @@ namespace LipNet.ML.Onnx;
 /// </summary>
 public sealed record LipNetArchitecture
 {
+    /// <summary>
+    /// Label of the architecture ("Paper", "Small" for the presets; default "custom"): used in error messages, checkpoint
+    /// metadata and the model card's name (<c>lipnet-{name}</c>, see <see cref="ModelCard.For"/>).
+    /// </summary>
     public string Name { get; init; } = "custom";
+
+    /// <summary>Input channels C: 3 for colour (RGB or BGR, as the model card says), 1 for grayscale. Default 3.</summary>
     public int Channels { get; init; } = 3;
+
+    /// <summary>
+    /// Input frames T per clip (default 75: a 3 s GRID clip at 25 fps). The training graph and the default inference graph
+    /// are built for exactly this many frames; shorter clips are zero-padded and longer ones trimmed by the normalizer.
+    /// </summary>
     public int Frames { get; init; } = 75;
+
+    /// <summary>Height H of the mouth crops the network reads, in pixels (default 50, as in the LipNet paper).</summary>
     public int Height { get; init; } = 50;
+
+    /// <summary>Width W of the mouth crops the network reads, in pixels (default 100, as in the LipNet paper).</summary>
     public int Width { get; init; } = 100;
+
+    /// <summary>
+    /// Output channels of each Conv3d block; its length is the number of blocks, and <see cref="Kernels"/>,
+    /// <see cref="Strides"/> and <see cref="Padding"/> need one entry per block. Default 32, 64, 96 (LipNet, Assael et al. 2016).
+    /// </summary>
     public int[] ConvChannels { get; init; } = [32, 64, 96];
+
+    /// <summary>Conv3d kernel of each block as [kt, kh, kw] (frames, pixels, pixels). Default 3x5x5, 3x5x5, 3x3x3 (the paper's).</summary>
     public int[][] Kernels { get; init; } = [[3, 5, 5], [3, 5, 5], [3, 3, 3]];
+
+    /// <summary>Conv3d stride of each block as [st, sh, sw]. Default [1, 2, 2] for the first block, 1 elsewhere (the paper's).</summary>
     public int[][] Strides { get; init; } = [[1, 2, 2], [1, 1, 1], [1, 1, 1]];
+
+    /// <summary>
+    /// Conv3d zero padding of each block as [pt, ph, pw], applied on both sides of each axis. The defaults keep the frame
+    /// count ("same" padding in time), which CTC needs: one output distribution per input frame.
+    /// </summary>
     public int[][] Padding { get; init; } = [[1, 2, 2], [1, 2, 2], [1, 1, 1]];
+
+    /// <summary>
+    /// MaxPool3d kernel and stride [pt, ph, pw] after every block. Default [1, 2, 2]: halve height and width, keep time.
+    /// </summary>
     public int[] Pool { get; init; } = [1, 2, 2];
+
+    /// <summary>Hidden units per direction of each bidirectional GRU (default 256); a layer's output has 2 x this features.</summary>
     public int GruHidden { get; init; } = 256;
+
+    /// <summary>Stacked bidirectional GRU layers (default 2), named <c>gru1</c>, <c>gru2</c> ... in the weights.</summary>
     public int GruLayers { get; init; } = 2;
+
+    /// <summary>
+    /// Output classes V of the linear layer, CTC blank included. Default 28: GRID's 26 letters, space and blank
+    /// (<see cref="Decoding.CtcVocabulary.Grid"/>); <see cref="Training.LipNetTrainer"/> requires 28.
+    /// </summary>
     public int VocabularySize { get; init; } = 28;
 
     /// <summary>The LipNet paper's network at 3x75x50x100 RGB input (4.57 M parameters, GRU input 96x3x6 = 1728).</summary>
@@ -31,6 +73,10 @@ public sealed record LipNetArchitecture
     /// </summary>
     public static LipNetArchitecture Small { get; } = new() { Name = "Small", ConvChannels = [16, 32, 48], GruHidden = 128 };
 
+    /// <summary>A preset by name, case-insensitively: "paper" (<see cref="Paper"/>) or "small" (<see cref="Small"/>).</summary>
+    /// <param name="name">The preset's name, e.g. from a command line.</param>
+    /// <returns>The shared preset instance (records are immutable; derive variants with <c>with</c>).</returns>
+    /// <exception cref="LipNetException"><paramref name="name"/> is neither preset.</exception>
     public static LipNetArchitecture Preset(string name) => name.ToLowerInvariant() switch
     {
         "paper" => Paper,
@@ -38,7 +84,12 @@ public sealed record LipNetArchitecture
         _ => throw new LipNetException($"unknown architecture preset '{name}' (Paper or Small)"),
     };
 
-    /// <summary>(C, H, W) after each conv+pool block.</summary>
+    /// <summary>
+    /// Output shape (C, T, H, W) of each conv + pool block for a clip of <paramref name="frames"/> frames at
+    /// <see cref="Height"/> x <see cref="Width"/>: per axis, conv gives ⌊(n + 2p − k) / s⌋ + 1, then pooling divides (floor).
+    /// </summary>
+    /// <param name="frames">Input frames T (usually <see cref="Frames"/>).</param>
+    /// <exception cref="TensorShapeException">An axis shrinks to zero or less after some block.</exception>
     public IReadOnlyList<(int C, int T, int H, int W)> BlockShapes(int frames)
     {
         var shapes = new List<(int, int, int, int)>();
@@ -96,6 +147,8 @@ public sealed record LipNetArchitecture
         return list;
     }
 
+    /// <summary>Trainable scalars of all <see cref="Parameters"/> (about 4.57 M for <see cref="Paper"/>).</summary>
+    /// <exception cref="TensorShapeException">The input shrinks to nothing in the conv blocks (see <see cref="BlockShapes"/>).</exception>
     public long ParameterCount => Parameters().Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
 
     /// <summary>Multiply-accumulates of one clip's forward pass.</summary>
@@ -181,7 +234,10 @@ public sealed record LipNetArchitecture
         return result;
     }
 
-    /// <summary>Checks a weight set has every parameter with the right shape.</summary>
+    /// <summary>Checks a weight set has every parameter with the right shape (extra tensors are ignored).</summary>
+    /// <param name="weights">PyTorch-named weights, e.g. from <see cref="SafeTensors.Load(string)"/>.</param>
+    /// <param name="source">Where the weights came from (a file path), named in the exception; null when unknown.</param>
+    /// <exception cref="TensorShapeException">A parameter of <see cref="Parameters"/> is missing or has another shape.</exception>
     public void Validate(IReadOnlyDictionary<string, NamedTensor> weights, string? source = null)
     {
         foreach (var (name, shape) in Parameters())

@@ -3,7 +3,10 @@ namespace LipNet.ML.Onnx;
 /// <summary>Builds the ONNX inference graph of a <see cref="LipNetArchitecture"/> from PyTorch-named weights.</summary>
 public static class LipNetGraph
 {
+    /// <summary>Name of the graphs' float video input, [N, C, T, H, W] (also <see cref="ModelCard.InputName"/>'s default).</summary>
     public const string InputName = "video";
+
+    /// <summary>Name of the graphs' output, log-probabilities [N, T, V] (also <see cref="ModelCard.OutputName"/>'s default).</summary>
     public const string OutputName = "log_probs";
 
     /// <summary>
@@ -23,7 +26,18 @@ public static class LipNetGraph
     internal static Proto.ModelProto BuildCalibration(LipNetArchitecture arch, IReadOnlyDictionary<string, NamedTensor> weights) =>
         BuildInference(arch, weights, null, float16Weights: false, dynamicFrames: false, int8: null, exposeBlocks: true, arch.ConvolvesFramewise);
 
+    /// <summary>The inference graph behind <see cref="Build"/> and <see cref="BuildCalibration"/>.</summary>
+    /// <param name="arch">The network to build.</param>
+    /// <param name="weights">PyTorch-named weights; checked with <see cref="LipNetArchitecture.Validate"/>.</param>
+    /// <param name="card">Stored as JSON in the model's metadata under <see cref="ModelCard.MetadataKey"/>; null stores none.</param>
+    /// <param name="float16Weights">Store weights as float16 initializers, each Cast to float at load (about half the file size).</param>
+    /// <param name="dynamicFrames">Symbolic frame axis ("frames") instead of <see cref="LipNetArchitecture.Frames"/>.</param>
+    /// <param name="int8">8-bit convolutions after the first block; needs <paramref name="framewise"/> and one scale per block.</param>
+    /// <param name="exposeBlocks">Also output each conv block's activations as <c>block1</c>, <c>block2</c> ...</param>
     /// <param name="framewise">2-D convolutions over stacked frames (false: 3-D convolutions; tests compare the two).</param>
+    /// <exception cref="TensorShapeException">
+    /// The weights do not fit <paramref name="arch"/>, or <paramref name="int8"/> does not fit it.
+    /// </exception>
     internal static Proto.ModelProto BuildInference(LipNetArchitecture arch, IReadOnlyDictionary<string, NamedTensor> weights, ModelCard? card,
         bool float16Weights, bool dynamicFrames, Int8Convolutions? int8, bool exposeBlocks, bool framewise)
     {

@@ -7,28 +7,50 @@ namespace LipNet.ML.Onnx;
 /// <summary>Element types the builder writes (values of ONNX's TensorProto.DataType).</summary>
 public enum OnnxElementType
 {
+    /// <summary>32-bit IEEE float (<c>FLOAT</c>): activations and weights.</summary>
     Float = 1,
+    /// <summary>Unsigned 8-bit integer (<c>UINT8</c>): quantized activations and their zero points.</summary>
     UInt8 = 2,
+    /// <summary>Signed 8-bit integer (<c>INT8</c>): quantized weights.</summary>
     Int8 = 3,
+    /// <summary>Signed 32-bit integer (<c>INT32</c>): quantized biases.</summary>
     Int32 = 6,
+    /// <summary>Signed 64-bit integer (<c>INT64</c>): shapes, axes, indices, permutations.</summary>
     Int64 = 7,
+    /// <summary>Boolean (<c>BOOL</c>): comparison results.</summary>
     Bool = 9,
+    /// <summary>16-bit IEEE half (<c>FLOAT16</c>): weights stored at half size.</summary>
     Float16 = 10,
 }
 
 /// <summary>A dimension: a fixed size or a named symbolic one ("batch").</summary>
 public readonly record struct Dim(long Value, string? Symbol = null)
 {
+    /// <summary>True for a named dimension (written as ONNX <c>dim_param</c>; <see cref="Value"/> is then -1 and unused).</summary>
     public bool IsSymbolic => Symbol is not null;
+
+    /// <summary>A fixed size (written as ONNX <c>dim_value</c>).</summary>
+    /// <param name="value">The size, 0 or more.</param>
     public static implicit operator Dim(long value) => new(value);
+
+    /// <summary>A fixed size (written as ONNX <c>dim_value</c>).</summary>
+    /// <param name="value">The size, 0 or more.</param>
     public static implicit operator Dim(int value) => new(value);
+
+    /// <summary>A symbolic dimension: the same name on several values means the same runtime size.</summary>
+    /// <param name="symbol">The dimension's name, e.g. "batch" or "frames".</param>
     public static implicit operator Dim(string symbol) => new(-1, symbol);
+
+    /// <summary>The symbol, or the size in invariant culture.</summary>
     public override string ToString() => Symbol ?? Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>A named value in a graph under construction; its shape is known where it was cheap to infer.</summary>
 public sealed record OnnxValue(string Name, OnnxElementType Type, Dim[]? Shape)
 {
+    /// <summary>
+    /// The name, element type and shape, e.g. <c>video: Float[batch, 3, 75, 50, 100]</c> (<c>?</c> when the shape is unknown).
+    /// </summary>
     public override string ToString() => $"{Name}: {Type}[{(Shape is null ? "?" : string.Join(", ", Shape))}]";
 }
 
@@ -39,10 +61,22 @@ public sealed class OnnxAttribute
 
     internal AttributeProto Proto { get; }
 
+    /// <summary>An integer attribute (ONNX <c>INT</c>), e.g. <c>axis</c> or <c>hidden_size</c>.</summary>
+    /// <param name="name">The attribute's name in the operator's spec.</param>
+    /// <param name="value">The value.</param>
     public static OnnxAttribute Int(string name, long value) => new(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value });
+    /// <summary>A float attribute (ONNX <c>FLOAT</c>), e.g. <c>epsilon</c> or <c>alpha</c>.</summary>
+    /// <param name="name">The attribute's name in the operator's spec.</param>
+    /// <param name="value">The value.</param>
     public static OnnxAttribute Float(string name, float value) => new(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value });
+    /// <summary>A string attribute (ONNX <c>STRING</c>, stored as UTF-8), e.g. <c>direction</c> or <c>mode</c>.</summary>
+    /// <param name="name">The attribute's name in the operator's spec.</param>
+    /// <param name="value">The value.</param>
     public static OnnxAttribute String(string name, string value) => new(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) });
 
+    /// <summary>An integer-list attribute (ONNX <c>INTS</c>), e.g. <c>perm</c>, <c>kernel_shape</c>, <c>pads</c>.</summary>
+    /// <param name="name">The attribute's name in the operator's spec.</param>
+    /// <param name="values">The values, in order.</param>
     public static OnnxAttribute Ints(string name, params long[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
@@ -50,6 +84,9 @@ public sealed class OnnxAttribute
         return new(a);
     }
 
+    /// <summary>A float-list attribute (ONNX <c>FLOATS</c>), e.g. <c>activation_alpha</c>.</summary>
+    /// <param name="name">The attribute's name in the operator's spec.</param>
+    /// <param name="values">The values, in order.</param>
     public static OnnxAttribute Floats(string name, params float[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Floats };
@@ -57,6 +94,9 @@ public sealed class OnnxAttribute
         return new(a);
     }
 
+    /// <summary>A string-list attribute (ONNX <c>STRINGS</c>, each stored as UTF-8), e.g. a GRU's <c>activations</c>.</summary>
+    /// <param name="name">The attribute's name in the operator's spec.</param>
+    /// <param name="values">The values, in order.</param>
     public static OnnxAttribute Strings(string name, params string[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
@@ -64,6 +104,9 @@ public sealed class OnnxAttribute
         return new(a);
     }
 
+    /// <summary>A subgraph attribute (ONNX <c>GRAPH</c>): the body of <c>If</c>, <c>Loop</c> or <c>Scan</c>.</summary>
+    /// <param name="name">The attribute's name in the operator's spec (e.g. <c>body</c>, <c>then_branch</c>).</param>
+    /// <param name="graph">The subgraph, e.g. from another builder's <see cref="OnnxGraphBuilder.Build"/>.</param>
     public static OnnxAttribute Graph(string name, GraphProto graph) => new(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = graph });
 }
 
@@ -81,17 +124,27 @@ public sealed class OnnxGraphBuilder
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private int _counter;
 
+    /// <summary>Starts an empty graph that imports the default ONNX domain at <paramref name="opset"/>.</summary>
+    /// <param name="graphName">The graph's name (ONNX <c>GraphProto.name</c>), named in errors about duplicate values.</param>
+    /// <param name="opset">
+    /// Version of the default (<c>ai.onnx</c>) operator set, 17 by default; ONNX Runtime and ML.NET's OnnxTransformer
+    /// accept it, and it fixes each operator's semantics (see the ONNX operator spec, Operators.md).
+    /// </param>
     public OnnxGraphBuilder(string graphName, long opset = 17)
     {
         _graph = new GraphProto { Name = graphName };
         _opsets[""] = opset;
     }
 
+    /// <summary>Version of the default (<c>ai.onnx</c>) operator set the model imports.</summary>
     public long Opset => _opsets[""];
 
     /// <summary>Imports another operator-set domain (e.g. "com.microsoft").</summary>
     public void ImportOpset(string domain, long version) => _opsets[domain] = version;
 
+    /// <summary>Sets a model metadata entry (ONNX <c>metadata_props</c>), replacing one with the same key; e.g. the model card.</summary>
+    /// <param name="key">The entry's key, e.g. <see cref="ModelCard.MetadataKey"/>.</param>
+    /// <param name="value">The entry's value.</param>
     public void Metadata(string key, string value) => _metadata[key] = value;
 
     /// <summary>A fresh, reserved name with this prefix.</summary>
@@ -112,6 +165,12 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>Declares a graph input (fed at run time, e.g. the video or, in training graphs, a parameter).</summary>
+    /// <param name="name">The input's name, which callers feed by.</param>
+    /// <param name="type">Its element type.</param>
+    /// <param name="shape">Its shape, fixed or symbolic per axis (e.g. <c>"batch", 3, 75, 50, 100</c>); empty = a scalar.</param>
+    /// <returns>The input as a value with that shape, to pass to ops.</returns>
+    /// <exception cref="TensorShapeException"><paramref name="name"/> already names a value of this graph.</exception>
     public OnnxValue Input(string name, OnnxElementType type, params Dim[] shape)
     {
         var value = new OnnxValue(Claim(name), type, shape);
@@ -119,6 +178,10 @@ public sealed class OnnxGraphBuilder
         return value;
     }
 
+    /// <summary>Declares <paramref name="value"/> a graph output (callers fetch it by its name).</summary>
+    /// <param name="value">A value of this graph; to give the output a fixed name, produce it with <see cref="Node"/>'s
+    /// <c>outputNames</c>.</param>
+    /// <param name="shape">The declared shape; empty keeps the value's own (unknown when it has none).</param>
     public void Output(OnnxValue value, params Dim[] shape)
     {
         var declared = shape.Length > 0 ? value with { Shape = shape } : value;
@@ -126,6 +189,11 @@ public sealed class OnnxGraphBuilder
     }
 
     /// <summary>A float initializer (a constant stored in the model).</summary>
+    /// <param name="name">The constant's name (weights keep their parameter names).</param>
+    /// <param name="data">The values, row-major; as many as <paramref name="dims"/> needs.</param>
+    /// <param name="dims">The shape; empty = a scalar.</param>
+    /// <exception cref="TensorShapeException"><paramref name="name"/> is used, or the value count does not fit
+    /// <paramref name="dims"/>.</exception>
     public OnnxValue Initializer(string name, ReadOnlySpan<float> data, params long[] dims) =>
         AddInitializer(name, OnnxElementType.Float, MemoryMarshal.AsBytes(data), data.Length, dims);
 
@@ -138,6 +206,12 @@ public sealed class OnnxGraphBuilder
         return AddInitializer(name, OnnxElementType.Float16, MemoryMarshal.AsBytes(halves.AsSpan()), data.Length, dims);
     }
 
+    /// <summary>An int64 initializer: shapes, axes, indices (what ONNX ops such as Reshape and Slice read as inputs).</summary>
+    /// <param name="name">The constant's name.</param>
+    /// <param name="data">The values, row-major; as many as <paramref name="dims"/> needs.</param>
+    /// <param name="dims">The shape; empty = a scalar.</param>
+    /// <exception cref="TensorShapeException"><paramref name="name"/> is used, or the value count does not fit
+    /// <paramref name="dims"/>.</exception>
     public OnnxValue Initializer(string name, ReadOnlySpan<long> data, params long[] dims) =>
         AddInitializer(name, OnnxElementType.Int64, MemoryMarshal.AsBytes(data), data.Length, dims);
 
@@ -145,9 +219,21 @@ public sealed class OnnxGraphBuilder
     public OnnxValue Initializer(string name, ReadOnlySpan<int> data, params long[] dims) =>
         AddInitializer(name, OnnxElementType.Int32, MemoryMarshal.AsBytes(data), data.Length, dims);
 
+    /// <summary>An int8 initializer: quantized weights and their zero points (e.g. for <c>QLinearConv</c>).</summary>
+    /// <param name="name">The constant's name.</param>
+    /// <param name="data">The values, row-major; as many as <paramref name="dims"/> needs.</param>
+    /// <param name="dims">The shape; empty = a scalar.</param>
+    /// <exception cref="TensorShapeException"><paramref name="name"/> is used, or the value count does not fit
+    /// <paramref name="dims"/>.</exception>
     public OnnxValue Initializer(string name, ReadOnlySpan<sbyte> data, params long[] dims) =>
         AddInitializer(name, OnnxElementType.Int8, MemoryMarshal.AsBytes(data), data.Length, dims);
 
+    /// <summary>A uint8 initializer: zero points of uint8 activations (e.g. for <c>QuantizeLinear</c>, <c>QLinearConv</c>).</summary>
+    /// <param name="name">The constant's name.</param>
+    /// <param name="data">The values, row-major; as many as <paramref name="dims"/> needs.</param>
+    /// <param name="dims">The shape; empty = a scalar.</param>
+    /// <exception cref="TensorShapeException"><paramref name="name"/> is used, or the value count does not fit
+    /// <paramref name="dims"/>.</exception>
     public OnnxValue Initializer(string name, ReadOnlySpan<byte> data, params long[] dims) =>
         AddInitializer(name, OnnxElementType.UInt8, data, data.Length, dims);
 
@@ -193,33 +279,87 @@ public sealed class OnnxGraphBuilder
         return results;
     }
 
+    /// <summary>
+    /// Adds a single-output node of the default domain with no attributes. The output has a generated name, the first
+    /// non-null input's element type and no known shape.
+    /// </summary>
+    /// <param name="opType">The ONNX operator, e.g. "Mul" or "Shape" (see the ONNX operator spec).</param>
+    /// <param name="inputs">The operator's inputs in spec order; null for an omitted optional input.</param>
+    /// <returns>The node's output.</returns>
     public OnnxValue Op(string opType, params OnnxValue?[] inputs) => Node(opType, inputs)[0];
 
+    /// <summary>
+    /// Adds a single-output node of the default domain with attributes (output as in <see cref="Op(string, OnnxValue?[])"/>).
+    /// </summary>
+    /// <param name="opType">The ONNX operator, e.g. "Gather" or "Concat".</param>
+    /// <param name="inputs">The operator's inputs in spec order; null for an omitted optional input.</param>
+    /// <param name="attributes">The node's attributes, e.g. <c>OnnxAttribute.Int("axis", 0)</c>.</param>
+    /// <returns>The node's output.</returns>
     public OnnxValue Op(string opType, OnnxValue?[] inputs, params OnnxAttribute[] attributes) => Node(opType, inputs, attributes: attributes)[0];
 
     /// <summary>Same-shape elementwise op (Relu, Sigmoid, Tanh, Add/Mul/Sub of equal shapes ...).</summary>
     public OnnxValue Elementwise(string opType, params OnnxValue[] inputs) => Op(opType, inputs) with { Shape = inputs[0].Shape };
 
+    /// <summary>ReLU, max(x, 0), elementwise; the output keeps <paramref name="x"/>'s shape.</summary>
+    /// <param name="x">Any float tensor.</param>
     public OnnxValue Relu(OnnxValue x) => Elementwise("Relu", x);
 
+    /// <summary>
+    /// ONNX Transpose: output axis i is input axis <c>perm[i]</c>; the shape is permuted when <paramref name="x"/>'s is known.
+    /// </summary>
+    /// <param name="x">The tensor to transpose.</param>
+    /// <param name="perm">A permutation of 0 … rank − 1, e.g. <c>2, 0, 1, 3, 4</c> turns [N, C, T, H, W] into [T, N, C, H, W].</param>
     public OnnxValue Transpose(OnnxValue x, params long[] perm)
     {
         var y = Op("Transpose", [x], OnnxAttribute.Ints("perm", perm));
         return x.Shape is { } s && s.Length == perm.Length ? y with { Shape = perm.Select(p => s[p]).ToArray() } : y;
     }
 
+    /// <summary>ONNX Reshape to a constant shape; the output's shape is left unknown.</summary>
+    /// <param name="x">The tensor to reshape.</param>
+    /// <param name="shape">The new shape: 0 copies the input's size on that axis, -1 (at most once) takes what is left.</param>
     public OnnxValue Reshape(OnnxValue x, params long[] shape) => Op("Reshape", x, Int64s("shape", shape));
 
+    /// <summary>
+    /// ONNX MatMul: matrix product over the last two axes with numpy-style broadcasting of the others
+    /// ([T, N, K] x [K, M] → [T, N, M]).
+    /// </summary>
+    /// <param name="a">The left operand, [..., n, k].</param>
+    /// <param name="b">The right operand, [..., k, m].</param>
     public OnnxValue MatMul(OnnxValue a, OnnxValue b) => Op("MatMul", a, b);
 
+    /// <summary>
+    /// ONNX Add: elementwise sum with numpy-style broadcasting (e.g. a bias [V] onto [T, N, V]); the output's shape is left unknown.
+    /// </summary>
+    /// <param name="a">The first operand.</param>
+    /// <param name="b">The second operand, broadcastable against <paramref name="a"/>.</param>
     public OnnxValue Add(OnnxValue a, OnnxValue b) => Op("Add", a, b);
 
+    /// <summary>ONNX LogSoftmax: x − log Σ exp(x) along <paramref name="axis"/>; the output keeps <paramref name="x"/>'s shape.</summary>
+    /// <param name="x">Scores (logits).</param>
+    /// <param name="axis">The axis normalized over (negative counts from the end), e.g. 2 for V in [T, N, V].</param>
     public OnnxValue LogSoftmax(OnnxValue x, long axis) => Op("LogSoftmax", [x], OnnxAttribute.Int("axis", axis)) with { Shape = x.Shape };
 
+    /// <summary>
+    /// ONNX Conv with group 1 and dilation 1, for any number k of spatial axes (Conv3d on [N, C, T, H, W] with k = 3).
+    /// The output's shape is left unknown; per axis it is ⌊(n + 2p − kernel) / stride⌋ + 1.
+    /// </summary>
+    /// <param name="x">The input, [N, C, D1 … Dk].</param>
+    /// <param name="weight">The kernels, [M, C, K1 … Kk].</param>
+    /// <param name="bias">One bias per output channel, [M]; null for none.</param>
+    /// <param name="kernel">The kernel size per spatial axis (K1 … Kk).</param>
+    /// <param name="strides">The stride per spatial axis.</param>
+    /// <param name="pads">Zero padding per spatial axis, applied at both ends (written as ONNX's begin and end pads).</param>
     public OnnxValue Conv(OnnxValue x, OnnxValue weight, OnnxValue? bias, long[] kernel, long[] strides, long[] pads) =>
         Op("Conv", [x, weight, bias], OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", strides),
             OnnxAttribute.Ints("pads", [.. pads, .. pads]));
 
+    /// <summary>
+    /// ONNX MaxPool without padding (floor mode: a partial window at the end is dropped); the output's shape is left unknown.
+    /// </summary>
+    /// <param name="x">The input, [N, C, D1 … Dk].</param>
+    /// <param name="kernel">The window per spatial axis, e.g. <c>1, 2, 2</c> halves H and W and keeps T.</param>
+    /// <param name="strides">The step per spatial axis (LipNet uses the window size).</param>
     public OnnxValue MaxPool(OnnxValue x, long[] kernel, long[] strides) =>
         Op("MaxPool", [x], OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", strides));
 

@@ -8,6 +8,9 @@ namespace LipNet.ML.Onnx;
 /// <summary>A named float tensor (row-major) with its shape.</summary>
 public sealed record NamedTensor(string Name, long[] Shape, float[] Data)
 {
+    /// <summary>
+    /// Product of <see cref="Shape"/> (1 for a scalar, empty shape); a well-formed tensor has this many <see cref="Data"/> values.
+    /// </summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 }
 
@@ -20,6 +23,18 @@ public static class SafeTensors
 {
     private const long MaxHeader = 100L * 1024 * 1024;
 
+    /// <summary>
+    /// Reads a safetensors file (format by Hugging Face, <c>safetensors</c> package) into float tensors by name, with its
+    /// <c>__metadata__</c>. The whole file is read into memory.
+    /// </summary>
+    /// <param name="path">The <c>.safetensors</c> file.</param>
+    /// <param name="metadata">The header's <c>__metadata__</c> string map; empty when it has none.</param>
+    /// <returns>Tensors by name (ordinal), converted to float from F32, F16, BF16 or F64.</returns>
+    /// <exception cref="TensorShapeException">
+    /// The file does not exist, is truncated, has a malformed header (over 100 MiB, not a JSON object, offsets outside the
+    /// data, sizes that do not match the shape) or a tensor of another dtype.
+    /// </exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public static Dictionary<string, NamedTensor> Load(string path, out Dictionary<string, string> metadata)
     {
         if (!File.Exists(path))
@@ -27,8 +42,24 @@ public static class SafeTensors
         return Read(File.ReadAllBytes(path), path, out metadata);
     }
 
+    /// <summary>
+    /// Reads a safetensors file's tensors, discarding its metadata (see <see cref="Load(string, out Dictionary{string, string})"/>).
+    /// </summary>
+    /// <param name="path">The <c>.safetensors</c> file.</param>
+    /// <returns>Tensors by name (ordinal), converted to float.</returns>
+    /// <exception cref="TensorShapeException">The file does not exist or is not valid safetensors with supported dtypes.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public static Dictionary<string, NamedTensor> Load(string path) => Load(path, out _);
 
+    /// <summary>Parses safetensors content already in memory (e.g. an embedded resource or a download).</summary>
+    /// <param name="bytes">The whole file: 8-byte header length, JSON header, data.</param>
+    /// <param name="path">Where the bytes came from, named in exceptions; null when unknown.</param>
+    /// <param name="metadata">The header's <c>__metadata__</c> string map; empty when it has none.</param>
+    /// <returns>Tensors by name (ordinal), converted to float from F32, F16, BF16 or F64.</returns>
+    /// <exception cref="TensorShapeException">
+    /// The bytes are too short, the header is malformed (over 100 MiB, not a JSON object, offsets outside the data, sizes
+    /// that do not match the shape) or a tensor has another dtype.
+    /// </exception>
     public static Dictionary<string, NamedTensor> Read(byte[] bytes, string? path, out Dictionary<string, string> metadata)
     {
         metadata = [];
@@ -94,7 +125,12 @@ public static class SafeTensors
         return tensors;
     }
 
-    /// <summary>Writes F32 tensors (sorted by name, as the Python package does) and optional metadata.</summary>
+    /// <summary>
+    /// Writes F32 tensors (sorted by name, as the Python package does) and optional metadata, through a <c>.tmp</c> file
+    /// renamed into place so a crash never leaves a half-written file under <c>path</c>.
+    /// </summary>
+    /// <exception cref="TensorShapeException">A tensor's value count differs from its shape's
+    /// <see cref="NamedTensor.ElementCount"/>.</exception>
     public static void Save(string path, IEnumerable<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();

@@ -4,8 +4,19 @@ using OpenCvSharp;
 namespace LipNet.ML.Synthesis;
 
 /// <summary>Per-clip recording conditions: head motion, lighting, sensor noise.</summary>
+/// <param name="DriftX">Peak horizontal head drift in pixels; the offset follows sin(π·progress) over the clip.</param>
+/// <param name="DriftY">Peak vertical head sway in pixels; the offset follows sin(2π·progress).</param>
+/// <param name="Rotation">Peak head rotation in degrees about the face centre.</param>
+/// <param name="Gain">Brightness multiplier (1 = as drawn), with a 1% per-frame flicker on top.</param>
+/// <param name="Noise">Standard deviation of the added Gaussian sensor noise, in grey levels of 0..255.</param>
+/// <param name="NoiseSeed">Seed of the per-frame noise (combined with the frame index).</param>
 public sealed record ClipConditions(float DriftX, float DriftY, float Rotation, float Gain, float Noise, int NoiseSeed)
 {
+    /// <summary>
+    /// Draws one clip's conditions: drift up to ±4 px horizontally and ±3 px vertically, rotation up to ±2.5°, gain
+    /// 0.85..1.15, Gaussian noise σ 1.5..4.5 grey levels (of 255), and a seed for the noise. Consumes six draws of
+    /// <paramref name="r"/>, so a seeded generator gives the same conditions every time.
+    /// </summary>
     public static ClipConditions Draw(Random r) => new(
         (float)(r.NextDouble() * 2 - 1) * 4, (float)(r.NextDouble() * 2 - 1) * 3, (float)(r.NextDouble() * 2 - 1) * 2.5f,
         0.85f + 0.3f * (float)r.NextDouble(), 1.5f + 3f * (float)r.NextDouble(), r.Next());
@@ -23,6 +34,12 @@ public sealed class FaceRenderer : IDisposable
     private readonly Mat _noise;
     private readonly Mat _warped;
 
+    /// <summary>Lays out the speaker's face in a frame of the given size and draws its still parts once.</summary>
+    /// <remarks>An instance reuses its frame buffers: render from one thread at a time. Dispose it to free the OpenCV buffers.</remarks>
+    /// <param name="speaker">Whose face to draw; its fractions and colours are turned into pixels here.</param>
+    /// <param name="width">Frame width in pixels, 64..4096 (default 360, GRID's).</param>
+    /// <param name="height">Frame height in pixels, 64..4096 (default 288, GRID's).</param>
+    /// <exception cref="TensorShapeException"><paramref name="width"/> or <paramref name="height"/> is outside 64..4096.</exception>
     public FaceRenderer(SpeakerIdentity speaker, int width = 360, int height = 288)
     {
         if (width < 64 || height < 64 || width > 4096 || height > 4096)
@@ -41,13 +58,34 @@ public sealed class FaceRenderer : IDisposable
         _warped = new Mat(height, width, MatType.CV_8UC3);
     }
 
+    /// <summary>The speaker drawn.</summary>
     public SpeakerIdentity Speaker { get; }
+
+    /// <summary>Frame width in pixels.</summary>
     public int Width { get; }
+
+    /// <summary>Frame height in pixels.</summary>
     public int Height { get; }
+
+    /// <summary>Centre of the face ellipse in pixels, before the per-frame head motion.</summary>
     public Point2f FaceCenter { get; }
+
+    /// <summary>Horizontal semi-axis of the face ellipse in pixels: <see cref="FaceHalfHeight"/> × the speaker's FaceAspect.</summary>
     public float FaceHalfWidth { get; }
+
+    /// <summary>Vertical semi-axis of the face ellipse in pixels: the speaker's FaceScale × <see cref="Height"/> / 2.</summary>
     public float FaceHalfHeight { get; }
+
+    /// <summary>
+    /// Centre of the mouth in pixels, 0.45 <see cref="FaceHalfHeight"/> below <see cref="FaceCenter"/> (where OpenCV's face
+    /// detector box puts real mouths), before the per-frame head motion; <see cref="Render"/> returns the moved box.
+    /// </summary>
     public Point2f MouthCenter { get; }
+
+    /// <summary>
+    /// Half the neutral mouth width in pixels: <see cref="SpeakerIdentity.MouthWidth"/> × <see cref="FaceHalfWidth"/>. The drawn
+    /// width varies with the shape (0.82 + 0.30 spread − 0.38 round times this).
+    /// </summary>
     public float MouthHalfWidth { get; }
 
     private static Scalar C((byte B, byte G, byte R) c, double k = 1) => new(c.B * k, c.G * k, c.R * k);
@@ -201,6 +239,7 @@ public sealed class FaceRenderer : IDisposable
         roiLayer.CopyTo(roiImg, roiMask);
     }
 
+    /// <summary>Frees the still image and the frame buffers (native OpenCV memory). The renderer cannot be used afterwards.</summary>
     public void Dispose()
     {
         _still.Dispose();

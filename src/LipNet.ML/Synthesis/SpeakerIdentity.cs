@@ -6,9 +6,11 @@ namespace LipNet.ML.Synthesis;
 /// </summary>
 public sealed record SpeakerIdentity
 {
+    /// <summary>Speaker id, e.g. <c>s1</c> as GRID names its folders; with the corpus seed it fixes every other property.</summary>
     public required string Name { get; init; }
     /// <summary>Face centre as a fraction of the frame.</summary>
     public required float CenterX { get; init; }
+    /// <summary>Face centre's height as a fraction of the frame height (0 = top); <see cref="Create"/> picks 0.44..0.54.</summary>
     public required float CenterY { get; init; }
     /// <summary>Face height as a fraction of the frame height.</summary>
     public required float FaceScale { get; init; }
@@ -16,9 +18,13 @@ public sealed record SpeakerIdentity
     public required float FaceAspect { get; init; }
     /// <summary>BGR colours.</summary>
     public required (byte B, byte G, byte R) Skin { get; init; }
+    /// <summary>Lip colour, BGR 0..255; <see cref="Create"/> derives it from <see cref="Skin"/> (darker, redder).</summary>
     public required (byte B, byte G, byte R) Lips { get; init; }
+    /// <summary>Hair, brow and moustache colour, BGR 0..255.</summary>
     public required (byte B, byte G, byte R) Hair { get; init; }
+    /// <summary>Base background colour, BGR 0..255; drawn as a vertical gradient from 0.8× at the top to 1.15× at the bottom.</summary>
     public required (byte B, byte G, byte R) Background { get; init; }
+    /// <summary>Shirt (shoulders) colour, BGR 0..255.</summary>
     public required (byte B, byte G, byte R) Shirt { get; init; }
     /// <summary>Lip thickness relative to mouth width.</summary>
     public required float LipThickness { get; init; }
@@ -28,6 +34,10 @@ public sealed record SpeakerIdentity
     public required float Rate { get; init; }
     /// <summary>How far the mouth moves towards each target (0.6 = mumbles, 1.2 = exaggerates).</summary>
     public required float Articulation { get; init; }
+    /// <summary>
+    /// Whether a moustache is drawn above the upper lip (it moves with the mouth opening); <see cref="Create"/> gives one to
+    /// about 25% of speakers.
+    /// </summary>
     public required bool Moustache { get; init; }
 
     /// <summary>A deterministic identity for a speaker name and corpus seed.</summary>

@@ -18,11 +18,20 @@ public sealed class SpeechTimeline
         Seconds = seconds;
     }
 
+    /// <summary>
+    /// Every phoneme in speaking order, times in seconds from the clip's start; the phonemes of a word are back to back,
+    /// words may be separated by short pauses. Never empty.
+    /// </summary>
     public IReadOnlyList<PhonemeSegment> Phonemes { get; }
+
+    /// <summary>Every word in order, from its first phoneme's start to its last phoneme's end, in seconds rounded to 0.1 ms.</summary>
     public IReadOnlyList<WordTiming> Words { get; }
+
+    /// <summary>Clip length in seconds the plan was fitted into (<see cref="Plan"/>'s argument; frames / fps when rendering).</summary>
     public double Seconds { get; }
 
     /// <summary>Plans a sentence: silence, the words at the speaker's rate with jitter, silence; fitted into <paramref name="seconds"/>.</summary>
+    /// <exception cref="ArgumentException">The sentence is empty or has a word not in <see cref="GridGrammar.Pronunciations"/>.</exception>
     public static SpeechTimeline Plan(string sentence, SpeakerIdentity speaker, Random random, double seconds = 3.0)
     {
         var words = sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -75,9 +84,19 @@ public sealed class SpeechTimeline
         return new SpeechTimeline(segments, wordTimes, seconds);
     }
 
-    /// <summary>The mouth shape at each frame centre, scaled by the speaker's articulation.</summary>
+    /// <summary>
+    /// The mouth shape at each frame centre, scaled by the speaker's articulation. Keyframes are the rest shape at the ends
+    /// and each phoneme's <see cref="Visemes.Target(string)"/> at its middle (bilabials hold their closure over the middle
+    /// half); frames between keyframes are blended with smoothstep easing, which gives coarticulation.
+    /// </summary>
+    /// <param name="frames">Number of frames, the length of the returned array.</param>
+    /// <param name="fps">Frame rate in Hz: frame f shows the mouth at (f + 0.5) / fps seconds.</param>
+    /// <param name="articulation">How far the mouth moves from <see cref="MouthShape.Rest"/> towards each target, normally
+    /// <see cref="SpeakerIdentity.Articulation"/>: 1 = the targets, below 1 undershoots, above 1 overshoots (clamped to 0..1).
+    /// Closures stay closed and teeth and tongue are not scaled.</param>
     /// <param name="onsetSeconds">When set, the mouth rests until this long before the first phoneme (a speaker pausing
     /// between sentences); otherwise it moves towards the first target from the clip's start, as GRID clips were rendered.</param>
+    /// <returns><paramref name="frames"/> shapes, one per frame, each parameter in 0..1.</returns>
     public MouthShape[] MouthTrack(int frames, double fps, float articulation, double? onsetSeconds = null)
     {
         // Keyframes: rest at both ends, each phoneme's target at its middle; bilabials hold the closure

@@ -12,18 +12,42 @@ public sealed record SyntheticClip(
     SpeechTimeline Timeline, MouthShape[] Mouth, MouthBox[] MouthBoxes);
 
 /// <summary>Container formats <c>lipnet synth</c> writes.</summary>
-public enum SyntheticVideoFormat { Avi, Mp4, Mpg }
+/// <remarks>Which encoders exist depends on the OpenCV build; a missing one is a <see cref="VideoDecodeException"/> when writing.</remarks>
+public enum SyntheticVideoFormat
+{
+    /// <summary>Motion JPEG (fourcc MJPG, quality 90) in an <c>.avi</c> file: every frame coded on its own; the default.</summary>
+    Avi,
+    /// <summary>MPEG-4 Part 2 (fourcc mp4v) in an <c>.mp4</c> file.</summary>
+    Mp4,
+    /// <summary>MPEG-1 video (fourcc PIM1) in an <c>.mpg</c> file, like GRID's own videos.</summary>
+    Mpg,
+}
 
 /// <summary>Settings of a synthetic corpus. Everything is deterministic in <see cref="Seed"/>.</summary>
 public sealed record SyntheticCorpusOptions
 {
+    /// <summary>Number of speakers, named s1, s2 ... (<see cref="SyntheticCorpus.SpeakerName"/>); at least 1 (default 2).</summary>
     public int Speakers { get; init; } = 2;
+
+    /// <summary>Clips per speaker, each a distinct GRID sentence; at least 1 (default 5).</summary>
     public int ClipsPerSpeaker { get; init; } = 5;
+
+    /// <summary>Seed of everything random: speaker looks, sentences, timing jitter, head motion, lighting, noise (default 0).</summary>
     public int Seed { get; init; }
+
+    /// <summary>Frame width in pixels, 64..4096 (default 360, GRID's).</summary>
     public int Width { get; init; } = 360;
+
+    /// <summary>Frame height in pixels, 64..4096 (default 288, GRID's).</summary>
     public int Height { get; init; } = 288;
+
+    /// <summary>Frames per clip, or per sentence of a monologue (default 75: GRID's 3 s at 25 fps).</summary>
     public int FrameCount { get; init; } = 75;
+
+    /// <summary>Frame rate in Hz (default 25, GRID's); the speech is planned in <see cref="FrameCount"/> / Fps seconds.</summary>
     public double Fps { get; init; } = 25;
+
+    /// <summary>Container and codec of the written videos (default <see cref="SyntheticVideoFormat.Avi"/>).</summary>
     public SyntheticVideoFormat Format { get; init; } = SyntheticVideoFormat.Avi;
     /// <summary>
     /// GRID sentences per clip (default 1). More makes long clips — monologues: one speaker saying the sentences one after

@@ -6,18 +6,62 @@ namespace LipNet.ML.Synthesis;
 /// </summary>
 public readonly record struct MouthShape(float Open, float Spread, float Round, float Teeth, float Tongue)
 {
+    /// <summary>
+    /// The relaxed, nearly closed mouth of a silent speaker (open 0.03, spread 0.45, round 0.15, no teeth or tongue): the
+    /// target of <see cref="Viseme.Silence"/> and the shape a <see cref="SpeechTimeline.MouthTrack"/> starts and ends in.
+    /// </summary>
     public static readonly MouthShape Rest = new(0.03f, 0.45f, 0.15f, 0f, 0f);
 
+    /// <summary>Component-wise linear interpolation between two shapes, used to move between keyframes.</summary>
+    /// <param name="a">The shape at <paramref name="t"/> = 0.</param>
+    /// <param name="b">The shape at <paramref name="t"/> = 1.</param>
+    /// <param name="t">Blend factor, normally 0..1; not clamped, so values outside it extrapolate beyond a or b.</param>
+    /// <returns>a + (b − a)·t for each of the five parameters.</returns>
     public static MouthShape Lerp(MouthShape a, MouthShape b, float t) => new(
         a.Open + (b.Open - a.Open) * t, a.Spread + (b.Spread - a.Spread) * t, a.Round + (b.Round - a.Round) * t,
         a.Teeth + (b.Teeth - a.Teeth) * t, a.Tongue + (b.Tongue - a.Tongue) * t);
 }
 
 /// <summary>Visually distinct classes of phonemes (phonemes of one class look the same on the lips).</summary>
+/// <remarks>
+/// The classes are this library's own grouping of the 39 CMUdict ARPAbet phonemes by place of articulation (consonants)
+/// and lip posture (vowels); they resemble, but do not reproduce, published viseme sets such as MPEG-4's. The vowel
+/// classes come last, so <see cref="Visemes.IsVowel"/> is an ordinal comparison: do not reorder the members.
+/// </remarks>
 public enum Viseme
 {
-    Silence, Bilabial, Labiodental, Dental, Alveolar, PostAlveolar, Velar, Glottal, R, W, Y,
-    OpenVowel, MidVowel, SpreadVowel, RoundVowel, CloseRoundVowel,
+    /// <summary>No speech: the mouth at <see cref="MouthShape.Rest"/>. No phoneme maps here; it stands for pauses.</summary>
+    Silence,
+    /// <summary>Lips pressed together: P, B, M.</summary>
+    Bilabial,
+    /// <summary>Upper teeth on the lower lip: F, V.</summary>
+    Labiodental,
+    /// <summary>Tongue tip between the teeth: TH, DH.</summary>
+    Dental,
+    /// <summary>Tongue on the ridge behind the upper teeth, teeth showing: T, D, N, L, S, Z.</summary>
+    Alveolar,
+    /// <summary>Protruded lips with teeth showing: CH, JH, SH, ZH.</summary>
+    PostAlveolar,
+    /// <summary>Back of the tongue on the soft palate, mouth slightly open: K, G, NG.</summary>
+    Velar,
+    /// <summary>Open mouth with no lip gesture: HH.</summary>
+    Glottal,
+    /// <summary>Rounded, slightly protruded lips: R.</summary>
+    R,
+    /// <summary>Small, tightly rounded opening: W.</summary>
+    W,
+    /// <summary>Lips spread wide: Y.</summary>
+    Y,
+    /// <summary>Jaw wide open: AA, AE, AY, AW.</summary>
+    OpenVowel,
+    /// <summary>Jaw half open, lips neutral: AH, EH, ER.</summary>
+    MidVowel,
+    /// <summary>Lips spread, teeth showing, jaw nearly closed: IH, IY, EY.</summary>
+    SpreadVowel,
+    /// <summary>Jaw half open, lips rounded: AO, OW, OY.</summary>
+    RoundVowel,
+    /// <summary>Small, very round opening ("oo"): UH, UW.</summary>
+    CloseRoundVowel,
 }
 
 /// <summary>ARPAbet phoneme → viseme class → mouth-shape target, and typical phoneme durations.</summary>
@@ -39,9 +83,15 @@ public static class Visemes
         ["UH"] = Viseme.CloseRoundVowel, ["UW"] = Viseme.CloseRoundVowel,
     };
 
+    /// <summary>The viseme class of an ARPAbet phoneme, as listed on each <see cref="Viseme"/> member.</summary>
+    /// <param name="phoneme">One of the 39 CMUdict ARPAbet phonemes without stress digits (<c>AH</c>, not <c>AH0</c>); any case.</param>
+    /// <returns>The class; never <see cref="Viseme.Silence"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="phoneme"/> is not an ARPAbet phoneme of that set.</exception>
     public static Viseme Of(string phoneme) =>
         Classes.TryGetValue(phoneme.ToUpperInvariant(), out var v) ? v : throw new ArgumentException($"unknown ARPAbet phoneme '{phoneme}'", nameof(phoneme));
 
+    /// <summary>True for the vowel classes (<see cref="Viseme.OpenVowel"/> to <see cref="Viseme.CloseRoundVowel"/>, diphthongs included).</summary>
+    /// <remarks>Vowels last longer in <see cref="BaseDuration"/> than consonants.</remarks>
     public static bool IsVowel(Viseme v) => v >= Viseme.OpenVowel;
 
     /// <summary>The mouth shape a viseme aims at (before a speaker's articulation strength scales it).</summary>

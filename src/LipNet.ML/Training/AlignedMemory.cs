@@ -8,8 +8,15 @@ namespace LipNet.ML.Training;
 /// </summary>
 public static class AlignedMemory
 {
+    /// <summary>Alignment of every buffer, in bytes: a cache line, and one AVX-512 vector.</summary>
     public const int Alignment = 64;
 
+    /// <summary>
+    /// A zeroed buffer of <paramref name="length"/> floats whose first element sits at a multiple of <see cref="Alignment"/>
+    /// bytes. It lives on the pinned object heap (never moved, freed by the GC once unreachable), so it stays aligned.
+    /// Allocate once and reuse: pinned buffers are for long-lived data such as batches and parameters.
+    /// </summary>
+    /// <param name="length">Floats in the buffer, 0 or more.</param>
     public static unsafe Memory<float> Allocate(int length)
     {
         var array = GC.AllocateArray<float>(length + Alignment / sizeof(float), pinned: true);
@@ -20,6 +27,11 @@ public static class AlignedMemory
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="memory"/> starts at a multiple of <see cref="Alignment"/> bytes (pins it for the check).
+    /// The trainer copies a batch that is not into an aligned staging buffer before running it.
+    /// </summary>
+    /// <param name="memory">Any float buffer.</param>
     public static unsafe bool IsAligned(Memory<float> memory)
     {
         using var handle = memory.Pin();

@@ -13,6 +13,10 @@ namespace LipNet.ML.Training;
 /// </summary>
 public static class GradientGraph
 {
+    /// <summary>
+    /// The ops with a gradient rule. Shape, ConstantOfShape, comparisons, Size and Cast pass no gradient and may appear
+    /// anywhere; any other op on a differentiated path makes <see cref="Build"/> throw.
+    /// </summary>
     public static IReadOnlyCollection<string> SupportedOps { get; } =
         ["Add", "Sub", "Mul", "MatMul", "Gemm", "Relu", "Tanh", "Sigmoid", "Transpose", "Reshape", "LogSoftmax", "Identity", "Conv", "MaxPool",
          "Split", "Concat", "Slice", "Squeeze", "Unsqueeze", "Dropout"];
@@ -20,12 +24,32 @@ public static class GradientGraph
     /// <summary>Ops whose outputs carry no gradient (shapes, constants, comparisons).</summary>
     private static readonly HashSet<string> NonDifferentiable = ["Shape", "ConstantOfShape", "Greater", "Less", "Equal", "Size", "Cast"];
 
+    /// <summary>
+    /// The gradient's name for a value: <c>grad.{value}</c>. Names both the upstream-gradient inputs (for the
+    /// differentiated outputs) and the gradient outputs (for the values in <c>wrt</c>) of <see cref="Build"/>'s model.
+    /// </summary>
+    /// <param name="value">A value name of the forward graph, e.g. <c>log_probs</c> or <c>conv1.weight</c>.</param>
     public static string GradientName(string value) => "grad." + value;
 
+    /// <summary>
+    /// Appends the backward pass (reverse-mode, node by node in reverse order, contributions to a value summed) to a copy
+    /// of <paramref name="forward"/>. The result takes the forward inputs and a <c>grad.{output}</c> input of each output's
+    /// type, and returns the forward outputs and a <c>grad.{value}</c> output of each <paramref name="wrt"/> value (float
+    /// unless the value is a typed graph input). Backward nodes are named <c>bw.*</c>, which <see cref="Split"/> relies on.
+    /// </summary>
+    /// <param name="forward">The forward model; not modified. Values to differentiate should be graph inputs.</param>
+    /// <param name="outputs">Graph outputs that receive an upstream gradient (e.g. <c>log_probs</c> from the CTC loss).</param>
+    /// <param name="wrt">Values to return gradients for, usually every parameter.</param>
     /// <param name="ranks">Rank of every value a rule needs it for (Add/Sub/Mul broadcasting, MatMul): inputs,
     /// parameters and intermediate values; take them from the builder's shapes.</param>
     /// <param name="shapes">Static shapes where a rule needs sizes (a Conv's input: its spatial sizes fix the
     /// transposed convolution's output padding).</param>
+    /// <returns>The combined forward and backward model; <see cref="Split"/> makes the two models a training step runs.</returns>
+    /// <exception cref="TensorShapeException">
+    /// An output is not a graph output, a value in <paramref name="wrt"/> does not influence the outputs, an op on the path
+    /// has no rule (not in <see cref="SupportedOps"/>) or an unsupported form (e.g. grouped Conv), or a rule lacks a rank
+    /// or static shape it needs.
+    /// </exception>
     public static ModelProto Build(ModelProto forward, IReadOnlyList<string> outputs, IReadOnlyList<string> wrt, IReadOnlyDictionary<string, int> ranks,
         IReadOnlyDictionary<string, long[]>? shapes = null)
     {

@@ -23,12 +23,31 @@ public sealed record TrainerOptions
     public string Device { get; init; } = "cpu";
     /// <summary>Write ONNX Runtime profiles (JSON traces, one per session) with this file prefix; null = off.</summary>
     public string? ProfilePrefix { get; init; }
+    /// <summary>Peak learning rate, reached at the end of the warm-up (default 2e-3; see <see cref="WarmupCosineSchedule"/>).</summary>
     public float LearningRate { get; init; } = 2e-3f;
+    /// <summary>Optimizer steps of linear warm-up from 0 to <see cref="LearningRate"/> (default 20; 0 = none).</summary>
     public int WarmupSteps { get; init; } = 20;
+    /// <summary>
+    /// Optimizer step at which the cosine decay reaches <see cref="MinimumLearningRate"/>, where the rate then stays
+    /// (default 1000). Set it to epochs x optimizer steps per epoch so the schedule ends with the run.
+    /// </summary>
     public int TotalSteps { get; init; } = 1000;
+    /// <summary>Learning rate at the end of the cosine decay (default 1e-5).</summary>
     public float MinimumLearningRate { get; init; } = 1e-5f;
+    /// <summary>
+    /// Largest global L2 norm of the gradients; larger ones are scaled down to it before the update
+    /// (as <c>torch.nn.utils.clip_grad_norm_</c>). Default 5; must be positive.
+    /// </summary>
     public float ClipNorm { get; init; } = 5f;
+    /// <summary>
+    /// AdamW's decoupled weight decay (Loshchilov and Hutter 2019): each step multiplies every parameter, biases included,
+    /// by 1 − learning rate x this. Default 0.01 (PyTorch's default); 0 = plain Adam.
+    /// </summary>
     public float WeightDecay { get; init; } = 1e-2f;
+    /// <summary>
+    /// Seeds the initial weights (when none are given), the dropout masks and, in a <see cref="TrainingRun"/>, the epoch
+    /// shuffles and augmentation: equal seeds and data give equal runs. Default 0.
+    /// </summary>
     public int Seed { get; init; }
     /// <summary>ONNX Runtime intra-op threads (0 = one per logical processor).</summary>
     public int Threads { get; init; }
@@ -65,6 +84,21 @@ public sealed class LipNetTrainer : IDisposable
     private Memory<float> _staging;
     private float[] _scratch = [];
 
+    /// <summary>
+    /// Builds the training graph for <see cref="TrainerOptions.BatchSize"/> clips, opens its forward and backward
+    /// ONNX Runtime sessions on <see cref="TrainerOptions.Device"/>, and loads the weights into pinned buffers with
+    /// zeroed AdamW moments at <see cref="Step"/> 0.
+    /// </summary>
+    /// <param name="architecture">The network to train; its <see cref="LipNetArchitecture.VocabularySize"/> must be 28 (GRID).</param>
+    /// <param name="options">Optimization settings; null = <see cref="TrainerOptions"/> defaults.</param>
+    /// <param name="initialWeights">
+    /// Weights to start from in PyTorch names and layout (e.g. <see cref="TrainingCheckpoint.LoadParameters"/>); null =
+    /// <see cref="LipNetArchitecture.InitialWeights"/> with <see cref="TrainerOptions.Seed"/>.
+    /// </param>
+    /// <exception cref="TensorShapeException">
+    /// The architecture's vocabulary size is not 28, or <paramref name="initialWeights"/> lacks a parameter or has one of another shape.
+    /// </exception>
+    /// <exception cref="Runtime.ModelLoadException"><see cref="TrainerOptions.Device"/> is neither "cpu" nor "cuda:N".</exception>
     public LipNetTrainer(LipNetArchitecture architecture, TrainerOptions? options = null, IReadOnlyDictionary<string, NamedTensor>? initialWeights = null)
     {
         Architecture = architecture;
@@ -105,9 +139,21 @@ public sealed class LipNetTrainer : IDisposable
         _schedule = new WarmupCosineSchedule(Options.LearningRate, Options.WarmupSteps, Options.TotalSteps, Options.MinimumLearningRate);
     }
 
+    /// <summary>The network being trained.</summary>
     public LipNetArchitecture Architecture { get; }
+
+    /// <summary>The optimization settings in use (the defaults when none were passed).</summary>
     public TrainerOptions Options { get; }
+
+    /// <summary>
+    /// The output vocabulary: GRID with the blank first (id 0 blank, 1 space, 2 … 27 a–z, LipNet-PyTorch order);
+    /// use it to encode targets and decode predictions.
+    /// </summary>
     public CtcVocabulary Vocabulary { get; }
+
+    /// <summary>
+    /// Optimizer steps taken: 0 for a fresh trainer, the checkpoint's after <see cref="Restore"/>; each <c>TrainStep</c> adds 1.
+    /// </summary>
     public int Step { get; private set; }
 
     /// <summary>The device the sessions run on ("cpu" after a CUDA fallback).</summary>
@@ -116,8 +162,13 @@ public sealed class LipNetTrainer : IDisposable
     /// <summary>Current parameters in the graphs' (ONNX) layout, in aligned pinned buffers that ONNX Runtime reads directly; updated in place by each step.</summary>
     public Dictionary<string, Memory<float>> Parameters { get; }
 
-    /// <summary>AdamW's first and second moment of each parameter (same names and layout), for checkpoints.</summary>
+    /// <summary>
+    /// AdamW's first moment (running mean of gradients) of each parameter, same names and layout as
+    /// <see cref="Parameters"/>; for checkpoints.
+    /// </summary>
     public Dictionary<string, float[]> FirstMoments { get; } = [];
+
+    /// <summary>AdamW's second moment (running mean of squared gradients) of each parameter, as <see cref="FirstMoments"/>.</summary>
     public Dictionary<string, float[]> SecondMoments { get; } = [];
 
     /// <summary>Restores a checkpoint's step, parameters and moments (same architecture), copying into the live buffers.</summary>
@@ -347,6 +398,10 @@ public sealed class LipNetTrainer : IDisposable
         return LipNetGraph.Build(architecture, torchWeights, card, float16Weights, int8: int8);
     }
 
+    /// <summary>
+    /// Releases the ONNX Runtime sessions and the native tensors over the pinned buffers, first ending profiling (which
+    /// writes the profile files) when <see cref="TrainerOptions.ProfilePrefix"/> is set. The trainer is unusable afterwards.
+    /// </summary>
     public void Dispose()
     {
         if (Options.ProfilePrefix is not null)

@@ -8,23 +8,42 @@ namespace LipNet.ML.Training;
 /// <summary>Where a run stands: enough, with the parameters and moments, to continue it exactly.</summary>
 public sealed record TrainingState
 {
+    /// <summary>Optimizer steps completed (<see cref="LipNetTrainer.Step"/> when the checkpoint was written).</summary>
     public int Step { get; init; }
     /// <summary>The epoch in progress (from 0) and how many of its batches are done.</summary>
     public int Epoch { get; init; }
+    /// <summary>
+    /// Batches of <see cref="Epoch"/> already trained (micro-batches of <see cref="TrainerOptions.BatchSize"/> clips;
+    /// 0 at an epoch's start).
+    /// </summary>
     public int BatchInEpoch { get; init; }
     /// <summary>Sum and count of the step losses of the epoch in progress (its mean training loss survives a resume).</summary>
     public double EpochLossSum { get; init; }
+    /// <summary>Number of step losses in <see cref="EpochLossSum"/>.</summary>
     public int EpochLossCount { get; init; }
+    /// <summary>
+    /// Lowest greedy validation CER (corpus CER as a fraction; it can exceed 1) at an epoch end so far;
+    /// +∞ until a validated epoch ends.
+    /// </summary>
     public double BestValidationCer { get; init; } = double.PositiveInfinity;
+    /// <summary>The epoch (from 1) whose weights are in the run's <c>best</c> checkpoint; -1 before any epoch ends.</summary>
     public int BestEpoch { get; init; } = -1;
+    /// <summary>
+    /// Consecutive finished epochs without a better validation CER (early stopping compares it with
+    /// <see cref="TrainingRunOptions.Patience"/>).
+    /// </summary>
     public int EpochsWithoutImprovement { get; init; }
+    /// <summary>The network trained; a resumed run must use one of the same size.</summary>
     public LipNetArchitecture Architecture { get; init; } = LipNetArchitecture.Small;
+    /// <summary>The optimization settings of the run (a resumed run records its own).</summary>
     public TrainerOptions Trainer { get; init; } = new();
+    /// <summary>The input normalization trained with; a resumed run keeps it whatever its options say.</summary>
     public FrameNormalizeOptions Normalize { get; init; } = new();
     /// <summary>What the run trained on (for the exported model card).</summary>
     public string Data { get; init; } = "";
     /// <summary>The crop profile of the training crops (for the exported model card); null = haar (runs before profiles).</summary>
     public string? CropProfile { get; init; }
+    /// <summary>Metrics of every finished epoch, in order (what <c>epochs.csv</c> lists).</summary>
     public IReadOnlyList<EpochMetrics> Epochs { get; init; } = [];
 }
 
@@ -36,7 +55,14 @@ public sealed record TrainingState
 /// </summary>
 public static class TrainingCheckpoint
 {
-    public const string ParametersFile = "parameters.safetensors", OptimizerFile = "optimizer.safetensors", StateFile = "state.json";
+    /// <summary>File of the parameters, PyTorch names and layout (safetensors, F32).</summary>
+    public const string ParametersFile = "parameters.safetensors";
+
+    /// <summary>File of the AdamW moments, <c>m.{name}</c> and <c>v.{name}</c> in the graphs' layout (safetensors, F32).</summary>
+    public const string OptimizerFile = "optimizer.safetensors";
+
+    /// <summary>File of the <see cref="TrainingState"/>, snake_case JSON.</summary>
+    public const string StateFile = "state.json";
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -46,6 +72,15 @@ public static class TrainingCheckpoint
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>
+    /// Writes a checkpoint of <paramref name="trainer"/>'s parameters and moments and <paramref name="state"/> to
+    /// <paramref name="directory"/>: built in <c>{directory}.tmp</c>, then swapped in (a previous checkpoint there is
+    /// replaced). The safetensors metadata records the architecture's name and the step.
+    /// </summary>
+    /// <param name="directory">The checkpoint directory, created with its parents as needed.</param>
+    /// <param name="trainer">The trainer whose parameters and AdamW moments are saved.</param>
+    /// <param name="state">Where the run stands (its <see cref="TrainingState.Step"/> goes into the metadata).</param>
+    /// <exception cref="IOException">A file or directory cannot be written, moved or deleted.</exception>
     public static void Save(string directory, LipNetTrainer trainer, TrainingState state)
     {
         string full = Path.GetFullPath(directory);
@@ -71,6 +106,9 @@ public static class TrainingCheckpoint
             Directory.Delete(old, recursive: true);
     }
 
+    /// <summary>Reads a checkpoint's <see cref="StateFile"/>, e.g. to resume a run or to see its metrics.</summary>
+    /// <param name="directory">The checkpoint directory.</param>
+    /// <exception cref="CorpusFormatException">The directory has no <see cref="StateFile"/>, or it is empty or not valid JSON.</exception>
     public static TrainingState LoadState(string directory)
     {
         string path = Path.Combine(directory, StateFile);

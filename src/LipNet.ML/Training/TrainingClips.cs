@@ -15,6 +15,7 @@ public sealed record TrainingClip(string Id, string Speaker, string Sentence, Vi
 /// </summary>
 public interface ITrainingClips
 {
+    /// <summary>Clips in the set; valid indices are 0 … Count − 1.</summary>
     int Count { get; }
 
     /// <summary>Id, speaker and sentence of clip <paramref name="index"/> without loading pixels.</summary>
@@ -38,11 +39,20 @@ public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<Cl
     // One preprocessor per loading thread (the Haar locator is not thread-safe); all disposed with this set.
     private readonly ThreadLocal<ClipPreprocessor> _preprocessor = new(preprocessor, trackAllValues: true);
 
+    /// <summary>The corpus items in index order (an item may appear more than once, to weight it up).</summary>
     public IReadOnlyList<CorpusItem> Items { get; } = items;
+
+    /// <inheritdoc/>
     public int Count => Items.Count;
 
+    /// <inheritdoc/>
     public (string Id, string Speaker, string Sentence) Describe(int index) => (Items[index].Id, Items[index].Speaker, Items[index].Sentence);
 
+    /// <summary>
+    /// The clip with its mouth crops: from memory, else from the disk cache, else decoded and cropped by this thread's
+    /// preprocessor (and then stored in the caches that are enabled).
+    /// </summary>
+    /// <exception cref="LipNetException">The video cannot be decoded or no mouth is found (the exception names the file).</exception>
     public TrainingClip Load(int index)
     {
         var item = Items[index];
@@ -60,6 +70,7 @@ public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<Cl
         return new TrainingClip(item.Id, item.Speaker, item.Sentence, crops);
     }
 
+    /// <summary>Disposes the per-thread preprocessors (the disk cache, owned by the caller, is left alone).</summary>
     public void Dispose()
     {
         foreach (var p in _preprocessor.Values)
@@ -79,13 +90,22 @@ public sealed class SkippingTrainingClips(ITrainingClips inner, Action<LipNetExc
     private readonly ConcurrentDictionary<int, LipNetException> _unreadable = new();
     private readonly ConcurrentDictionary<int, int> _standIns = new();
 
+    /// <summary>The inner set's count: a skipped clip is stood in for, not removed, so indices stay stable.</summary>
     public int Count => inner.Count;
 
     /// <summary>The clips left out so far, with why.</summary>
     public IReadOnlyDictionary<int, LipNetException> Unreadable => _unreadable;
 
+    /// <summary>
+    /// The inner set's description of clip <paramref name="index"/>, or of its stand-in once the clip was found unreadable.
+    /// </summary>
     public (string Id, string Speaker, string Sentence) Describe(int index) => inner.Describe(_standIns.GetValueOrDefault(index, index));
 
+    /// <summary>
+    /// Clip <paramref name="index"/>, or when it cannot be read the next readable clip (wrapping around); each unreadable
+    /// clip is reported once to the <c>skipped</c> callback and never tried again.
+    /// </summary>
+    /// <exception cref="LipNetException">No clip of the inner set can be read.</exception>
     public TrainingClip Load(int index)
     {
         for (int tried = 0, i = index; tried < inner.Count; tried++, i = (i + 1) % inner.Count)
@@ -108,6 +128,7 @@ public sealed class SkippingTrainingClips(ITrainingClips inner, Action<LipNetExc
         throw new LipNetException($"none of the {inner.Count} clips can be read (the first: {_unreadable.Values.FirstOrDefault()?.Message})");
     }
 
+    /// <summary>Disposes the inner set when it is disposable: this set owns it.</summary>
     public void Dispose() => (inner as IDisposable)?.Dispose();
 }
 
@@ -121,12 +142,20 @@ public sealed class SyntheticTrainingClips(SyntheticCorpusOptions options, IRead
     private readonly ConcurrentDictionary<int, VideoFrames> _cache = new();
     private readonly Dictionary<int, IReadOnlyList<string>> _sentences = speakers.Distinct().ToDictionary(s => s, s => SyntheticCorpus.Sentences(s, options.ClipsPerSpeaker, options.Seed));
 
+    /// <summary>The synthetic corpus the clips are rendered from (seed, size, frame count and rate, clips per speaker).</summary>
     public SyntheticCorpusOptions Options { get; } = options;
+
+    /// <summary>
+    /// Speaker indices in set order; clip <c>i</c> is clip <c>i % ClipsPerSpeaker</c> of speaker <c>Speakers[i / ClipsPerSpeaker]</c>.
+    /// </summary>
     public IReadOnlyList<int> Speakers { get; } = speakers;
+
+    /// <summary><see cref="Speakers"/> count x <see cref="SyntheticCorpusOptions.ClipsPerSpeaker"/>.</summary>
     public int Count => Speakers.Count * Options.ClipsPerSpeaker;
 
     private (int Speaker, int Clip) At(int index) => (Speakers[index / Options.ClipsPerSpeaker], index % Options.ClipsPerSpeaker);
 
+    /// <summary>The clip's GRID-style id, speaker name and sentence, without rendering.</summary>
     public (string Id, string Speaker, string Sentence) Describe(int index)
     {
         var (speaker, clip) = At(index);
@@ -134,6 +163,10 @@ public sealed class SyntheticTrainingClips(SyntheticCorpusOptions options, IRead
         return (GridGrammar.IdFromSentence(sentence), SyntheticCorpus.SpeakerName(speaker), sentence);
     }
 
+    /// <summary>
+    /// The clip rendered (first time; deterministic from the corpus seed) and cropped at its true mouth boxes. Crops stay
+    /// cached in memory for the set's lifetime.
+    /// </summary>
     public TrainingClip Load(int index)
     {
         var (speaker, clip) = At(index);
@@ -153,7 +186,23 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
     private readonly FrameNormalizer _normalizer = new(normalize);
     private readonly FrameAugmenter? _augmenter = augment is null ? null : new FrameAugmenter(augment);
 
+    /// <summary>
+    /// Loads, augments, normalizes and encodes the clips at <paramref name="indices"/> into one batch. Every clip must
+    /// have the crop size of the first.
+    /// </summary>
+    /// <param name="clips">The set to load from.</param>
+    /// <param name="indices">Clip indices in batch order (N = their count; repeats allowed). A trainer needs N = its batch size.</param>
+    /// <param name="seed">The run's seed; with <paramref name="epoch"/> and the position it seeds each clip's augmentation.</param>
+    /// <param name="epoch">The epoch (from 0) the batch belongs to.</param>
+    /// <param name="firstPosition">
+    /// Position of <c>indices[0]</c> in the epoch's order; clip i of the batch is at position firstPosition + i.
+    /// </param>
     /// <param name="buffer">Where the batch goes (e.g. <see cref="AlignedMemory.Allocate"/>, reused every step); null allocates one.</param>
+    /// <returns>
+    /// Video [N, C, T, H, W] (with the normalizer's CTHW layout) in <paramref name="buffer"/>, token ids and real frame counts.
+    /// </returns>
+    /// <exception cref="LipNetException">A clip cannot be loaded (the clip's own exception, naming its file).</exception>
+    /// <exception cref="TensorShapeException"><paramref name="buffer"/> does not hold exactly N clips of the normalizer's size.</exception>
     public TrainingBatch Assemble(ITrainingClips clips, IReadOnlyList<int> indices, int seed, int epoch, int firstPosition, Memory<float>? buffer = null)
     {
         int n = indices.Count;

@@ -12,7 +12,9 @@ namespace LipNet.ML.Training;
 /// <summary>Settings of a whole training run (epochs, validation, checkpoints) around <see cref="TrainerOptions"/>.</summary>
 public sealed record TrainingRunOptions
 {
+    /// <summary>Batch size, optimizer, schedule, dropout, device and seed of the trainer (see <see cref="TrainerOptions"/>).</summary>
     public TrainerOptions Trainer { get; init; } = new();
+    /// <summary>Epochs to train in all, counting those done before a resume (default 10).</summary>
     public int Epochs { get; init; } = 10;
     /// <summary>Input normalization; recorded in the checkpoint and the exported model card.</summary>
     public FrameNormalizeOptions Normalize { get; init; } = FrameNormalizeOptions.Standardized;
@@ -57,8 +59,56 @@ public sealed record TrainingResult(TrainingState State, string LastCheckpoint, 
 /// </summary>
 public static class TrainingRun
 {
-    public const string CheckpointsFolder = "checkpoints", BestFolder = "best", StepsCsv = "steps.csv", EpochsCsv = "epochs.csv";
+    /// <summary>
+    /// Folder under the output directory for step checkpoints, <c>step-{step:D7}</c> (the newest
+    /// <see cref="TrainingRunOptions.KeepCheckpoints"/> kept).
+    /// </summary>
+    public const string CheckpointsFolder = "checkpoints";
 
+    /// <summary>Folder under the output directory for the checkpoint of the best epoch by validation CER.</summary>
+    public const string BestFolder = "best";
+
+    /// <summary>CSV in the output directory with one row per optimizer step: loss, gradient norm, learning rate, timings in ms.</summary>
+    public const string StepsCsv = "steps.csv";
+
+    /// <summary>CSV in the output directory with one row per epoch (<see cref="EpochMetrics"/>).</summary>
+    public const string EpochsCsv = "epochs.csv";
+
+    /// <summary>
+    /// Trains <paramref name="architecture"/> on <paramref name="train"/> for <see cref="TrainingRunOptions.Epochs"/> epochs,
+    /// or continues a run from a checkpoint (with the same batches and augmentation as an uninterrupted run). After each
+    /// epoch it validates, writes a step checkpoint and, when the validation CER improved, the <see cref="BestFolder"/> checkpoint.
+    /// </summary>
+    /// <param name="architecture">The network to train; on resume it must have the checkpoint's parameter count.</param>
+    /// <param name="train">
+    /// The training clips; each epoch draws every clip at least once (the last batch wraps around) in a new seeded order.
+    /// </param>
+    /// <param name="validation">
+    /// Clips to evaluate after each epoch (loss, greedy and beam CER/WER); null = none, in which case every epoch counts as
+    /// an improvement (<see cref="BestFolder"/> follows the last epoch) and <see cref="TrainingRunOptions.Patience"/> never stops.
+    /// </param>
+    /// <param name="outputDirectory">Where checkpoints and CSVs go; created when missing.</param>
+    /// <param name="options">The run's settings.</param>
+    /// <param name="resumeFrom">
+    /// A checkpoint directory to continue from (e.g. <see cref="LatestCheckpoint"/>); null = a fresh start. The checkpoint's
+    /// weights and normalization win over <paramref name="options"/>; its batch size must match.
+    /// </param>
+    /// <param name="logger">Receives resume, epoch and early-stop summaries and errors; null = none.</param>
+    /// <param name="progress">Told after every optimizer step; null = none.</param>
+    /// <param name="cancellation">Checked before each step; the last checkpoint written stays usable for a resume.</param>
+    /// <param name="epochEnded">Called with the new state after each epoch's checkpoints are written; null = none.</param>
+    /// <returns>The final state, the last and best checkpoint paths, and whether early stopping ended the run.</returns>
+    /// <exception cref="LipNetException">
+    /// The checkpoint is for another architecture or batch size; <see cref="TrainerOptions.Device"/> is not "cpu" or "cuda:N";
+    /// a clip cannot be read; or the loss or a gradient is not finite (for these two the message names the last good checkpoint).
+    /// </exception>
+    /// <exception cref="CorpusFormatException">
+    /// <paramref name="resumeFrom"/> is not a checkpoint (no readable <see cref="TrainingCheckpoint.StateFile"/>).
+    /// </exception>
+    /// <exception cref="TensorShapeException">
+    /// <see cref="TrainingRunOptions.InitialWeights"/> or the checkpoint's weights do not fit the architecture.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled.</exception>
     public static TrainingResult Run(LipNetArchitecture architecture, ITrainingClips train, ITrainingClips? validation, string outputDirectory,
         TrainingRunOptions options, string? resumeFrom = null, ILogger? logger = null, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellation = default, Action<TrainingState>? epochEnded = null)
