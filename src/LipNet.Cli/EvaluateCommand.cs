@@ -15,13 +15,6 @@ namespace LipNet.Cli;
 /// </summary>
 internal static class EvaluateCommand
 {
-    internal sealed record SpeakerFigures(int Sentences, double Cer, double Wer, double CerMean, double WerMean, double Bleu, double[] CerInterval);
-
-    internal sealed record EvaluationReport(
-        string Corpus, string Model, string Split, string Decoder, int Sentences, double Cer, double Wer, double CerMean, double WerMean, double Bleu,
-        double[] CerInterval, double[] WerInterval, Dictionary<string, SpeakerFigures> PerSpeaker,
-        IReadOnlyList<object> Worst, IReadOnlyList<object> LetterConfusions, IReadOnlyList<TranscriptionFailure> Failed, double Seconds);
-
     public static Command Create(CliIO io)
     {
         var corpus = new Argument<DirectoryInfo>("corpus-dir") { Description = "Corpus root (GRID layout and the others `stats` reads)." };
@@ -58,21 +51,28 @@ internal static class EvaluateCommand
                 MirrorAverage = parse.GetValue(mirror),
             };
             using var lipReader = ModelCommands.OpenReader(parse.GetValue(model), options);
-            var failures = new List<TranscriptionFailure>();
-            var byPath = test.ToDictionary(i => i.VideoPath);
-            IReadOnlyList<Transcription> results = [];
-            io.WithProgress("transcribing", test.Count, tick => results = lipReader.TranscribeMany(test.Select(i => i.VideoPath).ToList(), failures, _ => tick()));
-            if (failures.Count > 0 && !parse.GetValue(skipBad))
-                throw new LipNetException($"{failures.Count} video(s) could not be read, first: {failures[0].Reason} (use --skip-bad to report and go on)");
-            failures.InsertRange(0, reader.Problems.Select(p => new TranscriptionFailure(p.Path, p.Reason)));
-
-            string decoder = (options.BeamWidth <= 0 ? "greedy" : $"beam {options.BeamWidth}") + (options.GridGrammar ? " + GRID grammar" : "") + (options.MirrorAverage ? " + mirror average" : "");
-            var report = Build($"{reader.Name} {Path.GetFileName(Path.TrimEndingDirectorySeparator(reader.Root))}", parse.GetValue(model)?.FullName ?? lipReader.Model.Source, parse.GetValue(split)!, decoder, results, byPath, failures, parse.GetValue(seed), started.Elapsed.TotalSeconds);
+            var evaluation = new EvaluationOptions
+            {
+                Corpus = $"{reader.Name} {Path.GetFileName(Path.TrimEndingDirectorySeparator(reader.Root))}",
+                Split = parse.GetValue(split)!,
+                Seed = parse.GetValue(seed),
+            };
+            EvaluationReport report = null!;
+            io.WithProgress("transcribing", test.Count, tick => report = lipReader.Evaluate(test, evaluation, new TrainCommands.SynchronousProgress<Transcription>(_ => tick())));
+            if (report.Failed.Count > 0 && !parse.GetValue(skipBad))
+                throw new LipNetException($"{report.Failed.Count} video(s) could not be read, first: {report.Failed[0].Reason} (use --skip-bad to report and go on)");
+            // The corpus reader's own problems (unreadable labels, videos without labels) are reported with the clips that failed.
+            report = report with
+            {
+                Model = parse.GetValue(model)?.FullName ?? lipReader.Model.Source,
+                Failed = [.. reader.Problems.Select(p => new TranscriptionFailure(p.Path, p.Reason)), .. report.Failed],
+                Seconds = Math.Round(started.Elapsed.TotalSeconds, 2),
+            };
             var dir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "report.json"), System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions(CliIO.Json) { WriteIndented = true }));
             File.WriteAllText(Path.Combine(dir, "report.md"), Markdown(report));
-            Plots(report, results.Select(r => ErrorRates.Score(byPath[r.Source].Sentence, r.Text).Cer).ToArray(), dir);
+            Plots(report, dir);
             if (parse.GetValue(json))
                 io.WriteJson(new { sentences = report.Sentences, cer = report.Cer, wer = report.Wer, cer_interval = report.CerInterval, wer_interval = report.WerInterval, cer_mean = report.CerMean, wer_mean = report.WerMean, bleu = report.Bleu, per_speaker = report.PerSpeaker, failed = report.Failed.Count, report = Path.Combine(dir, "report.json") });
             else
@@ -119,36 +119,6 @@ internal static class EvaluateCommand
         }).Test.ToList();
     }
 
-    private static EvaluationReport Build(string corpus, string model, string split, string decoder, IReadOnlyList<Transcription> results,
-        Dictionary<string, CorpusItem> items, List<TranscriptionFailure> failures, int seed, double seconds)
-    {
-        var refs = results.Select(r => items[r.Source].Sentence).ToList();
-        var hyps = results.Select(r => r.Text).ToList();
-        var speakers = results.Select(r => (string?)items[r.Source].Speaker).ToList();
-        var scored = ErrorRates.Report(refs, hyps, speakers, resamples: 1000, seed: seed);
-        var perSpeaker = new Dictionary<string, SpeakerFigures>();
-        foreach (var (speaker, s) in scored.PerSpeaker)
-        {
-            var (ci, _) = ErrorRates.Bootstrap(scored.Sentences.Where(x => x.Speaker == speaker).ToList(), 500, seed);
-            perSpeaker[speaker] = new SpeakerFigures(s.Sentences, s.Cer, s.Wer, s.CerMean, s.WerMean, s.Bleu, [ci.Lower, ci.Upper]);
-        }
-        var worst = scored.Sentences.Select((s, i) => (s, i)).OrderByDescending(x => x.s.Cer).Take(10)
-            .Select(x => (object)new { video = results[x.i].Source, truth = x.s.Reference, text = x.s.Hypothesis, cer = x.s.Cer }).ToList();
-        var confusions = new Dictionary<(char, char), int>();
-        foreach (var s in scored.Sentences)
-            foreach (var step in Levenshtein.AlignCharacters(s.Reference, s.Hypothesis).Alignment.Where(a => a.Operation == EditOperation.Substitute))
-            {
-                var key = (s.Reference[step.ReferenceIndex], s.Hypothesis[step.HypothesisIndex]);
-                confusions[key] = confusions.GetValueOrDefault(key) + 1;
-            }
-        var letterConfusions = confusions.OrderByDescending(c => c.Value).Take(20)
-            .Select(c => (object)new { truth = c.Key.Item1.ToString(), read_as = c.Key.Item2.ToString(), count = c.Value }).ToList();
-        var o = scored.Overall;
-        return new EvaluationReport(corpus, model, split, decoder, o.Sentences, o.Cer, o.Wer, o.CerMean, o.WerMean, o.Bleu,
-            [scored.CerInterval.Lower, scored.CerInterval.Upper], [scored.WerInterval.Lower, scored.WerInterval.Upper],
-            perSpeaker, worst, letterConfusions, failures, Math.Round(seconds, 2));
-    }
-
     private static string Markdown(EvaluationReport r)
     {
         var sb = new StringBuilder();
@@ -167,13 +137,13 @@ internal static class EvaluateCommand
         sb.AppendLine();
         sb.AppendLine("## Worst sentences");
         sb.AppendLine();
-        foreach (dynamic w in r.Worst)
-            sb.AppendLine(ci, $"- CER {w.cer:P1}: \"{w.text}\" for \"{w.truth}\" ({Path.GetFileName((string)w.video)})");
+        foreach (var w in r.Worst)
+            sb.AppendLine(ci, $"- CER {w.Cer:P1}: \"{w.Text}\" for \"{w.Truth}\" ({Path.GetFileName(w.Video)})");
         sb.AppendLine();
         sb.AppendLine("## Letter confusions (truth → read as)");
         sb.AppendLine();
-        foreach (dynamic c in r.LetterConfusions)
-            sb.AppendLine(ci, $"- '{c.truth}' → '{c.read_as}': {c.count}");
+        foreach (var c in r.LetterConfusions)
+            sb.AppendLine(ci, $"- '{c.Truth}' → '{c.ReadAs}': {c.Count}");
         if (r.Failed.Count > 0)
         {
             sb.AppendLine();
@@ -187,8 +157,9 @@ internal static class EvaluateCommand
         return sb.ToString();
     }
 
-    private static void Plots(EvaluationReport r, double[] sentenceCer, string dir)
+    private static void Plots(EvaluationReport r, string dir)
     {
+        double[] sentenceCer = (r.Clips ?? []).Select(c => c.Cer).ToArray();
         var bars = new ScottPlot.Plot();
         var speakers = r.PerSpeaker.Keys.ToArray();
         for (int i = 0; i < speakers.Length; i++)

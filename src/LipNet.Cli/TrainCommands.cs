@@ -451,7 +451,7 @@ internal static class TrainCommands
         plot.SavePng(path, 800, 450);
     }
 
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
     }

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Google.Protobuf;
+using LipNet.ML.Corpora;
+using LipNet.ML.Decoding;
+using LipNet.ML.Metrics;
 using LipNet.ML.Mouth;
 using LipNet.ML.Onnx;
 using LipNet.ML.Runtime;
@@ -152,6 +155,49 @@ public class LipReaderTests
 
 public class EvaluateCommandTests
 {
+    [Fact]
+    public async Task EvaluateScoresEveryClipAndReportsTheUnreadableOnes()
+    {
+        using var dir = new TempDir();
+        SyntheticCorpus.Write(dir.File("corpus"), new SyntheticCorpusOptions { Speakers = 2, ClipsPerSpeaker = 2, Seed = 8 });
+        var items = CorpusReader.Open(dir.File("corpus")).Read().ToList();
+        File.WriteAllBytes(dir.File("bad.mp4"), [0, 1, 2]);
+        items.Add(items[0] with { VideoPath = dir.File("bad.mp4") });
+        using var reader = new LipReader(LipReaderTests.RandomModel(dir), new LipReaderOptions { BeamWidth = 0 });
+        var logged = new ListLogger();
+        var report = await reader.EvaluateAsync(items, new EvaluationOptions { Corpus = "synthetic", Seed = 3, Logger = logged });
+
+        Assert.Equal(4, report.Sentences);
+        Assert.Equal(4, report.Clips!.Count);
+        var failure = Assert.Single(report.Failed);
+        Assert.Equal(dir.File("bad.mp4"), failure.Source);
+        // The figures are ErrorRates' over the texts read, and each clip's text is what Transcribe reads.
+        var texts = report.Clips.Select(c => c.Text).ToList();
+        Assert.Equal(ErrorRates.CorpusCer(report.Clips.Select(c => c.Truth).ToList(), texts), report.Cer, 9);
+        Assert.Equal(CtcVocabulary.NormalizeForScoring(reader.Transcribe(items[1].VideoPath).Text), report.Clips[1].Text);
+        Assert.InRange(report.Cer, report.CerInterval[0], report.CerInterval[1]);
+        Assert.Equal(2, report.PerSpeaker.Count);
+        Assert.Equal("greedy", report.Decoder);
+        Assert.Contains(logged.Lines, l => l.Contains("Skipped") && l.Contains("bad.mp4"));
+        Assert.Contains(logged.Lines, l => l.StartsWith("Evaluated 4 sentences", StringComparison.Ordinal));
+        // The same seed, the same intervals; a cancelled evaluation throws.
+        Assert.Equal(report.CerInterval, reader.Evaluate(items, new EvaluationOptions { Seed = 3 }).CerInterval);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reader.EvaluateAsync(items, cancellationToken: new CancellationToken(true)));
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines)
+                Lines.Add(formatter(state, exception));
+        }
+    }
+
     [Fact]
     public void EvaluateWritesReportsPlotsAndOneJsonObject()
     {

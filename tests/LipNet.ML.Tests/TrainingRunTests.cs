@@ -199,4 +199,30 @@ public class TrainingRunTests
         Assert.Contains(TrainingCheckpoint.StateFile, ex.Message + ex.FilePath);
         Assert.ThrowsAny<LipNetException>(() => TrainingCheckpoint.LoadState(dir.Path));
     }
+
+    [Fact]
+    public async Task RunAsyncTrainsLikeRunAndStopsWhenCancelled()
+    {
+        var train = new RandomClips(4, 3);
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var sync = TrainingRun.Run(Tiny, train, null, dirA.Path, Options(1));
+        var async = await TrainingRun.RunAsync(Tiny, train, null, dirB.Path, Options(1));
+        Assert.Equal(sync.State.Step, async.State.Step);
+        Assert.Equal(sync.State.Epochs[0].TrainLoss, async.State.Epochs[0].TrainLoss, 6);
+
+        // Cancelled from the progress of its first step: the task ends cancelled, not faulted, and no further step runs.
+        using var cancel = new CancellationTokenSource();
+        int steps = 0;
+        var progress = new SynchronousProgress<TrainingProgress>(_ => { steps++; cancel.Cancel(); });
+        using var dirC = new TempDir();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            TrainingRun.RunAsync(Tiny, train, null, dirC.Path, Options(2), progress: progress, cancellation: cancel.Token));
+        Assert.Equal(1, steps);
+    }
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
 }

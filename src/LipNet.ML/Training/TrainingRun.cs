@@ -254,6 +254,19 @@ public static class TrainingRun
         return path;
     }
 
+    /// <summary>
+    /// <see cref="Run"/> on a worker thread, for callers that must not block (a UI, a hosted service): the same run, the same
+    /// checkpoints, the same exceptions (through the task). Cancelling stops before the next step; resume from
+    /// <see cref="LatestCheckpoint"/>.
+    /// </summary>
+    /// <inheritdoc cref="Run" path="/param"/>
+    /// <returns>A task with the final state, the last and best checkpoint paths, and whether early stopping ended the run.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled (through the task).</exception>
+    public static Task<TrainingResult> RunAsync(LipNetArchitecture architecture, ITrainingClips train, ITrainingClips? validation, string outputDirectory,
+        TrainingRunOptions options, string? resumeFrom = null, ILogger? logger = null, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellation = default, Action<TrainingState>? epochEnded = null) =>
+        Task.Run(() => Run(architecture, train, validation, outputDirectory, options, resumeFrom, logger, progress, cancellation, epochEnded), cancellation);
+
     /// <summary>The newest complete step checkpoint under a run's output directory, or null.</summary>
     public static string? LatestCheckpoint(string outputDirectory)
     {
