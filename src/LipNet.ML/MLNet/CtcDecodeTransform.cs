@@ -52,20 +52,20 @@ public sealed record CtcDecodeOptions
     }
 }
 
-public sealed class LogitsInput
+internal sealed class LogitsInput
 {
     [ColumnName(TempColumns.In), VectorType] public float[] Scores { get; set; } = [];
     [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
 }
 
-public sealed class LogitsWithLengthInput
+internal sealed class LogitsWithLengthInput
 {
     [ColumnName(TempColumns.In), VectorType] public float[] Scores { get; set; } = [];
     [ColumnName(TempColumns.InShape)] public int Length { get; set; }
     [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
 }
 
-public sealed class TextOutput
+internal sealed class TextOutput
 {
     [ColumnName(TempColumns.Out)] public string Text { get; set; } = "";
 }
@@ -90,14 +90,14 @@ internal static class DecoderCache
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class CtcDecodeMappingFactory : CustomMappingFactory<LogitsInput, TextOutput>
+internal sealed class CtcDecodeMappingFactory : CustomMappingFactory<LogitsInput, TextOutput>
 {
     public const string ContractName = "LipNet.CtcDecode.v1";
     public override Action<LogitsInput, TextOutput> GetMapping() => (input, output) => output.Text = DecoderCache.Decode(input.Scores, -1, input.Options);
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class CtcDecodeWithLengthMappingFactory : CustomMappingFactory<LogitsWithLengthInput, TextOutput>
+internal sealed class CtcDecodeWithLengthMappingFactory : CustomMappingFactory<LogitsWithLengthInput, TextOutput>
 {
     public const string ContractName = "LipNet.CtcDecodeWithLength.v1";
     public override Action<LogitsWithLengthInput, TextOutput> GetMapping() => (input, output) => output.Text = DecoderCache.Decode(input.Scores, input.Length, input.Options);
@@ -108,7 +108,7 @@ public sealed class CtcDecodeWithLengthMappingFactory : CustomMappingFactory<Log
 /// input schema, the same kind of stock-transform chain as the other LipNet transforms; the options
 /// constant rides on the first scalar column of the input.
 /// </summary>
-public sealed class CtcDecodeEstimator : IEstimator<ITransformer>
+internal sealed class CtcDecodeEstimator : IEstimator<ITransformer>
 {
     private readonly TransformsCatalog _catalog;
     private readonly string _output, _input;

@@ -129,8 +129,11 @@ internal static class FrameColumns
     }
 }
 
+// The mapping factories are internal: loading a saved model finds them by contract name among the
+// assembly's types (the model records the assembly; RegisterLipNet registers it too), public or not.
+
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInput, FramesOutput>
+internal sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInput, FramesOutput>
 {
     public const string ContractName = "LipNet.LoadVideo.v1";
 
@@ -147,7 +150,7 @@ public sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInpu
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput, MouthOutput>
+internal sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput, MouthOutput>
 {
     public const string ContractName = "LipNet.CropMouth.v1";
 
@@ -170,7 +173,7 @@ public sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput, 
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesInput, TensorOutput>
+internal sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesInput, TensorOutput>
 {
     public const string ContractName = "LipNet.NormalizeFrames.v1";
 
@@ -197,7 +200,7 @@ public sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesI
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<FramesInput, RgbClipTensorOutput>
+internal sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<FramesInput, RgbClipTensorOutput>
 {
     public const string ContractName = "LipNet.NormalizeFrames.3x75x50x100.v1";
     public static readonly int[] Shape = [3, 75, 50, 100];
@@ -211,7 +214,7 @@ public sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<Frames
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class NormalizeGrayClipMappingFactory : CustomMappingFactory<FramesInput, GrayClipTensorOutput>
+internal sealed class NormalizeGrayClipMappingFactory : CustomMappingFactory<FramesInput, GrayClipTensorOutput>
 {
     public const string ContractName = "LipNet.NormalizeFrames.1x75x50x100.v1";
     public static readonly int[] Shape = [1, 75, 50, 100];
