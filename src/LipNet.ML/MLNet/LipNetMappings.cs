@@ -19,6 +19,9 @@ public sealed record LoadVideoOptions
     public double? TargetFps { get; init; }
 
     /// <summary>Decoding as <paramref name="card"/>'s model expects: its frame rate (and no more frames than it reads).</summary>
+    /// <param name="card">The model card (frame rate, frames per input).</param>
+    /// <returns>Options resampling to the card's fps (none when it states none) and stopping at its frame count.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="card"/> is null.</exception>
     public static LoadVideoOptions For(Onnx.ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(card);
@@ -40,17 +43,27 @@ public enum MouthLocatorKind
 /// <summary>Options of <c>CropMouth</c>: the locator and the crop size.</summary>
 public sealed record CropMouthOptions
 {
+    /// <summary>Which locator places the boxes (default <see cref="MouthLocatorKind.Haar"/>, OpenCV's Haar cascades).</summary>
     public MouthLocatorKind Locator { get; init; } = MouthLocatorKind.Haar;
+
     /// <summary>Haar settings (used when <see cref="Locator"/> is Haar).</summary>
     public HaarMouthLocatorOptions Haar { get; init; } = new();
     /// <summary>Fixed region: centre x, centre y, width, as fractions of the frame (used when <see cref="Locator"/> is FixedRegion).</summary>
     public float[] Region { get; init; } = [0.5f, 0.7f, 0.3f];
     /// <summary>Crop profile name for the landmark locator: <c>mouth-centred</c> or <c>mean-face</c>.</summary>
     public string Profile { get; init; } = CropProfile.MouthCentred.Name;
+
+    /// <summary>Crop width in pixels, 4..4096 (default 100, the LipNet paper's 100 x 50 mouth crop).</summary>
     public int Width { get; init; } = 100;
+
+    /// <summary>Crop height in pixels, 4..4096 (default 50).</summary>
     public int Height { get; init; } = 50;
 
     /// <summary>The crops <paramref name="card"/>'s model was trained on: its crop profile's locator and its input size.</summary>
+    /// <param name="card">The model card (crop profile, input width and height).</param>
+    /// <returns>Haar for the <c>haar</c> profile, else the landmark locator with the card's profile; the card's crop size.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="card"/> is null.</exception>
+    /// <exception cref="MouthLocatorException">The card names an unknown crop profile.</exception>
     public static CropMouthOptions For(Onnx.ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(card);

@@ -117,7 +117,7 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// Face landmarks for every frame (tracked, interpolated where missing, smoothed), and the frames without a face.
     /// </summary>
     /// <param name="frames">The clip, [T, H, W, 3] bytes in either channel order.</param>
-    /// <param name="missingFrames">Sampled frames (0-based, ascending) where Face Mesh found no face; their landmarks are interpolated.</param>
+    /// <param name="missingFrames">Sampled frames (0-based, ascending) where Face Mesh found no face (landmarks interpolated).</param>
     /// <returns>T landmark sets (MediaPipe Face Mesh, 468 points each), source pixels.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>

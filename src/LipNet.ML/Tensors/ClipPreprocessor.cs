@@ -54,7 +54,7 @@ public sealed class ClipPreprocessor : IDisposable
     /// <param name="read">Decoding options, e.g. <see cref="VideoReadOptions.TargetFps"/> to resample to a model's rate.</param>
     /// <param name="ownsLocator">Dispose <paramref name="locator"/> with this preprocessor (a locator created for it).</param>
     /// <exception cref="TensorShapeException">A crop size outside 4..4096 pixels, or normalization options out of range.</exception>
-    /// <exception cref="Runtime.ModelLoadException">With no locator given: the landmark locator's front-end model cannot be loaded.</exception>
+    /// <exception cref="Runtime.ModelLoadException">No locator given and the landmark locator's models fail to load.</exception>
     public ClipPreprocessor(IMouthLocator? locator = null, MouthCropOptions? crop = null, FrameNormalizeOptions? normalize = null, VideoReadOptions? read = null,
         bool ownsLocator = false)
     {
@@ -82,7 +82,7 @@ public sealed class ClipPreprocessor : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="VideoDecodeException">The video is missing, empty, corrupt, absurdly large or has no decodable frame.</exception>
     /// <exception cref="MouthLocatorException">The locator finds no mouth (e.g. no face in any frame).</exception>
-    /// <exception cref="NativeLibraryException">OpenCV's (or, for the landmark locator, ONNX Runtime's) native library is missing.</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public PreprocessedClip Process(string path) => Process(() => Decode(VideoReader.Open(path, ReadOptions)));
 
     /// <summary>As <see cref="Process(string)"/> for a video held in a stream (copied to a temporary file to decode).</summary>
@@ -92,7 +92,7 @@ public sealed class ClipPreprocessor : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="VideoDecodeException">The video is missing, empty, corrupt, absurdly large or has no decodable frame.</exception>
     /// <exception cref="MouthLocatorException">The locator finds no mouth (e.g. no face in any frame).</exception>
-    /// <exception cref="NativeLibraryException">OpenCV's (or, for the landmark locator, ONNX Runtime's) native library is missing.</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public PreprocessedClip Process(Stream stream, string? nameHint = null) => Process(() => Decode(VideoReader.Open(stream, nameHint, ReadOptions)));
 
     private VideoFrames Decode(VideoReader reader)
@@ -138,7 +138,7 @@ public sealed class ClipPreprocessor : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="VideoDecodeException">The video is missing, empty, corrupt, absurdly large or has no decodable frame.</exception>
     /// <exception cref="MouthLocatorException">The locator finds no mouth (e.g. no face in any frame).</exception>
-    /// <exception cref="NativeLibraryException">OpenCV's (or, for the landmark locator, ONNX Runtime's) native library is missing.</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public CroppedClip Crop(string path) => Crop(() => Decode(VideoReader.Open(path, ReadOptions)));
 
     /// <summary>As <see cref="Crop(string)"/> for a video held in a stream (copied to a temporary file to decode).</summary>
@@ -148,7 +148,7 @@ public sealed class ClipPreprocessor : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="VideoDecodeException">The video is missing, empty, corrupt, absurdly large or has no decodable frame.</exception>
     /// <exception cref="MouthLocatorException">The locator finds no mouth (e.g. no face in any frame).</exception>
-    /// <exception cref="NativeLibraryException">OpenCV's (or, for the landmark locator, ONNX Runtime's) native library is missing.</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public CroppedClip Crop(Stream stream, string? nameHint = null) => Crop(() => Decode(VideoReader.Open(stream, nameHint, ReadOptions)));
 
     /// <summary>Crops frames already decoded.</summary>

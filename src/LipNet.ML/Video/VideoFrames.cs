@@ -16,7 +16,10 @@ public enum PixelOrder
 /// </summary>
 public sealed class VideoFrames
 {
-    /// <summary>Wraps <paramref name="pixels"/> (not copied) as <paramref name="frameCount"/> frames of <paramref name="width"/> x <paramref name="height"/>.</summary>
+    /// <summary>
+    /// Wraps <paramref name="pixels"/> (not copied) as <paramref name="frameCount"/> frames of <paramref name="width"/> x
+    /// <paramref name="height"/> pixels.
+    /// </summary>
     /// <param name="pixels">Frames laid out T x H x W x 3, interleaved; may be longer than needed (the rest is ignored).</param>
     /// <param name="frameCount">T, the number of frames (0 allowed).</param>
     /// <param name="width">Frame width in pixels, positive.</param>

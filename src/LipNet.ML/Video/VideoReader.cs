@@ -476,7 +476,7 @@ public static class VideoLoader
 {
     /// <summary>Decodes every frame of a video file or stream URL into one contiguous stack.</summary>
     /// <param name="path">A file path or a <c>scheme://</c> URL (a live stream is read until it ends).</param>
-    /// <param name="options">Channel order (BGR by default), frame limit, resampling; null = <see cref="VideoReadOptions.Default"/>.</param>
+    /// <param name="options">Channel order (BGR by default), frame limit, resampling; null = the defaults.</param>
     /// <returns>The frames, [T, H, W, 3] bytes, with their rate and the source's rate, frame count and duration.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="VideoDecodeException">
@@ -493,7 +493,7 @@ public static class VideoLoader
     /// <summary>Decodes every frame of a video held in a stream (copied to a temporary file, deleted afterwards).</summary>
     /// <param name="stream">The encoded video, read from its current position to its end.</param>
     /// <param name="nameHint">Original file name; its extension helps the demuxer and it names the source in errors.</param>
-    /// <param name="options">Channel order (BGR by default), frame limit, resampling; null = <see cref="VideoReadOptions.Default"/>.</param>
+    /// <param name="options">Channel order (BGR by default), frame limit, resampling; null = the defaults.</param>
     /// <returns>The frames, [T, H, W, 3] bytes.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="VideoDecodeException">An empty or undecodable stream, or limits exceeded (as for a file).</exception>
