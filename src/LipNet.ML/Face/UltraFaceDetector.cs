@@ -9,7 +9,7 @@ namespace LipNet.ML.Face;
 /// <param name="Y">Top edge, source pixels.</param>
 /// <param name="Width">Width, source pixels.</param>
 /// <param name="Height">Height, source pixels.</param>
-/// <param name="Score">UltraFace's face probability for the box (softmax over background and face), in [0, 1].</param>
+/// <param name="Score">UltraFace's face score for the box (the face column of its [background, face] scores), in [0, 1].</param>
 public readonly record struct FaceDetection(float X, float Y, float Width, float Height, float Score)
 {
     /// <summary>X of the box centre, source pixels.</summary>
