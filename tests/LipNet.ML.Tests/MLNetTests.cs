@@ -51,6 +51,35 @@ public class MLNetTests
         Assert.Equal(lengths, again.GetColumn<int>("Tensor.Length").ToList());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KnownSizeClipColumnsSurviveSaveAndLoad(bool grayscale)
+    {
+        // The standard shapes go through their own (internal) mapping factories: each must be found again on load.
+        using var dir = new TempDir();
+        var paths = new[] { TestVideos.Write(dir.File("a.avi"), frames: 6) };
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new PathRow { VideoPath = p }));
+        var pipeline = ml.Transforms.LoadVideo("Video", "VideoPath")
+            .Append(ml.Transforms.CropMouth("Mouth", "Video", new CropMouthOptions { Locator = MouthLocatorKind.FixedRegion }))
+            .Append(ml.Transforms.NormalizeFrames("Tensor", "Mouth", new FrameNormalizeOptions { Grayscale = grayscale }));
+        var model = pipeline.Fit(data);
+        var output = model.Transform(data);
+        int channels = grayscale ? 1 : 3;
+        var type = Assert.IsType<VectorDataViewType>(output.Schema["Tensor"].Type);
+        Assert.Equal([channels, 75, 50, 100], type.Dimensions.ToArray());
+        var tensor = output.GetColumn<float[]>("Tensor").Single();
+
+        ml.Model.Save(model, data.Schema, dir.File("model.zip"));
+        var loadContext = new MLContext().RegisterLipNet();
+        var loaded = loadContext.Model.Load(dir.File("model.zip"), out _);
+        var again = loaded.Transform(loadContext.Data.LoadFromEnumerable(paths.Select(p => new PathRow { VideoPath = p })));
+        Assert.Equal([channels, 75, 50, 100], Assert.IsType<VectorDataViewType>(again.Schema["Tensor"].Type).Dimensions.ToArray());
+        Assert.Equal(tensor, again.GetColumn<float[]>("Tensor").Single());
+        Assert.Equal([6], again.GetColumn<int>("Tensor.Length").ToList());
+    }
+
     private sealed class TensorPrediction
     {
         [ColumnName("Tensor.Length")] public int Length { get; set; }

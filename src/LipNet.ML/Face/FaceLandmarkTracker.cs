@@ -55,8 +55,11 @@ public sealed class FaceLandmarkTracker : IDisposable
     private FaceLandmarks? _last;
     private int _sinceDetection;
 
+    /// <summary>Opens the face detector (UltraFace RFB-320) and the landmark model (Face Mesh); no track yet.</summary>
+    /// <param name="options">Models, threads, thresholds and face selection; null = defaults (the embedded models).</param>
     /// <exception cref="Runtime.ModelLoadException">A model file is missing or corrupt.</exception>
     /// <exception cref="MouthLocatorException">Options out of range.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public FaceLandmarkTracker(FaceTrackerOptions? options = null)
     {
         Options = options ?? new FaceTrackerOptions();
@@ -74,6 +77,7 @@ public sealed class FaceLandmarkTracker : IDisposable
         }
     }
 
+    /// <summary>The settings the tracker was made with.</summary>
     public FaceTrackerOptions Options { get; }
 
     /// <summary>Forgets the track (call between unrelated clips).</summary>
@@ -84,6 +88,12 @@ public sealed class FaceLandmarkTracker : IDisposable
     }
 
     /// <summary>Landmarks of the tracked face in the next frame of the stream, or null when no face is found.</summary>
+    /// <param name="frame">The next frame, 8-bit 3-channel.</param>
+    /// <param name="order">Channel order of <paramref name="frame"/>.</param>
+    /// <returns>
+    /// The face's 468 landmarks with a presence confidence of at least <see cref="FaceTrackerOptions.MinConfidence"/>;
+    /// null when the detector finds no face or Face Mesh does not confirm one (the track is then lost).
+    /// </returns>
     public FaceLandmarks? Next(Mat frame, PixelOrder order)
     {
         if (_last is { } last)
@@ -137,6 +147,7 @@ public sealed class FaceLandmarkTracker : IDisposable
         return refined.Confidence >= Options.MinConfidence ? refined : first;
     }
 
+    /// <summary>Releases both models' ONNX Runtime sessions.</summary>
     public void Dispose()
     {
         _detector.Dispose();

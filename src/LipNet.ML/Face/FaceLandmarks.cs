@@ -63,7 +63,12 @@ public sealed class FaceLandmarks
     /// </summary>
     public bool Interpolated { get; }
 
+    /// <summary>X of landmark <paramref name="index"/> (MediaPipe Face Mesh numbering, 0..467), source pixels.</summary>
+    /// <exception cref="IndexOutOfRangeException"><paramref name="index"/> is outside 0..467.</exception>
     public float X(int index) => Points[3 * index];
+
+    /// <summary>Y of landmark <paramref name="index"/> (MediaPipe Face Mesh numbering, 0..467), source pixels, downwards.</summary>
+    /// <exception cref="IndexOutOfRangeException"><paramref name="index"/> is outside 0..467.</exception>
     public float Y(int index) => Points[3 * index + 1];
 
     /// <summary>The 40 lip points (<see cref="Lips"/> order) as 40 x 2 floats (x, y).</summary>

@@ -57,10 +57,12 @@ public sealed class FaceMeshLandmarker : IDisposable
     private readonly int[] _zero = [0], _cropSize = [InputSize * Precision];
     private readonly Mat _crop = new(InputSize, InputSize, MatType.CV_8UC3);
 
+    /// <summary>Opens the Face Mesh model in an ONNX Runtime session (CPU).</summary>
     /// <param name="modelPath">A Face Mesh ONNX file with its post-processing (inputs <c>input</c>, <c>crop_x1</c>,
     /// <c>crop_y1</c>, <c>crop_width</c>, <c>crop_height</c>; outputs <c>final_landmarks</c>, <c>score</c>); null = the embedded one.</param>
     /// <param name="threads">ONNX Runtime threads per call.</param>
     /// <exception cref="Runtime.ModelLoadException">The file is missing or not that graph.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public FaceMeshLandmarker(string? modelPath = null, int threads = 1)
     {
         _session = FaceModels.Open(modelPath, FaceModels.LandmarkerName, threads,
@@ -68,6 +70,13 @@ public sealed class FaceMeshLandmarker : IDisposable
     }
 
     /// <summary>Landmarks of the face in <paramref name="roi"/> of an 8-bit 3-channel frame.</summary>
+    /// <param name="frame">An 8-bit, 3-channel image; the ROI is warped out of it to 192 x 192 (border pixels repeated).</param>
+    /// <param name="order">Channel order of <paramref name="frame"/>; the network gets RGB.</param>
+    /// <param name="roi">Where the face is: e.g. <see cref="FaceRoi.FromDetection"/> or <see cref="FaceRoi.FromLandmarks"/>.</param>
+    /// <returns>
+    /// 468 landmarks in the frame's pixels, with <see cref="FaceLandmarks.Confidence"/> the face presence probability
+    /// (sigmoid of the model's score); a low confidence means the ROI holds no face and the points are meaningless.
+    /// </returns>
     public FaceLandmarks Estimate(Mat frame, PixelOrder order, FaceRoi roi)
     {
         // Crop pixel (u, v) samples source pixel C + R·(u − 95.5, v − 95.5)·s (pixel-centre coordinates).
@@ -103,6 +112,7 @@ public sealed class FaceMeshLandmarker : IDisposable
         return new FaceLandmarks(points, 1f / (1f + MathF.Exp(-logit)));
     }
 
+    /// <summary>Releases the ONNX Runtime session and the crop buffer.</summary>
     public void Dispose()
     {
         _session.Dispose();

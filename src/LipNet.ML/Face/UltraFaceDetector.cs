@@ -5,10 +5,20 @@ using OpenCvSharp;
 namespace LipNet.ML.Face;
 
 /// <summary>A detected face: box in source pixels (top-left x, y, width, height) and detector score in [0, 1].</summary>
+/// <param name="X">Left edge, source pixels.</param>
+/// <param name="Y">Top edge, source pixels.</param>
+/// <param name="Width">Width, source pixels.</param>
+/// <param name="Height">Height, source pixels.</param>
+/// <param name="Score">UltraFace's face score for the box (the face column of its [background, face] scores), in [0, 1].</param>
 public readonly record struct FaceDetection(float X, float Y, float Width, float Height, float Score)
 {
+    /// <summary>X of the box centre, source pixels.</summary>
     public float CenterX => X + Width / 2;
+
+    /// <summary>Y of the box centre, source pixels.</summary>
     public float CenterY => Y + Height / 2;
+
+    /// <summary>Box area in square source pixels (how <see cref="UltraFaceDetector.Detect"/> orders faces).</summary>
     public float Area => Width * Height;
 }
 
@@ -44,8 +54,11 @@ public sealed class UltraFaceDetector : IDisposable
     private readonly float[] _input = new float[3 * InputWidth * InputHeight];
     private readonly Mat _resized = new();
 
+    /// <summary>Opens the UltraFace RFB-320 model in an ONNX Runtime session (CPU).</summary>
+    /// <param name="options">Model file, score threshold, NMS overlap, threads; null = defaults (the embedded model).</param>
     /// <exception cref="Runtime.ModelLoadException">The model file is missing or not the UltraFace graph.</exception>
     /// <exception cref="MouthLocatorException">Options out of range.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public UltraFaceDetector(UltraFaceOptions? options = null)
     {
         Options = options ?? new UltraFaceOptions();
@@ -54,9 +67,17 @@ public sealed class UltraFaceDetector : IDisposable
         _session = FaceModels.Open(Options.ModelPath, FaceModels.DetectorName, Options.Threads, ["input"], ["scores", "boxes"]);
     }
 
+    /// <summary>The settings the detector was made with.</summary>
     public UltraFaceOptions Options { get; }
 
-    /// <summary>Faces in an 8-bit 3-channel frame, largest first.</summary>
+    /// <summary>
+    /// Faces in an 8-bit 3-channel frame, largest first: the anchors scoring at least
+    /// <see cref="UltraFaceOptions.ScoreThreshold"/>, reduced by greedy non-maximum suppression at
+    /// <see cref="UltraFaceOptions.NmsIou"/>, boxes scaled back to the frame's pixels.
+    /// </summary>
+    /// <param name="frame">An 8-bit, 3-channel image of any size (resized here to 320 x 240).</param>
+    /// <param name="order">Channel order of <paramref name="frame"/>; the network gets RGB.</param>
+    /// <returns>The faces found, largest area first; empty when none.</returns>
     public IReadOnlyList<FaceDetection> Detect(Mat frame, PixelOrder order)
     {
         Cv2.Resize(frame, _resized, new Size(InputWidth, InputHeight), 0, 0, InterpolationFlags.Linear);
@@ -104,6 +125,7 @@ public sealed class UltraFaceDetector : IDisposable
         return inter / (a.Area + b.Area - inter);
     }
 
+    /// <summary>Releases the ONNX Runtime session and the resize buffer.</summary>
     public void Dispose()
     {
         _session.Dispose();

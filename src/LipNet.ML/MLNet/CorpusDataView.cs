@@ -8,15 +8,25 @@ namespace LipNet.ML.MLNet;
 /// <summary>A corpus row: labels, and the clip tensor when the view was made with a preprocessor.</summary>
 public sealed class CorpusRow
 {
+    /// <summary>Clip id, unique within the corpus (<see cref="CorpusItem.Id"/>).</summary>
     public string Id { get; set; } = "";
+
+    /// <summary>Path of the clip's video file.</summary>
     public string VideoPath { get; set; } = "";
+
+    /// <summary>Speaker id, for speaker-wise splits and reports.</summary>
     public string Speaker { get; set; } = "";
+
+    /// <summary>Transcript: words separated by single spaces (lower case for GRID); the CTC target.</summary>
     public string Sentence { get; set; } = "";
 
-    /// <summary>The clip tensor (empty when the view has no preprocessor).</summary>
+    /// <summary>
+    /// The clip tensor, flattened in the preprocessor's layout (e.g. [3, 75, 50, 100] CTHW = 1,125,000 floats); empty when
+    /// the view has no preprocessor.
+    /// </summary>
     public float[] Tensor { get; set; } = [];
 
-    /// <summary>Real frames in <see cref="Tensor"/> before padding (CTC needs it).</summary>
+    /// <summary>Real frames in <see cref="Tensor"/> before zero padding (CTC needs it); 0 when the view has no preprocessor.</summary>
     public int Length { get; set; }
 }
 
@@ -28,6 +38,14 @@ public static class CorpusDataView
     /// column (typed with its full shape, e.g. 3 x 75 x 50 x 100) is computed as each row is read, so
     /// memory holds one clip per cursor, never the corpus.
     /// </summary>
+    /// <param name="mlContext">The ML.NET context whose data catalog makes the view.</param>
+    /// <param name="items">The clips, e.g. from a corpus reader; enumerated again by every cursor.</param>
+    /// <param name="preprocessor">Decodes, crops and normalizes each clip as it is read; null = labels only, empty tensors.</param>
+    /// <returns>
+    /// A view with the columns of <see cref="CorpusRow"/>. Decoding errors (<see cref="VideoDecodeException"/>,
+    /// <see cref="MouthLocatorException"/>) surface when a row is read, not here.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="mlContext"/> or <paramref name="items"/> is null.</exception>
     public static IDataView Create(MLContext mlContext, IEnumerable<CorpusItem> items, ClipPreprocessor? preprocessor = null)
     {
         ArgumentNullException.ThrowIfNull(mlContext);

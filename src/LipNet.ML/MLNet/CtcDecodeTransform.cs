@@ -11,30 +11,67 @@ public sealed record CtcDecodeOptions
 {
     /// <summary>Non-blank tokens in output order (default: GRID's a–z then space, Keras order).</summary>
     public string[] Tokens { get; init; } = [.. Enumerable.Range('a', 26).Select(c => ((char)c).ToString()), " "];
+
+    /// <summary>
+    /// Where the CTC blank sits among the V = <see cref="Tokens"/>.Length + 1 outputs per frame: <see cref="BlankPosition.Last"/>
+    /// (default; Keras LipNet) or <see cref="BlankPosition.First"/> (LipNet-PyTorch).
+    /// </summary>
     public BlankPosition Blank { get; init; } = BlankPosition.Last;
 
     /// <summary>
     /// Decoding of <paramref name="card"/>'s model output: its vocabulary order and blank position, and whether it outputs
     /// log-probabilities — so the text is the model's, not another vocabulary's.
     /// </summary>
+    /// <param name="card">The model card (vocabulary, blank position, whether the output is log-probabilities).</param>
+    /// <param name="beamWidth">Prefixes kept per frame; 0 = greedy decoding.</param>
+    /// <param name="gridGrammar">Constrain the text to the GRID sentence grammar.</param>
+    /// <returns>Options with the card's vocabulary and the given decoder; the other settings at their defaults.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="card"/> is null.</exception>
     public static CtcDecodeOptions For(Onnx.ModelCard card, int beamWidth = 100, bool gridGrammar = false)
     {
         ArgumentNullException.ThrowIfNull(card);
         return new() { Tokens = card.Vocabulary, Blank = card.Blank, InputsAreLogProbs = card.OutputIsLogProbs, BeamWidth = beamWidth, GridGrammar = gridGrammar };
     }
-    /// <summary>Beam width; 0 = greedy (best path) decoding.</summary>
+
+    /// <summary>Beam width: prefixes kept after each frame (default 100); 0 or less = greedy (best path) decoding.</summary>
     public int BeamWidth { get; init; } = 100;
+
+    /// <summary>
+    /// Beam search only: per frame, extend prefixes with at most the K most likely tokens (0 = all, the default); the blank is
+    /// always considered.
+    /// </summary>
     public int TopK { get; init; }
+
+    /// <summary>
+    /// Beam search only: per frame, extend prefixes only with the most likely tokens whose probabilities, with the blank's, add
+    /// up to this; in (0, 1], 1 = no pruning (default).
+    /// </summary>
     public float CutoffProbability { get; init; } = 1f;
-    /// <summary>Constrain output to the GRID sentence grammar.</summary>
+
+    /// <summary>Constrain output to the GRID sentence grammar (beam search only; needs a space token).</summary>
     public bool GridGrammar { get; init; }
-    /// <summary>Constrain output to these words (ignored when <see cref="GridGrammar"/> is set).</summary>
+
+    /// <summary>Constrain output to these words (beam search only; ignored when <see cref="GridGrammar"/> is set).</summary>
     public string[]? Lexicon { get; init; }
-    /// <summary>ARPA language model file, read when the pipeline is built or loaded.</summary>
+
+    /// <summary>ARPA language model file (beam search only), read when the pipeline is built or loaded; null = none.</summary>
     public string? LanguageModelPath { get; init; }
+
+    /// <summary>Whether the ARPA model at <see cref="LanguageModelPath"/> is over words (default) or characters.</summary>
     public LanguageModelUnit LanguageModelUnit { get; init; } = LanguageModelUnit.Word;
+
+    /// <summary>
+    /// Weight of the language model's natural-log probability in a beam's score (default 0.5; 0 ignores the model). Used only
+    /// with <see cref="LanguageModelPath"/> and beam search.
+    /// </summary>
     public float Alpha { get; init; } = 0.5f;
+
+    /// <summary>
+    /// Score added per word, in natural-log units (default 0): positive values counter the language model's preference for
+    /// short output. Beam search only.
+    /// </summary>
     public float Beta { get; init; }
+
     /// <summary>True when the column holds log-probabilities (e.g. after LogSoftmax); false for logits.</summary>
     public bool InputsAreLogProbs { get; init; }
 
@@ -52,20 +89,20 @@ public sealed record CtcDecodeOptions
     }
 }
 
-public sealed class LogitsInput
+internal sealed class LogitsInput
 {
     [ColumnName(TempColumns.In), VectorType] public float[] Scores { get; set; } = [];
     [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
 }
 
-public sealed class LogitsWithLengthInput
+internal sealed class LogitsWithLengthInput
 {
     [ColumnName(TempColumns.In), VectorType] public float[] Scores { get; set; } = [];
     [ColumnName(TempColumns.InShape)] public int Length { get; set; }
     [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
 }
 
-public sealed class TextOutput
+internal sealed class TextOutput
 {
     [ColumnName(TempColumns.Out)] public string Text { get; set; } = "";
 }
@@ -90,14 +127,14 @@ internal static class DecoderCache
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class CtcDecodeMappingFactory : CustomMappingFactory<LogitsInput, TextOutput>
+internal sealed class CtcDecodeMappingFactory : CustomMappingFactory<LogitsInput, TextOutput>
 {
     public const string ContractName = "LipNet.CtcDecode.v1";
     public override Action<LogitsInput, TextOutput> GetMapping() => (input, output) => output.Text = DecoderCache.Decode(input.Scores, -1, input.Options);
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class CtcDecodeWithLengthMappingFactory : CustomMappingFactory<LogitsWithLengthInput, TextOutput>
+internal sealed class CtcDecodeWithLengthMappingFactory : CustomMappingFactory<LogitsWithLengthInput, TextOutput>
 {
     public const string ContractName = "LipNet.CtcDecodeWithLength.v1";
     public override Action<LogitsWithLengthInput, TextOutput> GetMapping() => (input, output) => output.Text = DecoderCache.Decode(input.Scores, input.Length, input.Options);
@@ -108,7 +145,7 @@ public sealed class CtcDecodeWithLengthMappingFactory : CustomMappingFactory<Log
 /// input schema, the same kind of stock-transform chain as the other LipNet transforms; the options
 /// constant rides on the first scalar column of the input.
 /// </summary>
-public sealed class CtcDecodeEstimator : IEstimator<ITransformer>
+internal sealed class CtcDecodeEstimator : IEstimator<ITransformer>
 {
     private readonly TransformsCatalog _catalog;
     private readonly string _output, _input;
@@ -145,6 +182,13 @@ public sealed class CtcDecodeEstimator : IEstimator<ITransformer>
     private static bool Anchorable(DataViewType type) =>
         type is TextDataViewType or BooleanDataViewType || type == NumberDataViewType.Single || type == NumberDataViewType.Double || type == NumberDataViewType.Int32 || type == NumberDataViewType.Int64;
 
+    /// <summary>Checks the score column against the vocabulary and fits the chain of stock transforms around the decoder.</summary>
+    /// <param name="input">Data with the score column and at least one scalar column (an id, a path, a length ...).</param>
+    /// <returns>A transformer that adds the text column; it saves with <c>mlContext.Model.Save</c>.</returns>
+    /// <exception cref="TensorShapeException">
+    /// A known-size score column that is not a whole number of frames of V outputs, or is [T, V'] with V' other than V.
+    /// </exception>
+    /// <exception cref="LipNetException">The input has no scalar column to carry the options.</exception>
     public ITransformer Fit(IDataView input)
     {
         if (input.Schema.GetColumnOrNull(_input) is { Type: VectorDataViewType { IsKnownSize: true } vector })
@@ -158,6 +202,10 @@ public sealed class CtcDecodeEstimator : IEstimator<ITransformer>
         return Chain(input.Schema.Where(c => !c.IsHidden).Select(c => (c.Name, Anchorable(c.Type)))).Fit(input);
     }
 
+    /// <summary>The input's columns plus the text column (a string scalar named as the output).</summary>
+    /// <param name="inputSchema">The shape of the input: it needs the score column and one scalar column.</param>
+    /// <returns>The schema shape after decoding.</returns>
+    /// <exception cref="LipNetException">The input has no scalar column to carry the options.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
         Chain(inputSchema.Select(c => (c.Name, c.Kind == SchemaShape.Column.VectorKind.Scalar && !c.IsKey &&
             (c.ItemType is TextDataViewType or BooleanDataViewType || c.ItemType == NumberDataViewType.Single || c.ItemType == NumberDataViewType.Double || c.ItemType == NumberDataViewType.Int32 || c.ItemType == NumberDataViewType.Int64))))

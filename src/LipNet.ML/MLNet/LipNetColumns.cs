@@ -5,6 +5,8 @@ namespace LipNet.ML.MLNet;
 // Row classes of the custom mappings. Their column names are fixed (ML.NET rebuilds a loaded
 // CustomMapping from its factory alone), so the catalog methods copy user-named columns to and from
 // these temporary names around each mapping.
+// The classes are internal: ML.NET builds their getters and setters by reflection over the public
+// properties, which works for internal types (MLNetTests and FullPipelineTests fit, save, load and run them).
 
 internal static class TempColumns
 {
@@ -19,13 +21,13 @@ internal static class TempColumns
     public const string OutLength = "__lipnet_out.Length";
 }
 
-public sealed class VideoPathInput
+internal sealed class VideoPathInput
 {
     [ColumnName(TempColumns.In)] public string Path { get; set; } = "";
     [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
 }
 
-public sealed class FramesInput
+internal sealed class FramesInput
 {
     [ColumnName(TempColumns.In), VectorType] public byte[] Pixels { get; set; } = [];
     [ColumnName(TempColumns.InShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
@@ -33,14 +35,14 @@ public sealed class FramesInput
     [ColumnName(TempColumns.Options)] public string Options { get; set; } = "";
 }
 
-public sealed class FramesOutput
+internal sealed class FramesOutput
 {
     [ColumnName(TempColumns.Out), VectorType] public byte[] Pixels { get; set; } = [];
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
     [ColumnName(TempColumns.OutFps)] public float Fps { get; set; }
 }
 
-public sealed class MouthOutput
+internal sealed class MouthOutput
 {
     [ColumnName(TempColumns.Out), VectorType] public byte[] Pixels { get; set; } = [];
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
@@ -48,7 +50,7 @@ public sealed class MouthOutput
     [ColumnName(TempColumns.OutBoxes), VectorType] public float[] Boxes { get; set; } = [];
 }
 
-public sealed class TensorOutput
+internal sealed class TensorOutput
 {
     [ColumnName(TempColumns.Out), VectorType] public float[] Tensor { get; set; } = [];
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
@@ -56,7 +58,7 @@ public sealed class TensorOutput
 }
 
 /// <summary>The standard LipNet RGB tensor, [3, 75, 50, 100], as a known-size column (what ApplyOnnxModel needs).</summary>
-public sealed class RgbClipTensorOutput
+internal sealed class RgbClipTensorOutput
 {
     [ColumnName(TempColumns.Out), VectorType(3, 75, 50, 100)] public float[] Tensor { get; set; } = new float[3 * 75 * 50 * 100];
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
@@ -64,7 +66,7 @@ public sealed class RgbClipTensorOutput
 }
 
 /// <summary>The grayscale LipNet tensor, [1, 75, 50, 100], as a known-size column.</summary>
-public sealed class GrayClipTensorOutput
+internal sealed class GrayClipTensorOutput
 {
     [ColumnName(TempColumns.Out), VectorType(1, 75, 50, 100)] public float[] Tensor { get; set; } = new float[75 * 50 * 100];
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];

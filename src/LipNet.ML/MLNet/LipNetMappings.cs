@@ -19,6 +19,9 @@ public sealed record LoadVideoOptions
     public double? TargetFps { get; init; }
 
     /// <summary>Decoding as <paramref name="card"/>'s model expects: its frame rate (and no more frames than it reads).</summary>
+    /// <param name="card">The model card (frame rate, frames per input).</param>
+    /// <returns>Options resampling to the card's fps (none when it states none) and stopping at its frame count.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="card"/> is null.</exception>
     public static LoadVideoOptions For(Onnx.ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(card);
@@ -40,17 +43,27 @@ public enum MouthLocatorKind
 /// <summary>Options of <c>CropMouth</c>: the locator and the crop size.</summary>
 public sealed record CropMouthOptions
 {
+    /// <summary>Which locator places the boxes (default <see cref="MouthLocatorKind.Haar"/>, OpenCV's Haar cascades).</summary>
     public MouthLocatorKind Locator { get; init; } = MouthLocatorKind.Haar;
+
     /// <summary>Haar settings (used when <see cref="Locator"/> is Haar).</summary>
     public HaarMouthLocatorOptions Haar { get; init; } = new();
     /// <summary>Fixed region: centre x, centre y, width, as fractions of the frame (used when <see cref="Locator"/> is FixedRegion).</summary>
     public float[] Region { get; init; } = [0.5f, 0.7f, 0.3f];
     /// <summary>Crop profile name for the landmark locator: <c>mouth-centred</c> or <c>mean-face</c>.</summary>
     public string Profile { get; init; } = CropProfile.MouthCentred.Name;
+
+    /// <summary>Crop width in pixels, 4..4096 (default 100, the LipNet paper's 100 x 50 mouth crop).</summary>
     public int Width { get; init; } = 100;
+
+    /// <summary>Crop height in pixels, 4..4096 (default 50).</summary>
     public int Height { get; init; } = 50;
 
     /// <summary>The crops <paramref name="card"/>'s model was trained on: its crop profile's locator and its input size.</summary>
+    /// <param name="card">The model card (crop profile, input width and height).</param>
+    /// <returns>Haar for the <c>haar</c> profile, else the landmark locator with the card's profile; the card's crop size.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="card"/> is null.</exception>
+    /// <exception cref="MouthLocatorException">The card names an unknown crop profile.</exception>
     public static CropMouthOptions For(Onnx.ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(card);
@@ -129,8 +142,11 @@ internal static class FrameColumns
     }
 }
 
+// The mapping factories are internal: loading a saved model finds them by contract name among the
+// assembly's types (the model records the assembly; RegisterLipNet registers it too), public or not.
+
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInput, FramesOutput>
+internal sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInput, FramesOutput>
 {
     public const string ContractName = "LipNet.LoadVideo.v1";
 
@@ -147,7 +163,7 @@ public sealed class LoadVideoMappingFactory : CustomMappingFactory<VideoPathInpu
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput, MouthOutput>
+internal sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput, MouthOutput>
 {
     public const string ContractName = "LipNet.CropMouth.v1";
 
@@ -170,7 +186,7 @@ public sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput, 
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesInput, TensorOutput>
+internal sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesInput, TensorOutput>
 {
     public const string ContractName = "LipNet.NormalizeFrames.v1";
 
@@ -197,7 +213,7 @@ public sealed class NormalizeFramesMappingFactory : CustomMappingFactory<FramesI
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<FramesInput, RgbClipTensorOutput>
+internal sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<FramesInput, RgbClipTensorOutput>
 {
     public const string ContractName = "LipNet.NormalizeFrames.3x75x50x100.v1";
     public static readonly int[] Shape = [3, 75, 50, 100];
@@ -211,7 +227,7 @@ public sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<Frames
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-public sealed class NormalizeGrayClipMappingFactory : CustomMappingFactory<FramesInput, GrayClipTensorOutput>
+internal sealed class NormalizeGrayClipMappingFactory : CustomMappingFactory<FramesInput, GrayClipTensorOutput>
 {
     public const string ContractName = "LipNet.NormalizeFrames.1x75x50x100.v1";
     public static readonly int[] Shape = [1, 75, 50, 100];

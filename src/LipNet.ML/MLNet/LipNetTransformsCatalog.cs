@@ -21,6 +21,12 @@ namespace LipNet.ML;
 public static class LipNetTransformsCatalog
 {
     /// <summary>Registers the LipNet mappings so saved pipelines that use them load.</summary>
+    /// <remarks>
+    /// Since ML.NET 1.5 a saved model also records the mapping's assembly and loading registers it; calling this
+    /// keeps loading explicit and independent of that.
+    /// </remarks>
+    /// <param name="mlContext">The context that will load the model.</param>
+    /// <returns><paramref name="mlContext"/>, for chaining.</returns>
     public static MLContext RegisterLipNet(this MLContext mlContext)
     {
         mlContext.ComponentCatalog.RegisterAssembly(typeof(LipNetTransformsCatalog).Assembly);
@@ -28,6 +34,18 @@ public static class LipNetTransformsCatalog
     }
 
     /// <summary>Decodes the video at the path in <paramref name="inputColumnName"/> into an RGB frame column.</summary>
+    /// <param name="catalog">The transforms catalog, <c>mlContext.Transforms</c>.</param>
+    /// <param name="outputColumnName">
+    /// The frame column: bytes, T x H x W x 3 RGB, with <c>{name}.Shape</c> (int[4]) and <c>{name}.Fps</c> (float, frames per second).
+    /// </param>
+    /// <param name="inputColumnName">A text column of video paths; null = <paramref name="outputColumnName"/>.</param>
+    /// <param name="options">Frame limit and resampling rate; null = every frame at the source's rate.</param>
+    /// <returns>
+    /// An estimator whose transformer decodes each row as it is read: a missing or corrupt video then fails with a
+    /// <see cref="VideoDecodeException"/> (ML.NET may wrap it).
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> is null.</exception>
+
     public static IEstimator<ITransformer> LoadVideo(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, MLNet.LoadVideoOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -38,6 +56,25 @@ public static class LipNetTransformsCatalog
     }
 
     /// <summary>Locates the mouth in a frame column and crops it to a fixed size.</summary>
+    /// <param name="catalog">The transforms catalog, <c>mlContext.Transforms</c>.</param>
+    /// <param name="outputColumnName">
+    /// The crop column: bytes, T x crop height x crop width x 3 RGB, with <c>{name}.Shape</c>, <c>{name}.Fps</c> and
+    /// <c>{name}.Boxes</c> (float[4T]: x, y, width, height of each frame's box in source pixels).
+    /// </param>
+    /// <param name="inputColumnName">
+    /// A frame column (from <see cref="LoadVideo"/>) with its companions; null = <paramref name="outputColumnName"/>.
+    /// </param>
+    /// <param name="options">Locator and crop size; null = Haar cascades and LipNet's 100 x 50 crop.</param>
+    /// <returns>
+    /// An estimator; a clip in which the locator finds no mouth fails when its row is read, with a
+    /// <see cref="MouthLocatorException"/> (ML.NET may wrap it).
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> is null.</exception>
+    /// <exception cref="MouthLocatorException">
+    /// The locator cannot be built: a missing or invalid cascade file, an unknown crop profile, a fixed region outside the frame.
+    /// </exception>
+    /// <exception cref="TensorShapeException">A crop size outside 4..4096 pixels.</exception>
+    /// <exception cref="Runtime.ModelLoadException">The landmark locator's front-end models cannot be loaded.</exception>
     public static IEstimator<ITransformer> CropMouth(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, MLNet.CropMouthOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -55,6 +92,25 @@ public static class LipNetTransformsCatalog
     /// (<paramref name="cropWidth"/> x <paramref name="cropHeight"/>) — the column has a known size and
     /// those dimensions, as ApplyOnnxModel needs; other shapes give a variable-size vector.
     /// </summary>
+    /// <param name="catalog">The transforms catalog, <c>mlContext.Transforms</c>.</param>
+    /// <param name="outputColumnName">
+    /// The tensor column (float), with <c>{name}.Shape</c> (int[4], the tensor shape in the options' layout) and
+    /// <c>{name}.Length</c> (int, real frames before zero padding).
+    /// </param>
+    /// <param name="inputColumnName">
+    /// A frame column (usually from <see cref="CropMouth"/>); null = <paramref name="outputColumnName"/>.
+    /// </param>
+    /// <param name="options">Frame count, layout, channels, standardization; null = <see cref="FrameNormalizeOptions.Default"/>.</param>
+    /// <param name="cropHeight">Height of the incoming frames in pixels, for the column's declared shape (default 50).</param>
+    /// <param name="cropWidth">Width of the incoming frames in pixels, for the column's declared shape (default 100).</param>
+    /// <returns>
+    /// An estimator; on a known-size column, frames of another size fail when their row is read with a
+    /// <see cref="TensorShapeException"/>.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> is null.</exception>
+    /// <exception cref="TensorShapeException">
+    /// A frame count under 1, or a mean or standard deviation without one (positive) value per channel.
+    /// </exception>
     public static IEstimator<ITransformer> NormalizeFrames(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null,
         FrameNormalizeOptions? options = null, int cropHeight = 50, int cropWidth = 100)
     {
@@ -78,6 +134,27 @@ public static class LipNetTransformsCatalog
     /// scored with an n-gram language model. <paramref name="lengthColumnName"/> (int) limits each row to
     /// its real frames.
     /// </summary>
+    /// <param name="catalog">The transforms catalog, <c>mlContext.Transforms</c>.</param>
+    /// <param name="outputColumnName">The text column (string): the best hypothesis, e.g. <c>"bin blue at f two now"</c>.</param>
+    /// <param name="inputColumnName">
+    /// A float vector of T x V scores, time-major, V = the vocabulary with its blank (28 for GRID); logits or log-probabilities
+    /// as <see cref="MLNet.CtcDecodeOptions.InputsAreLogProbs"/> says.
+    /// </param>
+    /// <param name="options">Vocabulary, decoder and constraints; null = GRID's vocabulary, blank last, beam width 100.</param>
+    /// <param name="lengthColumnName">An int column of real frames per row (e.g. <c>Tensor.Length</c>); null = all frames.</param>
+    /// <returns>
+    /// An estimator. Fitting needs one scalar column besides the scores and checks a known-size score column against the
+    /// vocabulary (<see cref="TensorShapeException"/>, <see cref="LipNetException"/>).
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> is null.</exception>
+    /// <exception cref="TensorShapeException">
+    /// An empty or repeated token; a lexicon word that is empty, holds a space or a character outside the vocabulary; the GRID
+    /// grammar over a vocabulary without its letters or a space.
+    /// </exception>
+    /// <exception cref="CorpusFormatException">The language model file is missing or not in ARPA format.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A negative <see cref="MLNet.CtcDecodeOptions.TopK"/>, or a cutoff probability outside (0, 1].
+    /// </exception>
     public static IEstimator<ITransformer> CtcDecode(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
         MLNet.CtcDecodeOptions? options = null, string? lengthColumnName = null)
     {

@@ -76,6 +76,12 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
     private readonly ThreadLocal<CascadeClassifier> _face;
     private readonly ThreadLocal<CascadeClassifier>? _mouth;
 
+    /// <summary>Loads the cascades named in <paramref name="options"/> (once here, then once per thread that locates).</summary>
+    /// <param name="options">Cascade files and detection settings; null = defaults (the cascades of Debian's <c>opencv-data</c>).</param>
+    /// <exception cref="MouthLocatorException">
+    /// An option out of range (e.g. <see cref="HaarMouthLocatorOptions.DetectEvery"/> &lt; 1, a scale factor &lt;= 1), or a
+    /// cascade file that is missing or not a valid OpenCV cascade.
+    /// </exception>
     public HaarMouthLocator(HaarMouthLocatorOptions? options = null)
     {
         Options = options ?? new HaarMouthLocatorOptions();
@@ -98,6 +104,7 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
         }
     }
 
+    /// <summary>The settings the locator was made with.</summary>
     public HaarMouthLocatorOptions Options { get; }
 
     private static CascadeClassifier LoadCascade(string path)
@@ -119,6 +126,20 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
         return cascade;
     }
 
+    /// <summary>
+    /// One axis-aligned box per frame, source pixels: faces detected on every <see cref="HaarMouthLocatorOptions.DetectEvery"/>-th
+    /// frame (and the last), the mouth placed at <see cref="HaarMouthLocatorOptions.MouthCenterY"/> of each face box and
+    /// <see cref="HaarMouthLocatorOptions.MouthWidth"/> of its width, median-filtered and interpolated linearly between samples.
+    /// When no sample shows a face, the smile cascade's boxes are used instead; when neither finds anything, the
+    /// <see cref="HaarMouthLocatorOptions.Fallback"/> region.
+    /// </summary>
+    /// <param name="frames">The clip, [T, H, W, 3] bytes in either channel order.</param>
+    /// <param name="aspect">Width / height of the crop the boxes are for (LipNet: 2); the box height is its width / aspect.</param>
+    /// <returns><see cref="VideoFrames.FrameCount"/> boxes (none for an empty clip).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
+    /// <exception cref="MouthLocatorException">
+    /// <paramref name="aspect"/> is not positive, or no face or mouth is found in any sampled frame and there is no fallback.
+    /// </exception>
     public MouthBox[] Locate(VideoFrames frames, float aspect)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -297,6 +318,7 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
         return output;
     }
 
+    /// <summary>Releases the cascades of every thread that used the locator.</summary>
     public void Dispose()
     {
         foreach (var c in _face.Values)

@@ -26,7 +26,10 @@ public interface IMouthLocator
     /// <see cref="LocateTrack"/> on chunks of 75 frames (<see cref="ChunkedMouthTrackStream"/>); landmark locators track
     /// across the whole stream.
     /// </summary>
+    /// <param name="cropWidth">Width in pixels of the crops the boxes are for (LipNet: 100).</param>
+    /// <param name="cropHeight">Height in pixels of the crops the boxes are for (LipNet: 50).</param>
     /// <param name="source">Names the stream in errors.</param>
+    /// <returns>A stream to push frames into; the caller disposes it.</returns>
     IMouthTrackStream OpenTrackStream(int cropWidth, int cropHeight, string source) => new ChunkedMouthTrackStream(this, cropWidth, cropHeight, source);
 }
 
@@ -43,9 +46,11 @@ public sealed record MouthTrack(MouthBox[] Boxes, IReadOnlyList<Face.FaceLandmar
 /// </summary>
 public sealed class FixedRegionMouthLocator : IMouthLocator
 {
+    /// <summary>A locator that returns the same box, placed relative to the frame size, for every frame.</summary>
     /// <param name="centerX">Mouth centre x as a fraction of frame width (0..1).</param>
     /// <param name="centerY">Mouth centre y as a fraction of frame height (0..1).</param>
     /// <param name="width">Box width as a fraction of frame width (0..1]; height follows from the crop aspect.</param>
+    /// <exception cref="MouthLocatorException">A centre outside [0, 1] or a width outside (0, 1].</exception>
     public FixedRegionMouthLocator(float centerX = 0.5f, float centerY = 0.7f, float width = 0.3f)
     {
         if (centerX is < 0 or > 1 || centerY is < 0 or > 1 || width is <= 0 or > 1)
@@ -55,10 +60,24 @@ public sealed class FixedRegionMouthLocator : IMouthLocator
         Width = width;
     }
 
+    /// <summary>Mouth centre x as a fraction of the frame width, in [0, 1] (default 0.5: the middle).</summary>
     public float CenterX { get; }
+
+    /// <summary>Mouth centre y as a fraction of the frame height from the top, in [0, 1] (default 0.7).</summary>
     public float CenterY { get; }
+
+    /// <summary>Box width as a fraction of the frame width, in (0, 1] (default 0.3); the height is width / aspect.</summary>
     public float Width { get; }
 
+    /// <summary>
+    /// The same axis-aligned box for every frame: centre (<see cref="CenterX"/> · frame width, <see cref="CenterY"/> · frame
+    /// height), width <see cref="Width"/> · frame width, height that width / <paramref name="aspect"/>, in source pixels.
+    /// The box may reach past the frame's edges (the cropper repeats border pixels there).
+    /// </summary>
+    /// <param name="frames">The clip; only its frame size and count are read.</param>
+    /// <param name="aspect">Width / height of the crop the boxes are for (LipNet: 100 / 50 = 2).</param>
+    /// <returns><see cref="VideoFrames.FrameCount"/> identical boxes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     public MouthBox[] Locate(VideoFrames frames, float aspect)
     {
         ArgumentNullException.ThrowIfNull(frames);

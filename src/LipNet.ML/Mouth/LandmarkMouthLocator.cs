@@ -64,8 +64,11 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
 {
     private readonly ThreadLocal<FaceLandmarkTracker> _tracker;
 
+    /// <summary>Opens a face tracker (UltraFace detector and Face Mesh) now, so a bad model fails here; more per thread as used.</summary>
+    /// <param name="options">Tracker, geometry, landmark stride and smoothing; null = defaults (mouth-centred geometry).</param>
     /// <exception cref="Runtime.ModelLoadException">A front-end model file is missing or corrupt.</exception>
     /// <exception cref="MouthLocatorException">Options out of range.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public LandmarkMouthLocator(LandmarkMouthLocatorOptions? options = null)
     {
         Options = options ?? new LandmarkMouthLocatorOptions();
@@ -84,9 +87,15 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
         }
     }
 
+    /// <summary>The settings the locator was made with.</summary>
     public LandmarkMouthLocatorOptions Options { get; }
 
     /// <summary>Boxes for crops of aspect <paramref name="aspect"/> at 100 pixels wide (the profile's truncations assume a crop size).</summary>
+    /// <param name="frames">The clip, [T, H, W, 3] bytes in either channel order.</param>
+    /// <param name="aspect">Width / height of the crop (LipNet: 2, i.e. 100 x 50).</param>
+    /// <returns>One box per frame, source pixels (rotated with the face for <see cref="MouthGeometry.MeanFace"/>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
+    /// <exception cref="MouthLocatorException">No face in any frame.</exception>
     public MouthBox[] Locate(VideoFrames frames, float aspect) =>
         LocateTrack(frames, 100, Math.Max(1, (int)MathF.Round(100 / aspect))).Boxes;
 
@@ -107,6 +116,10 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// <summary>
     /// Face landmarks for every frame (tracked, interpolated where missing, smoothed), and the frames without a face.
     /// </summary>
+    /// <param name="frames">The clip, [T, H, W, 3] bytes in either channel order.</param>
+    /// <param name="missingFrames">Sampled frames (0-based, ascending) where Face Mesh found no face (landmarks interpolated).</param>
+    /// <returns>T landmark sets (MediaPipe Face Mesh, 468 points each), source pixels.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
     public FaceLandmarks[] Landmarks(VideoFrames frames, out int[] missingFrames)
     {
@@ -142,6 +155,11 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// own tracker (ONNX sessions), so streams run side by side; dispose it. On a whole clip it gives exactly
     /// <see cref="LocateTrack"/>'s boxes.
     /// </summary>
+    /// <param name="cropWidth">Width in pixels of the crops the boxes are for.</param>
+    /// <param name="cropHeight">Height in pixels of the crops the boxes are for.</param>
+    /// <param name="source">Names the stream in errors.</param>
+    /// <returns>A stream to push frames into; the caller disposes it.</returns>
+    /// <exception cref="Runtime.ModelLoadException">A front-end model file is missing or corrupt.</exception>
     public IMouthTrackStream OpenTrackStream(int cropWidth, int cropHeight, string source) =>
         new LandmarkMouthTrackStream(this, cropWidth, cropHeight, source);
 
@@ -273,6 +291,7 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
         return boxes;
     }
 
+    /// <summary>Releases the face tracker (ONNX Runtime sessions) of every thread that used the locator.</summary>
     public void Dispose()
     {
         foreach (var t in _tracker.Values)

@@ -12,6 +12,7 @@ public sealed record MouthCropOptions
     /// <summary>Crop height in pixels (LipNet: 50).</summary>
     public int Height { get; init; } = 50;
 
+    /// <summary>LipNet's 100 x 50 pixel mouth crop (Assael et al., 2016), shared; records are immutable.</summary>
     public static MouthCropOptions Default { get; } = new();
 }
 
@@ -29,6 +30,11 @@ public sealed record MouthCrop(VideoFrames Frames, MouthBox[] Boxes, IReadOnlyLi
 /// </summary>
 public sealed class MouthCropper
 {
+    /// <summary>A cropper that asks <paramref name="locator"/> for the boxes and cuts crops of <paramref name="options"/>' size.</summary>
+    /// <param name="locator">Finds the mouth; the cropper does not dispose it.</param>
+    /// <param name="options">Crop size; null = <see cref="MouthCropOptions.Default"/> (100 x 50).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="locator"/> is null.</exception>
+    /// <exception cref="TensorShapeException">Crop width or height outside 4..4096 pixels.</exception>
     public MouthCropper(IMouthLocator locator, MouthCropOptions? options = null)
     {
         Locator = locator ?? throw new ArgumentNullException(nameof(locator));
@@ -37,9 +43,26 @@ public sealed class MouthCropper
             throw new TensorShapeException($"crop size {Options.Width}x{Options.Height} outside 4..4096");
     }
 
+    /// <summary>The locator that places the boxes.</summary>
     public IMouthLocator Locator { get; }
+
+    /// <summary>The crop size, width x height in pixels.</summary>
     public MouthCropOptions Options { get; }
 
+    /// <summary>
+    /// Locates the mouth in every frame (<see cref="IMouthLocator.LocateTrack"/>) and cuts each box out, resampled to
+    /// <see cref="Options"/>' size: bilinear, or area averaging when the box is over 1.5x the crop width; rotated boxes are
+    /// sampled along their angle.
+    /// </summary>
+    /// <param name="frames">The clip, [T, H, W, 3] bytes in either channel order.</param>
+    /// <returns>
+    /// The crops as [T, crop height, crop width, 3] bytes in the frames' channel order, fps and source, with the box
+    /// (source pixels), landmarks and missing frames of the locator.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
+    /// <exception cref="MouthLocatorException">
+    /// The locator finds no mouth in the clip, returns another number of boxes than frames, or an empty or non-finite box.
+    /// </exception>
     public MouthCrop Crop(VideoFrames frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -51,6 +74,9 @@ public sealed class MouthCropper
     }
 
     /// <summary>Cuts the given boxes (one per frame) out of the frames.</summary>
+    /// <param name="frames">The clip, [T, H, W, 3] bytes.</param>
+    /// <param name="boxes">One box per frame, source pixels (at least <see cref="VideoFrames.FrameCount"/>).</param>
+    /// <returns>[T, crop height, crop width, 3] bytes in the frames' channel order, with their fps and source.</returns>
     /// <exception cref="MouthLocatorException">A box is empty or not finite.</exception>
     public unsafe VideoFrames CropBoxes(VideoFrames frames, ReadOnlySpan<MouthBox> boxes)
     {
@@ -71,6 +97,10 @@ public sealed class MouthCropper
     }
 
     /// <summary>The crop of one frame (H x W x 3 bytes, the frame's channel order); mid-grey where <paramref name="box"/> is null (no face yet).</summary>
+    /// <param name="frame">The full frame.</param>
+    /// <param name="box">Where to cut, source pixels; null = no face yet (a mid-grey crop).</param>
+    /// <param name="source">Names the video in errors; null = none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="frame"/> is null.</exception>
     /// <exception cref="MouthLocatorException">The box is empty or not finite.</exception>
     public unsafe byte[] CropFrame(VideoFrame frame, MouthBox? box, string? source = null)
     {
@@ -97,6 +127,7 @@ public sealed class MouthCropper
     /// A stream of frames → their mouth crops, through the locator's <see cref="IMouthLocator.OpenTrackStream"/>: full frames
     /// are dropped as soon as they are cropped, so memory is the locator's look-ahead, not the video. Dispose it.
     /// </summary>
+    /// <param name="source">Names the stream in errors.</param>
     public MouthCropStream OpenStream(string source) => new(this, Locator.OpenTrackStream(Options.Width, Options.Height, source), source);
 
     private void CropOne(Mat frame, MouthBox box, Mat target, Mat patch, int t, string? source)
@@ -194,5 +225,6 @@ public sealed class MouthCropStream : IDisposable
         _located.Clear();
     }
 
+    /// <summary>Disposes the locator's track stream (not the cropper or its locator).</summary>
     public void Dispose() => _track.Dispose();
 }

@@ -39,7 +39,14 @@ public sealed class ChunkedMouthTrackStream : IMouthTrackStream
     private readonly List<VideoFrame> _chunk = [];
     private bool _anyFace;
 
+    /// <summary>A stream that buffers <paramref name="chunkFrames"/> frames, then locates the mouth in them as one clip.</summary>
+    /// <param name="locator">The whole-clip locator run on each chunk; the stream does not dispose it.</param>
+    /// <param name="cropWidth">Width in pixels of the crops the boxes are for.</param>
+    /// <param name="cropHeight">Height in pixels of the crops the boxes are for.</param>
+    /// <param name="source">Names the stream in errors.</param>
     /// <param name="chunkFrames">Frames per chunk (default 75: 3 s at 25 fps, what the locators were tuned on).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="locator"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunkFrames"/> is less than 1.</exception>
     public ChunkedMouthTrackStream(IMouthLocator locator, int cropWidth, int cropHeight, string source, int chunkFrames = 75)
     {
         _locator = locator ?? throw new ArgumentNullException(nameof(locator));
@@ -48,6 +55,12 @@ public sealed class ChunkedMouthTrackStream : IMouthTrackStream
         (_cropWidth, _cropHeight, _chunkFrames, _source) = (cropWidth, cropHeight, chunkFrames, source);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Frames come out a whole chunk at a time, when the chunk fills. A chunk in which the locator finds no mouth comes out
+    /// with null boxes (<see cref="LocatedFrame.FaceFound"/> false) rather than failing the stream.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="frame"/> is null.</exception>
     public void Push(VideoFrame frame, ICollection<LocatedFrame> located)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -58,6 +71,8 @@ public sealed class ChunkedMouthTrackStream : IMouthTrackStream
             Flush(located, final: false);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Locates the last, partial chunk; when no chunk of the stream had a face, that is the error.</remarks>
     public void Complete(ICollection<LocatedFrame> located) => Flush(located, final: true);
 
     private void Flush(ICollection<LocatedFrame> located, bool final)
@@ -92,6 +107,7 @@ public sealed class ChunkedMouthTrackStream : IMouthTrackStream
             throw new MouthLocatorException("no face found in any frame of the stream", _source);
     }
 
+    /// <summary>Drops the frames of the unfinished chunk.</summary>
     public void Dispose() => _chunk.Clear();
 }
 

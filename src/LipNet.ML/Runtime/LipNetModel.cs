@@ -24,6 +24,7 @@ public sealed record LipNetSessionOptions
     /// <summary>Threads across independent operators (0 = default).</summary>
     public int InterOpThreads { get; init; }
 
+    /// <summary>ONNX Runtime's graph optimizations applied when the session is created (default: all).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
     /// <summary>Write an ONNX Runtime profile (JSON trace) with this file prefix; null = off.</summary>
@@ -53,7 +54,14 @@ public sealed class LipNetModel : IDisposable
         Device = device;
     }
 
+    /// <summary>
+    /// The model card: input shape (C x T x H x W), frame rate, crop profile, normalization, vocabulary and blank position,
+    /// whether the output is log-probabilities; embedded in the file or passed to
+    /// <see cref="Load(string, LipNetSessionOptions?, ModelCard?)"/>.
+    /// </summary>
     public ModelCard Card { get; }
+
+    /// <summary>Where the model came from: its path, the name given with its bytes, or <c>embedded:lipnet-default.onnx</c>.</summary>
     public string Source { get; }
 
     /// <summary>The device the session really runs on (after any fallback).</summary>
@@ -77,6 +85,10 @@ public sealed class LipNetModel : IDisposable
     /// The embedded default model: a Small LipNet trained by the project on its synthetic GRID-style corpus (its card
     /// tells the data and measured accuracy). It reads the synthetic speakers, not arbitrary real faces.
     /// </summary>
+    /// <param name="options">Device, threads and optimization; null = CPU with the defaults.</param>
+    /// <returns>The loaded model; the caller disposes it.</returns>
+    /// <exception cref="ModelLoadException">This build has no embedded model, or the session cannot be created on the device.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public static LipNetModel LoadDefault(LipNetSessionOptions? options = null) =>
         Load(DefaultModelBytes() ?? throw new ModelLoadException("this build of LipNet.ML has no embedded default model (onnx/lipnet-default.onnx was missing at build time); pass a model file"),
             "embedded:" + DefaultModelName, options);
@@ -86,6 +98,9 @@ public sealed class LipNetModel : IDisposable
     /// runtimes that take no float16 tensors, such as ML.NET's <c>ApplyOnnxModel</c>. Float32 models come back unchanged.
     /// </summary>
     /// <param name="model">ONNX model bytes (e.g. <see cref="DefaultModelBytes"/>).</param>
+    /// <param name="source">Names the model in errors; null = none.</param>
+    /// <returns>The serialized float32 model.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ModelLoadException">Not a readable ONNX model.</exception>
     public static byte[] Float32Copy(byte[] model, string? source = null)
     {
@@ -105,6 +120,16 @@ public sealed class LipNetModel : IDisposable
         return proto.ToByteArray();
     }
 
+    /// <summary>Loads an ONNX model file into an ONNX Runtime session and checks its card against the graph.</summary>
+    /// <param name="path">The .onnx file.</param>
+    /// <param name="options">Device (<c>cpu</c> or <c>cuda:N</c>), threads and optimization; null = CPU with the defaults.</param>
+    /// <param name="card">Overrides (or supplies) the card embedded in the file; null = the embedded one.</param>
+    /// <returns>The loaded model; the caller disposes it.</returns>
+    /// <exception cref="ModelLoadException">
+    /// The file is missing or not ONNX; it has no card and none is given; the card's input, output or vocabulary size does not
+    /// match the graph; an unknown device, or CUDA unavailable with <see cref="LipNetSessionOptions.FallbackToCpu"/> off.
+    /// </exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public static LipNetModel Load(string path, LipNetSessionOptions? options = null, ModelCard? card = null)
     {
         if (!File.Exists(path))
@@ -130,6 +155,15 @@ public sealed class LipNetModel : IDisposable
     }
 
     /// <summary>Loads a model from bytes; <paramref name="card"/> overrides (or supplies) the embedded card.</summary>
+    /// <param name="model">The ONNX model's bytes.</param>
+    /// <param name="source">Names the model in errors and in <see cref="Source"/>.</param>
+    /// <param name="options">Device (<c>cpu</c> or <c>cuda:N</c>), threads and optimization; null = CPU with the defaults.</param>
+    /// <param name="card">Overrides (or supplies) the card embedded in the model; null = the embedded one.</param>
+    /// <returns>The loaded model; the caller disposes it.</returns>
+    /// <exception cref="ModelLoadException">
+    /// Not ONNX; no card; a card that does not match the graph; an unknown device, or CUDA unavailable without fallback.
+    /// </exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public static LipNetModel Load(byte[] model, string source, LipNetSessionOptions? options = null, ModelCard? card = null)
     {
         options ??= new LipNetSessionOptions();
@@ -245,6 +279,12 @@ public sealed class LipNetModel : IDisposable
     /// Runs a batch: <paramref name="input"/> is [N, C, T, H, W] (N = <paramref name="batch"/>, T = the card's
     /// frames); returns [N, T', V] log-probabilities and T'. The input buffer is used in place (no copy).
     /// </summary>
+    /// <param name="input">N clips, [N, C, T, H, W] flattened, normalized as the card says.</param>
+    /// <param name="batch">N, the number of clips (at least 1).</param>
+    /// <returns>The output, [N, T', V] flattened (log-probabilities or logits as the card says), and T'.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
+    /// <exception cref="TensorShapeException">The array does not hold <paramref name="batch"/> clips of the card's input shape.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public (float[] LogProbs, int Frames) Run(float[] input, int batch)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -255,8 +295,11 @@ public sealed class LipNetModel : IDisposable
     /// Runs the model on <paramref name="batch"/> clips laid out [N, C, T, H, W] in a caller's memory (a slice of a larger
     /// buffer, pooled memory ...), read in place: no copy.
     /// </summary>
+    /// <param name="input">N clips, [N, C, T, H, W] flattened, normalized as the card says.</param>
+    /// <param name="batch">N, the number of clips (at least 1).</param>
     /// <returns>The output, [N, T', V] flattened (log-probabilities or logits as the card says), and T'.</returns>
     /// <exception cref="TensorShapeException">The memory does not hold <paramref name="batch"/> clips of the card's input shape.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public (float[] LogProbs, int Frames) Run(Memory<float> input, int batch)
     {
         long perClip = (long)Card.Channels * Card.Frames * Card.Height * Card.Width;
@@ -268,6 +311,9 @@ public sealed class LipNetModel : IDisposable
     }
 
     /// <summary>Runs the model on an input tensor already in ONNX Runtime's hands: float, [N, C, T, H, W] as the card says.</summary>
+    /// <param name="input">A float tensor [N, C, T, H, W] with the card's C, T, H and W; the caller keeps and disposes it.</param>
+    /// <returns>The output, [N, T', V] flattened (log-probabilities or logits as the card says), and T'.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
     /// <exception cref="TensorShapeException">Not a float tensor of the card's input shape.</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed (ONNX Runtime would crash the process).</exception>
     public (float[] LogProbs, int Frames) Run(OrtValue input)
@@ -290,6 +336,7 @@ public sealed class LipNetModel : IDisposable
 
     private volatile bool _disposed;
 
+    /// <summary>Frees the native ONNX Runtime session; later runs throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
         _disposed = true;

@@ -11,15 +11,27 @@ namespace LipNet.ML.Runtime;
 /// <summary>How <see cref="LipReader"/> decodes.</summary>
 public sealed record LipReaderOptions
 {
+    /// <summary>How the model's ONNX Runtime session is made: device (<c>cpu</c>, <c>cuda:N</c>), threads, optimization.</summary>
     public LipNetSessionOptions Session { get; init; } = new();
-    /// <summary>Beam width; 0 = greedy.</summary>
+
+    /// <summary>Beam width: prefixes kept per frame (default 100); 0 or less = greedy (best path) decoding.</summary>
     public int BeamWidth { get; init; } = 100;
+
+    /// <summary>Hypotheses kept in <see cref="Transcription.NBest"/>, best first (default 5, at least 1; greedy gives one).</summary>
     public int NBest { get; init; } = 5;
-    /// <summary>Constrain output to GRID sentences.</summary>
+
+    /// <summary>Constrain output to GRID sentences (beam search only).</summary>
     public bool GridGrammar { get; init; }
+
+    /// <summary>An n-gram model (e.g. <see cref="NGramLanguageModel.LoadArpa"/>) scored during beam search; null = none.</summary>
     public NGramLanguageModel? LanguageModel { get; init; }
+
+    /// <summary>Weight of the language model's natural-log probability in a beam's score (default 0.5).</summary>
     public float Alpha { get; init; } = 0.5f;
+
+    /// <summary>Score added per word, natural-log units (default 0; positive favours more words). Beam search only.</summary>
     public float Beta { get; init; }
+
     /// <summary>
     /// Mouth locator; null = the one the model card's crop profile names (<see cref="CropProfile"/>: <c>haar</c> for
     /// cards without one), so the model sees mouths cropped as in its training.
@@ -43,10 +55,24 @@ public sealed record LipReaderOptions
 /// <summary>A transcription with what it is based on.</summary>
 /// <param name="Source">The video's path or name.</param>
 /// <param name="Text">The whole transcript (segments joined by spaces).</param>
-/// <param name="NBest">The decoder's best hypotheses of a clip read in one window; of long input, the best of each segment joined.</param>
+/// <param name="NBest">
+/// The decoder's best hypotheses of a clip read in one window (up to <see cref="LipReaderOptions.NBest"/>); empty for long input
+/// read as a stream (see <paramref name="Segments"/>).
+/// </param>
 /// <param name="Words">Words with their frame spans (frames at the model's rate from the video's start).</param>
-/// <param name="Confidence">Per-frame geometric-mean probability (0..1); of long input, the mean over segments.</param>
-/// <param name="Seconds">Wall time of the whole transcription.</param>
+/// <param name="Confidence">
+/// exp(ln P(text | frames) / frames): the per-frame geometric mean of the decoder's acoustic probability of the best text over
+/// the clip's real frames, in [0, 1]. Near 1 when the model's output left little doubt; lower as other readings compete;
+/// comparable across clip lengths but not calibrated as a probability of being right. Of long input, the mean over its
+/// segments (0 when none).
+/// </param>
+/// <param name="Seconds">Wall time of the whole transcription, seconds.</param>
+/// <param name="Preprocess">
+/// Milliseconds decoding, cropping and normalizing; of long input, decoding and the rest of the streaming session outside the
+/// model (cropping, pauses, CTC decoding) as crop time.
+/// </param>
+/// <param name="ModelMs">Milliseconds in the ONNX model (this clip's share of its batch).</param>
+/// <param name="DecodeMs">Milliseconds of CTC decoding; 0 for long input, where it counts in <paramref name="Preprocess"/>.</param>
 /// <param name="Segments">Stretches of speech between pauses with start/end times and words (one per clip read in one window).</param>
 public sealed record Transcription(
     string Source, string Text, IReadOnlyList<CtcHypothesis> NBest, IReadOnlyList<WordSpan> Words, float Confidence,
@@ -57,6 +83,8 @@ public sealed record Transcription(
 }
 
 /// <summary>A clip that could not be transcribed, and why (batch calls skip and report).</summary>
+/// <param name="Source">The video's path as given.</param>
+/// <param name="Reason">The message of the <see cref="LipNetException"/> that stopped it.</param>
 public sealed record TranscriptionFailure(string Source, string Reason);
 
 /// <summary>What <see cref="LipReader.TranscribeManyAsync"/> made of a list of videos.</summary>
@@ -74,12 +102,34 @@ public sealed class LipReader : IDisposable
     private readonly ClipPreprocessor _preprocessor;
     private readonly CtcDecoder _decoder;
 
+    /// <summary>Loads the model at <paramref name="modelPath"/> and builds the reader around it (which then owns the model).</summary>
+    /// <param name="modelPath">An ONNX LipNet model; its embedded card (or <paramref name="card"/>) says how to read with it.</param>
+    /// <param name="options">Decoder, locator, batching and session settings; null = the defaults (beam 100, the card's locator).</param>
+    /// <param name="card">Overrides (or supplies) the model's embedded card; null = the embedded one.</param>
+    /// <exception cref="ModelLoadException">
+    /// The model or its card cannot be loaded or do not match, or the landmark locator's front-end models cannot be loaded.
+    /// </exception>
+    /// <exception cref="MouthLocatorException">An unknown crop profile on the card, or a Haar cascade file missing.</exception>
+    /// <exception cref="TensorShapeException">The card's vocabulary, crop size or normalization is invalid.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public LipReader(string modelPath, LipReaderOptions? options = null, ModelCard? card = null)
         : this(LipNetModel.Load(modelPath, (options ?? new()).Session, card), options) { }
 
     /// <summary>A reader over the embedded default model (<see cref="LipNetModel.LoadDefault"/>).</summary>
+    /// <param name="options">Decoder, locator, batching and session settings; null = the defaults.</param>
+    /// <returns>A reader that owns the model; the caller disposes it.</returns>
+    /// <exception cref="ModelLoadException">This build has no embedded model, or a front-end model cannot be loaded.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public static LipReader Default(LipReaderOptions? options = null) => new(LipNetModel.LoadDefault((options ?? new()).Session), options);
 
+    /// <summary>
+    /// A reader over a loaded model: the card's crop profile, input size, normalization and vocabulary; the options' decoder.
+    /// </summary>
+    /// <param name="model">The model; the reader disposes it with itself.</param>
+    /// <param name="options">Decoder, locator, batching and session settings; null = the defaults.</param>
+    /// <exception cref="ModelLoadException">The landmark locator's front-end models cannot be loaded.</exception>
+    /// <exception cref="MouthLocatorException">An unknown crop profile on the card, or a Haar cascade file missing.</exception>
+    /// <exception cref="TensorShapeException">The card's vocabulary, crop size or normalization is invalid.</exception>
     public LipReader(LipNetModel model, LipReaderOptions? options = null)
     {
         Model = model;
@@ -119,11 +169,16 @@ public sealed class LipReader : IDisposable
     /// <summary>Landmarks for finding pauses in streams when the crop locator gives none (created on first use).</summary>
     internal LandmarkMouthLocator ActivityLocator => _activityLocator.Value;
 
+    /// <summary>The model and its card.</summary>
     public LipNetModel Model { get; }
+
+    /// <summary>The options the reader was made with.</summary>
     public LipReaderOptions Options { get; }
 
     /// <summary>The crop profile of the model's card (what the default locator reproduces).</summary>
     public CropProfile Profile { get; }
+
+    /// <summary>The card's output alphabet: V = tokens + blank outputs per frame, in the model's order.</summary>
     public CtcVocabulary Vocabulary { get; }
 
     /// <summary>
@@ -132,11 +187,14 @@ public sealed class LipReader : IDisposable
     /// memory bounded whatever the length. Frames are resampled to the card's rate first.
     /// </summary>
     /// <param name="path">A video file or a stream URL.</param>
+    /// <returns>The text, its words and segments with times, the n best hypotheses, a confidence and stage timings.</returns>
     /// <exception cref="VideoDecodeException">Missing, unreadable or corrupt video.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
     public Transcription Transcribe(string path) => Transcribe(path, CancellationToken.None);
 
     /// <inheritdoc cref="Transcribe(string)"/>
+    /// <param name="path">A video file or a stream URL.</param>
+    /// <param name="cancellationToken">Stops a long video between frames.</param>
     /// <exception cref="OperationCanceledException">Cancelled (checked between frames of a long video).</exception>
     public Transcription Transcribe(string path, CancellationToken cancellationToken)
     {
@@ -145,11 +203,16 @@ public sealed class LipReader : IDisposable
     }
 
     /// <summary><see cref="Transcribe(string, CancellationToken)"/> on the thread pool.</summary>
+    /// <param name="path">A video file or a stream URL.</param>
+    /// <param name="cancellationToken">Cancels before the work starts, or between frames of a long video.</param>
+    /// <returns>The transcription; the task faults with the exceptions of <see cref="Transcribe(string)"/>.</returns>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public Task<Transcription> TranscribeAsync(string path, CancellationToken cancellationToken = default) =>
         Task.Run(() => Transcribe(path, cancellationToken), cancellationToken);
 
     /// <inheritdoc cref="Transcribe(string)"/>
+    /// <param name="stream">The encoded video, read from its current position (copied to a temporary file to decode).</param>
+    /// <param name="nameHint">Original file name: its extension helps the demuxer and it names the clip in errors and results.</param>
     public Transcription Transcribe(Stream stream, string? nameHint = null)
     {
         using var reader = Video.VideoReader.Open(stream, nameHint, _preprocessor.ReadOptions);
@@ -160,6 +223,9 @@ public sealed class LipReader : IDisposable
     /// Reads frames already in memory (decoded at the model's frame rate, e.g. <see cref="Video.VideoLoader"/> with
     /// <see cref="Video.VideoReadOptions.TargetFps"/>): one clip up to the model's frame count, streamed beyond.
     /// </summary>
+    /// <param name="frames">The video, [T, H, W, 3] bytes in either channel order, at the card's frame rate.</param>
+    /// <returns>The text, its words and segments with times, the n best hypotheses, a confidence and stage timings.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
     public Transcription Transcribe(Video.VideoFrames frames)
     {
@@ -245,6 +311,8 @@ public sealed class LipReader : IDisposable
     /// and final segments. Dispose it (it owns a face tracker).
     /// </summary>
     /// <param name="source">Names the stream in errors and results.</param>
+    /// <returns>A new session; the caller disposes it before the reader.</returns>
+    /// <exception cref="TensorShapeException">Invalid <see cref="LipReaderOptions.Streaming"/> options.</exception>
     public LipReadingSession OpenSession(string source = "<stream>") => new(this, source);
 
     /// <summary>
@@ -253,6 +321,11 @@ public sealed class LipReader : IDisposable
     /// the frames' <see cref="Video.VideoFrame.Time"/>. Work runs on the thread pool, so a caller's loop is never blocked
     /// by the model.
     /// </summary>
+    /// <param name="frames">The frames, at the card's frame rate, with their times.</param>
+    /// <param name="source">Names the stream in errors and results.</param>
+    /// <param name="cancellationToken">Stops reading the frames.</param>
+    /// <returns>Partial and final segments as they become known.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame of the stream.</exception>
     public async IAsyncEnumerable<TranscriptSegment> TranscribeAsync(IAsyncEnumerable<Video.VideoFrame> frames, string source = "<stream>",
@@ -422,9 +495,13 @@ public sealed class LipReader : IDisposable
     /// <summary>
     /// Transcribes many videos: clips are decoded and cropped in parallel ahead of the model, which runs on
     /// batches of <see cref="LipReaderOptions.BatchSize"/>; so preprocessing of the next clips overlaps
-    /// inference of the current batch. Videos longer than one window are streamed where they are decoded. Unreadable videos are reported in <paramref name="failures"/> and
-    /// skipped; results keep input order.
+    /// inference of the current batch. Videos longer than one window are streamed where they are decoded. Unreadable videos
+    /// are reported in <paramref name="failures"/> and skipped; results keep input order.
     /// </summary>
+    /// <param name="paths">Video files.</param>
+    /// <param name="failures">Receives each video that failed with a <see cref="LipNetException"/> and its message; null = none.</param>
+    /// <param name="progress">Called with each transcription as it is done (on the calling thread); null = none.</param>
+    /// <returns>One transcription per readable video, in input order.</returns>
     public IReadOnlyList<Transcription> TranscribeMany(IReadOnlyList<string> paths, List<TranscriptionFailure>? failures = null, Action<Transcription>? progress = null)
     {
         var batch = TranscribeBatch(paths, progress, CancellationToken.None);
@@ -437,6 +514,11 @@ public sealed class LipReader : IDisposable
     /// conventions have it: on the thread pool, the results and failures returned together, progress reported per video as
     /// it is done, cancellable.
     /// </summary>
+    /// <param name="paths">Video files.</param>
+    /// <param name="progress">Receives each transcription as it is done; null = none.</param>
+    /// <param name="cancellationToken">Stops the batch between clips and between frames of a long video.</param>
+    /// <returns>The transcriptions in input order and the failures ordered by path.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="paths"/> is null.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (between clips, and between frames of a long video).</exception>
     public Task<TranscriptionBatch> TranscribeManyAsync(IReadOnlyList<string> paths, IProgress<Transcription>? progress = null,
         CancellationToken cancellationToken = default)
@@ -514,6 +596,10 @@ public sealed class LipReader : IDisposable
             errors.OrderBy(e => e.Source, StringComparer.Ordinal).ToList());
     }
 
+    /// <summary>
+    /// Disposes the model's session, the preprocessor (and the locator it created; a locator passed in options stays the
+    /// caller's) and the pause-finding landmark locator if one was made. Open sessions must be disposed first.
+    /// </summary>
     public void Dispose()
     {
         if (_activityLocator.IsValueCreated)

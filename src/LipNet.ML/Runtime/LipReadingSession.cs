@@ -21,7 +21,11 @@ public sealed record TranscriptWord(string Word, TimeSpan Start, TimeSpan End, f
 /// <param name="End">End of its last word.</param>
 /// <param name="Text">The words, space-separated.</param>
 /// <param name="Words">Each word with its times and confidence.</param>
-/// <param name="Confidence">Per-frame geometric-mean probability of the decoded text (0..1).</param>
+/// <param name="Confidence">
+/// exp(ln P(text | frames) / frames), the per-frame geometric mean of the decoder's acoustic probability of the text, in
+/// [0, 1]: near 1 when the model's output left little doubt, lower as other readings compete. Not calibrated as a
+/// probability of being right.
+/// </param>
 /// <param name="IsFinal">True once the segment will not change.</param>
 /// <param name="LastFrameTime">Time of the last frame the segment's result depends on (for latency: output time minus this).</param>
 public sealed record TranscriptSegment(TimeSpan Start, TimeSpan End, string Text, IReadOnlyList<TranscriptWord> Words, float Confidence, bool IsFinal,
@@ -361,6 +365,13 @@ public sealed class LipReadingSession : IDisposable
     /// A segment from a hypothesis decoded over <paramref name="frames"/> frames that start at global frame
     /// <paramref name="offset"/>; times come from the crops' timestamps, clamped to [<paramref name="from"/>, <paramref name="to"/>).
     /// </summary>
+    /// <param name="best">The decoded hypothesis; its token frames count from <paramref name="offset"/>.</param>
+    /// <param name="logProbs">The log-probabilities it was decoded from, [frames x vocabulary width] (word confidences).</param>
+    /// <param name="offset">Global frame index of the first decoded frame.</param>
+    /// <param name="from">First global frame the segment may span.</param>
+    /// <param name="to">Global frame after the last one the segment may span.</param>
+    /// <param name="frames">Frames decoded (the segment's confidence is per frame of these).</param>
+    /// <param name="partial">True for a partial segment of a segment still open.</param>
     /// <param name="speech">Where the lips moved: the segment's times, and the words are kept inside it (CTC places its
     /// emissions only roughly in time); null: the segment spans its words.</param>
     private TranscriptSegment ToSegment(CtcHypothesis best, float[] logProbs, int offset, int from, int to, int frames, bool partial,
@@ -441,6 +452,7 @@ public sealed class LipReadingSession : IDisposable
         _base += drop;
     }
 
+    /// <summary>Releases the session's crop stream and its landmark track (face tracker); the reader stays usable.</summary>
     public void Dispose()
     {
         _crops.Dispose();

@@ -51,8 +51,21 @@ public sealed record FrameAugmentOptions
 /// </summary>
 public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
 {
+    /// <summary>The probabilities and ranges in use (<see cref="FrameAugmentOptions.Default"/> when none were given).</summary>
     public FrameAugmentOptions Options { get; } = options ?? FrameAugmentOptions.Default;
 
+    /// <summary>
+    /// An augmented copy of <paramref name="frames"/>: flipped with <see cref="FrameAugmentOptions.FlipProbability"/>, frames
+    /// dropped or duplicated (<see cref="JitteredFrameOrder"/>), then, where enabled, one shift and zoom, one brightness and
+    /// contrast change, and time masks per clip. The input is not modified.
+    /// </summary>
+    /// <param name="frames">A frame stack, usually mouth crops, [T, H, W, 3] bytes.</param>
+    /// <param name="random">The random source; the same state gives the same augmentation.</param>
+    /// <returns>
+    /// A new stack of the same frame size, channel order and fps; its frame count may differ from T by the jitter (at least one
+    /// frame when T &gt; 0).
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> or <paramref name="random"/> is null.</exception>
     public VideoFrames Apply(VideoFrames frames, Random random)
     {
         ArgumentNullException.ThrowIfNull(frames);

@@ -20,6 +20,7 @@ public sealed record FrameNormalizeOptions
     /// <summary>Frames in the tensor: shorter clips are padded with zeros, longer ones trimmed (LipNet: 75).</summary>
     public int FrameCount { get; init; } = 75;
 
+    /// <summary>Dimension order of the tensor (default <see cref="TensorLayout.CTHW"/>, LipNet-PyTorch's Conv3d input).</summary>
     public TensorLayout Layout { get; init; } = TensorLayout.CTHW;
 
     /// <summary>Channel order of the tensor (independent of the frames' byte order).</summary>
@@ -34,8 +35,10 @@ public sealed record FrameNormalizeOptions
     /// <summary>Per-channel standard deviation divided by after the mean; null = none.</summary>
     public float[]? Std { get; init; }
 
+    /// <summary>Channels of the tensor: 1 when <see cref="Grayscale"/>, else 3.</summary>
     public int Channels => Grayscale ? 1 : 3;
 
+    /// <summary>LipNet's input: 75 frames, CTHW, RGB, scaled to [0, 1] with no mean or standard deviation applied.</summary>
     public static FrameNormalizeOptions Default { get; } = new();
 
     /// <summary>
@@ -46,6 +49,9 @@ public sealed record FrameNormalizeOptions
     public static FrameNormalizeOptions Standardized { get; } = new() { Mean = [0.66f, 0.50f, 0.45f], Std = [0.19f, 0.19f, 0.19f] };
 
     /// <summary>The tensor shape for frames of <paramref name="height"/> x <paramref name="width"/>.</summary>
+    /// <param name="height">Frame (crop) height in pixels (LipNet: 50).</param>
+    /// <param name="width">Frame (crop) width in pixels (LipNet: 100).</param>
+    /// <returns>Four dimensions in <see cref="Layout"/> order, e.g. [3, 75, 50, 100] for CTHW with the defaults.</returns>
     public int[] ShapeFor(int height, int width) => Layout switch
     {
         TensorLayout.CTHW => [Channels, FrameCount, height, width],
@@ -65,8 +71,13 @@ public sealed record FrameNormalizeOptions
 }
 
 /// <summary>A clip as a float tensor, with the number of real (unpadded) frames CTC needs.</summary>
+/// <param name="Data">The values, row-major in <paramref name="Layout"/> order; padding frames are zeros.</param>
+/// <param name="Shape">Four dimensions in <paramref name="Layout"/> order, e.g. [3, 75, 50, 100] (C, T, H, W).</param>
+/// <param name="Length">Real frames before padding, 0..T (the input length CTC decoding and training need).</param>
+/// <param name="Layout">Dimension order of <paramref name="Shape"/> and <paramref name="Data"/>.</param>
 public sealed record ClipTensor(float[] Data, int[] Shape, int Length, TensorLayout Layout)
 {
+    /// <summary>Product of <see cref="Shape"/>: the number of floats the tensor holds.</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 }
 
@@ -76,16 +87,31 @@ public sealed record ClipTensor(float[] Data, int[] Shape, int Length, TensorLay
 /// </summary>
 public sealed class FrameNormalizer
 {
+    /// <summary>A normalizer with the given options, checked here.</summary>
+    /// <param name="options">Frame count, layout, channels and standardization; null = <see cref="FrameNormalizeOptions.Default"/>.</param>
+    /// <exception cref="TensorShapeException">
+    /// A frame count under 1, a mean without one value per channel, or a standard deviation without one positive value per channel.
+    /// </exception>
     public FrameNormalizer(FrameNormalizeOptions? options = null)
     {
         Options = options ?? FrameNormalizeOptions.Default;
         Options.Validate();
     }
 
+    /// <summary>The options in use.</summary>
     public FrameNormalizeOptions Options { get; }
 
     [ThreadStatic] private static float[]? _scratch;
 
+    /// <summary>
+    /// The tensor of <paramref name="frames"/>: each byte scaled to [0, 1] (/ 255), optionally reduced to BT.601 luma, minus
+    /// <see cref="FrameNormalizeOptions.Mean"/> and divided by <see cref="FrameNormalizeOptions.Std"/>, in
+    /// <see cref="FrameNormalizeOptions.ChannelOrder"/> whatever the frames' byte order; zero-padded or trimmed to
+    /// <see cref="FrameNormalizeOptions.FrameCount"/> frames.
+    /// </summary>
+    /// <param name="frames">A frame stack (usually mouth crops), [T, H, W, 3] bytes in either channel order.</param>
+    /// <returns>A new tensor of <see cref="FrameNormalizeOptions.ShapeFor"/>(H, W) with Length = min(T, frame count).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     public ClipTensor Normalize(VideoFrames frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -99,6 +125,11 @@ public sealed class FrameNormalizer
     /// Writes the tensor into <paramref name="destination"/> (e.g. a slice of a batch buffer or an OrtValue's
     /// memory) and returns the real frame count. Padding frames are written as zeros.
     /// </summary>
+    /// <param name="frames">A frame stack, [T, H, W, 3] bytes in either channel order.</param>
+    /// <param name="destination">Exactly the element count of <see cref="FrameNormalizeOptions.ShapeFor"/>(H, W) floats.</param>
+    /// <returns>Real frames written, min(T, <see cref="FrameNormalizeOptions.FrameCount"/>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
+    /// <exception cref="TensorShapeException"><paramref name="destination"/> is not of the tensor's size.</exception>
     public int Normalize(VideoFrames frames, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(frames);

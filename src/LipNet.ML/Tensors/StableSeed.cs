@@ -6,6 +6,9 @@ namespace LipNet.ML;
 /// </summary>
 public static class StableSeed
 {
+    /// <summary>Mixes <paramref name="values"/> in order with splitmix64's finalizer steps into one 32-bit seed.</summary>
+    /// <param name="values">The values to mix (e.g. a base seed, a speaker index, a clip index); order matters.</param>
+    /// <returns>A seed, any <see cref="int"/> value, the same for the same values in every process and on every platform.</returns>
     public static int Combine(params ReadOnlySpan<int> values)
     {
         ulong h = 0x9E3779B97F4A7C15UL;
@@ -20,6 +23,9 @@ public static class StableSeed
         return (int)(h ^ (h >> 32));
     }
 
+    /// <summary>A stable seed from a text (e.g. a clip id), its UTF-16 code units mixed in order by <see cref="Combine"/>.</summary>
+    /// <param name="text">Any text, not null; the empty string gives a fixed value.</param>
+    /// <returns>A seed, the same for the same text in every process.</returns>
     public static int Of(string text)
     {
         int h = 17;

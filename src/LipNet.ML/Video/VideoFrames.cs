@@ -16,6 +16,21 @@ public enum PixelOrder
 /// </summary>
 public sealed class VideoFrames
 {
+    /// <summary>
+    /// Wraps <paramref name="pixels"/> (not copied) as <paramref name="frameCount"/> frames of <paramref name="width"/> x
+    /// <paramref name="height"/> pixels.
+    /// </summary>
+    /// <param name="pixels">Frames laid out T x H x W x 3, interleaved; may be longer than needed (the rest is ignored).</param>
+    /// <param name="frameCount">T, the number of frames (0 allowed).</param>
+    /// <param name="width">Frame width in pixels, positive.</param>
+    /// <param name="height">Frame height in pixels, positive.</param>
+    /// <param name="fps">Frame rate in frames per second (0 = unknown).</param>
+    /// <param name="order">Channel order of the bytes.</param>
+    /// <param name="source">Where the frames came from (a path or a description), named in errors.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="pixels"/> is null.</exception>
+    /// <exception cref="TensorShapeException">
+    /// A negative frame count, a non-positive size, or a buffer shorter than frameCount x height x width x 3 bytes.
+    /// </exception>
     public VideoFrames(byte[] pixels, int frameCount, int width, int height, double fps, PixelOrder order, string source)
     {
         ArgumentNullException.ThrowIfNull(pixels);
@@ -39,10 +54,19 @@ public sealed class VideoFrames
     /// <summary>All frames, T x H x W x 3. May be longer than <see cref="FrameCount"/> frames (pooled capacity).</summary>
     public byte[] Pixels { get; }
 
+    /// <summary>T, the number of frames in the stack (0 or more).</summary>
     public int FrameCount { get; }
+
+    /// <summary>Frame width in pixels (W).</summary>
     public int Width { get; }
+
+    /// <summary>Frame height in pixels (H).</summary>
     public int Height { get; }
+
+    /// <summary>Frame rate in frames per second: the target rate after resampling, else the source's; 0 = unknown.</summary>
     public double Fps { get; }
+
+    /// <summary>Channel order of the bytes in <see cref="Pixels"/> (BGR from OpenCV by default; RGB in ML.NET columns).</summary>
     public PixelOrder Order { get; }
 
     /// <summary>Where the frames came from (a file path or a description), used in error messages.</summary>
@@ -63,6 +87,10 @@ public sealed class VideoFrames
     /// <summary>Duration in seconds at the stack's frame rate (0 when the rate is unknown).</summary>
     public double DurationSeconds => Fps > 0 ? FrameCount / Fps : 0;
 
+    /// <summary>Frame <paramref name="index"/> as a writable view into <see cref="Pixels"/>, H x W x 3 bytes (no copy).</summary>
+    /// <param name="index">0-based frame index, below <see cref="FrameCount"/>.</param>
+    /// <returns><see cref="FrameByteCount"/> bytes.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside 0..FrameCount - 1.</exception>
     public Span<byte> Frame(int index)
     {
         if ((uint)index >= (uint)FrameCount)

@@ -35,6 +35,7 @@ public sealed record VideoReadOptions
     /// <summary>How long a camera or stream URL may take to deliver a frame (OpenCV's read timeout).</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The defaults: BGR, every frame at the source's rate, upright, 8192-pixel and 2 GiB limits, 10 s timeouts.</summary>
     public static VideoReadOptions Default { get; } = new();
 }
 
@@ -77,6 +78,10 @@ public sealed class VideoReader : IDisposable
     private int _repeat;
     private double? _firstTimestamp;
 
+    /// <summary>
+    /// Names the video in errors: the path or URL as given, <c>camera N</c>, or for a stream its name hint (<c>&lt;stream&gt;</c>
+    /// without one).
+    /// </summary>
     public string Source { get; }
 
     /// <summary>Frame width in pixels (after any rotation from the metadata).</summary>
@@ -106,12 +111,20 @@ public sealed class VideoReader : IDisposable
     /// <summary>Duration of the source read so far: last timestamp plus one source frame's duration, in seconds.</summary>
     public double DurationSeconds => _resampler?.Duration ?? (_framesRead == 0 ? 0 : LastTimestamp + (SourceFps > 0 ? 1 / SourceFps : 0));
 
+    /// <summary>Channel order of the decoded bytes (<see cref="VideoReadOptions.Order"/>; BGR by default).</summary>
     public PixelOrder Order => _options.Order;
+
+    /// <summary>Bytes of one decoded frame, H x W x 3.</summary>
     public int FrameByteCount => Width * Height * VideoFrames.Channels;
 
     /// <summary>Opens a video file, or a stream URL (any <c>scheme://</c> address FFmpeg reads: rtsp, http, udp ...).</summary>
     /// <exception cref="VideoDecodeException">Missing, empty, unreadable or absurd file; a URL that does not answer within
     /// <see cref="VideoReadOptions.OpenTimeout"/>.</exception>
+    /// <param name="path">A file path or a <c>scheme://</c> URL.</param>
+    /// <param name="options">Channel order, frame limits, resampling, timeouts; null = <see cref="VideoReadOptions.Default"/>.</param>
+    /// <returns>An open reader positioned before the first frame; the caller disposes it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public static VideoReader Open(string path, VideoReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -127,7 +140,13 @@ public sealed class VideoReader : IDisposable
     }
 
     /// <summary>Opens a video held in a stream (copied to a temporary file first).</summary>
+    /// <param name="stream">The encoded video, read from its current position to its end.</param>
     /// <param name="nameHint">Original file name; its extension helps the demuxer and it names the source in errors.</param>
+    /// <param name="options">Channel order, frame limits, resampling; null = <see cref="VideoReadOptions.Default"/>.</param>
+    /// <returns>An open reader; disposing it deletes the temporary file.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="VideoDecodeException">An empty stream, or content no decoder can open, or an absurd frame size.</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public static VideoReader Open(Stream stream, string? nameHint = null, VideoReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -437,6 +456,7 @@ public sealed class VideoReader : IDisposable
         };
     }
 
+    /// <summary>Closes the capture, frees the native frame buffers and deletes the temporary file of a stream, if any.</summary>
     public void Dispose()
     {
         _held.Dispose();
@@ -454,12 +474,30 @@ public sealed class VideoReader : IDisposable
 /// <summary>One-call decoding of a whole clip.</summary>
 public static class VideoLoader
 {
+    /// <summary>Decodes every frame of a video file or stream URL into one contiguous stack.</summary>
+    /// <param name="path">A file path or a <c>scheme://</c> URL (a live stream is read until it ends).</param>
+    /// <param name="options">Channel order (BGR by default), frame limit, resampling; null = the defaults.</param>
+    /// <returns>The frames, [T, H, W, 3] bytes, with their rate and the source's rate, frame count and duration.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="VideoDecodeException">
+    /// Missing, empty, unreadable or corrupt file; no decodable frame; frames over <see cref="VideoReadOptions.MaxDimension"/>
+    /// or a clip over <see cref="VideoReadOptions.MaxDecodedBytes"/>; decoding failing mid-clip.
+    /// </exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public static VideoFrames Load(string path, VideoReadOptions? options = null)
     {
         using var reader = VideoReader.Open(path, options);
         return reader.ReadAll();
     }
 
+    /// <summary>Decodes every frame of a video held in a stream (copied to a temporary file, deleted afterwards).</summary>
+    /// <param name="stream">The encoded video, read from its current position to its end.</param>
+    /// <param name="nameHint">Original file name; its extension helps the demuxer and it names the source in errors.</param>
+    /// <param name="options">Channel order (BGR by default), frame limit, resampling; null = the defaults.</param>
+    /// <returns>The frames, [T, H, W, 3] bytes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="VideoDecodeException">An empty or undecodable stream, or limits exceeded (as for a file).</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public static VideoFrames Load(Stream stream, string? nameHint = null, VideoReadOptions? options = null)
     {
         using var reader = VideoReader.Open(stream, nameHint, options);
