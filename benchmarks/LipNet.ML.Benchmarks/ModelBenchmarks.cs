@@ -50,7 +50,7 @@ public class ModelBenchmarks
     public int ModelOnly() => _model.Run(_input, Batch).Frames;
 
     [Benchmark(Description = "end to end (per batch)")]
-    public int EndToEnd() => _reader.TranscribeMany(_clips).Count;
+    public int EndToEnd() => _reader.TranscribeMany(_clips).Transcriptions.Count;
 }
 
 /// <summary>

@@ -19,8 +19,7 @@ public static class EvaluateSample
         var reader = CorpusReader.Open(root, new CorpusReadOptions { SkipBad = true });
         var items = reader.Read().ToList();
         using var lipReader = LipReader.Default(new LipReaderOptions { BeamWidth = 50, GridGrammar = true });
-        var failures = new List<TranscriptionFailure>();
-        var results = lipReader.TranscribeMany(items.Select(i => i.VideoPath).ToList(), failures);
+        var (results, failures) = lipReader.TranscribeMany(items.Select(i => i.VideoPath).ToList());
         var bySource = items.ToDictionary(i => i.VideoPath);
         var scored = ErrorRates.Report(
             results.Select(r => bySource[r.Source].Sentence).ToList(), results.Select(r => r.Text).ToList(),

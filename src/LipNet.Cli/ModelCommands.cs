@@ -216,7 +216,7 @@ internal static class ModelCommands
             // One call over all passes: the pipeline stays full instead of draining at the end of each pass.
             var passes = Enumerable.Repeat(paths, Math.Max(1, parse.GetValue(repeat))).SelectMany(p => p).ToList();
             var sw = Stopwatch.StartNew();
-            var all = reader.TranscribeMany(passes);
+            var all = reader.TranscribeMany(passes).Transcriptions;
             double seconds = sw.Elapsed.TotalSeconds;
             double modelMs = all.Average(t => t.ModelMs);
             io.WriteJson(new

@@ -61,8 +61,7 @@ public class LipReaderTests
         File.WriteAllBytes(dir.File("broken.avi"), [1, 2, 3]);
         paths.Insert(2, dir.File("broken.avi"));
         using var reader = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 5, BatchSize = 2, Locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f) });
-        var failures = new List<TranscriptionFailure>();
-        var results = reader.TranscribeMany(paths, failures);
+        var (results, failures) = reader.TranscribeMany(paths);
         Assert.Equal(paths.Where(p => !p.EndsWith("broken.avi")), results.Select(r => r.Source));
         Assert.EndsWith("broken.avi", Assert.Single(failures).Source);
         foreach (var r in results)
@@ -84,7 +83,7 @@ public class LipReaderTests
         var locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f);
         using var plain = new LipReader(model, new LipReaderOptions { BeamWidth = 0, Locator = locator });
         using var mirrored = new LipReader(model, new LipReaderOptions { BeamWidth = 0, Locator = locator, MirrorAverage = true, BatchSize = 2 });
-        var batched = mirrored.TranscribeMany(paths);
+        var batched = mirrored.TranscribeMany(paths).Transcriptions;
         for (int i = 0; i < paths.Count; i++)
         {
             var single = mirrored.Transcribe(paths[i]);

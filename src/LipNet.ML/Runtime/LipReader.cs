@@ -496,23 +496,23 @@ public sealed class LipReader : IDisposable
     /// Transcribes many videos: clips are decoded and cropped in parallel ahead of the model, which runs on
     /// batches of <see cref="LipReaderOptions.BatchSize"/>; so preprocessing of the next clips overlaps
     /// inference of the current batch. Videos longer than one window are streamed where they are decoded. Unreadable videos
-    /// are reported in <paramref name="failures"/> and skipped; results keep input order.
+    /// are skipped and returned in <see cref="TranscriptionBatch.Failures"/> with the reason; results keep input order.
     /// </summary>
     /// <param name="paths">Video files.</param>
-    /// <param name="failures">Receives each video that failed with a <see cref="LipNetException"/> and its message; null = none.</param>
-    /// <param name="progress">Called with each transcription as it is done (on the calling thread); null = none.</param>
-    /// <returns>One transcription per readable video, in input order.</returns>
-    public IReadOnlyList<Transcription> TranscribeMany(IReadOnlyList<string> paths, List<TranscriptionFailure>? failures = null, Action<Transcription>? progress = null)
+    /// <param name="progress">Told of each transcription as it is done (on a worker thread of the batch); null = none.</param>
+    /// <param name="cancellationToken">Stops the batch between clips and between frames of a long video.</param>
+    /// <returns>The transcriptions in input order and the failures ordered by path.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="paths"/> is null.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (between clips, and between frames of a long video).</exception>
+    public TranscriptionBatch TranscribeMany(IReadOnlyList<string> paths, IProgress<Transcription>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        var batch = TranscribeBatch(paths, progress, CancellationToken.None);
-        failures?.AddRange(batch.Failures);
-        return batch.Transcriptions;
+        ArgumentNullException.ThrowIfNull(paths);
+        return TranscribeBatch(paths, progress is null ? null : progress.Report, cancellationToken);
     }
 
     /// <summary>
-    /// <see cref="TranscribeMany(IReadOnlyList{string}, List{TranscriptionFailure}?, Action{Transcription}?)"/> as the .NET
-    /// conventions have it: on the thread pool, the results and failures returned together, progress reported per video as
-    /// it is done, cancellable.
+    /// <see cref="TranscribeMany"/> on the thread pool, for callers that must not block.
     /// </summary>
     /// <param name="paths">Video files.</param>
     /// <param name="progress">Receives each transcription as it is done; null = none.</param>
