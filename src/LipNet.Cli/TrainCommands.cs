@@ -421,7 +421,7 @@ internal static class TrainCommands
                 phases_ms = new
                 {
                     forward = Math.Round(results.Average(r => r.ForwardMs), 1),
-                    ctc = Math.Round(results.Average(r => r.CtcMs), 1),
+                    ctc = Math.Round(results.Average(r => r.LossMs), 1),
                     backward = Math.Round(results.Average(r => r.BackwardMs), 1),
                     optimizer = Math.Round(results.Average(r => r.OptimizerMs), 1),
                 },

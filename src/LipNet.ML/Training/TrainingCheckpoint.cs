@@ -8,7 +8,7 @@ namespace LipNet.ML.Training;
 /// <summary>Where a run stands: enough, with the parameters and moments, to continue it exactly.</summary>
 public sealed record TrainingState
 {
-    /// <summary>Optimizer steps completed (<see cref="LipNetTrainer.Step"/> when the checkpoint was written).</summary>
+    /// <summary>Optimizer steps completed (<see cref="Trainer.Step"/> when the checkpoint was written).</summary>
     public int Step { get; init; }
     /// <summary>The epoch in progress (from 0) and how many of its batches are done.</summary>
     public int Epoch { get; init; }

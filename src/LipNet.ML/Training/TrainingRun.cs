@@ -195,7 +195,7 @@ public static class TrainingRun
                 lossSum += step.Loss;
                 lossCount++;
                 stepsThisRun++;
-                stepsCsv.Append(string.Join(',', Fields(step.Step, epoch + 1, step.Loss, step.GradientNorm, step.LearningRate, step.ForwardMs, step.CtcMs, step.BackwardMs, step.OptimizerMs)));
+                stepsCsv.Append(string.Join(',', Fields(step.Step, epoch + 1, step.Loss, step.GradientNorm, step.LearningRate, step.ForwardMs, step.LossMs, step.BackwardMs, step.OptimizerMs)));
                 state = state with { Step = step.Step, Epoch = epoch, BatchInEpoch = b + micro.Count, EpochLossSum = lossSum, EpochLossCount = lossCount };
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, b + micro.Count, batchesPerEpoch, step.Step, step.Loss, step.LearningRate));
                 if (options.CheckpointEverySteps > 0 && step.Step % options.CheckpointEverySteps == 0)
