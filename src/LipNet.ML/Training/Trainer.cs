@@ -9,7 +9,7 @@ namespace LipNet.ML.Training;
 /// <summary>
 /// A network that <see cref="Trainer"/> can train: a training-graph builder, its parameters with their initialisation, the
 /// inputs a batch feeds, the dropout masks it draws, and the loss on its output. <see cref="LipNetTrainingModel"/> (video →
-/// CTC log-probabilities) is one.
+/// CTC log-probabilities) and <see cref="SequenceRegressionModel"/> (features → a value vector per frame) are the two built in.
 /// </summary>
 public interface ITrainableModel
 {
