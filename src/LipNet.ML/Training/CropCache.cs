@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using LipNet.ML.Video;
 
 namespace LipNet.ML.Training;
@@ -28,24 +26,15 @@ public sealed class CropCache(string directory, string settings)
         Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "lipnet", "crops");
 
-    private string FileFor(string videoPath)
-    {
-        var info = new FileInfo(videoPath);
-        string key = $"{Path.GetFullPath(videoPath)}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{Settings}";
-        return Path.Combine(Directory, Convert.ToHexString(SHA1.HashData(Encoding.UTF8.GetBytes(key))).ToLowerInvariant() + ".crops");
-    }
+    private string FileFor(string videoPath) => DerivedFileCache.PathFor(Directory, videoPath, Settings, ".crops");
 
     /// <summary>The cached crops of <paramref name="videoPath"/>, or null (absent, or unreadable and then ignored).</summary>
     public VideoFrames? TryLoad(string videoPath)
     {
         if (!File.Exists(videoPath))
             return null;
-        string file = FileFor(videoPath);
-        if (!File.Exists(file))
-            return null;
-        try
+        return DerivedFileCache.TryRead(FileFor(videoPath), reader =>
         {
-            using var reader = new BinaryReader(File.OpenRead(file));
             if (reader.ReadUInt32() != Magic)
                 return null;
             int frames = reader.ReadInt32(), width = reader.ReadInt32(), height = reader.ReadInt32();
@@ -56,35 +45,21 @@ public sealed class CropCache(string directory, string settings)
                 return null;
             var pixels = reader.ReadBytes((int)bytes);
             return pixels.Length == bytes ? new VideoFrames(pixels, frames, width, height, fps, order, videoPath) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or EndOfStreamException)
-        {
-            return null; // a damaged cache file is recomputed
-        }
+        });
     }
 
     /// <summary>Stores the crops of <paramref name="videoPath"/> (best effort: a full disk only costs the cache).</summary>
     public void Store(string videoPath, VideoFrames crops)
     {
-        try
+        DerivedFileCache.Write(FileFor(videoPath), writer =>
         {
-            System.IO.Directory.CreateDirectory(Directory);
-            string file = FileFor(videoPath), temp = file + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            using (var writer = new BinaryWriter(File.Create(temp)))
-            {
-                writer.Write(Magic);
-                writer.Write(crops.FrameCount);
-                writer.Write(crops.Width);
-                writer.Write(crops.Height);
-                writer.Write(crops.Fps);
-                writer.Write((int)crops.Order);
-                writer.Write(crops.Pixels, 0, crops.FrameCount * crops.FrameByteCount);
-            }
-            File.Move(temp, file, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Caching is an optimisation; training goes on without it.
-        }
+            writer.Write(Magic);
+            writer.Write(crops.FrameCount);
+            writer.Write(crops.Width);
+            writer.Write(crops.Height);
+            writer.Write(crops.Fps);
+            writer.Write((int)crops.Order);
+            writer.Write(crops.Pixels, 0, crops.FrameCount * crops.FrameByteCount);
+        });
     }
 }

@@ -75,23 +75,42 @@ public static class TrainingCheckpoint
     /// <summary>
     /// Writes a checkpoint of <paramref name="trainer"/>'s parameters and moments and <paramref name="state"/> to
     /// <paramref name="directory"/>: built in <c>{directory}.tmp</c>, then swapped in (a previous checkpoint there is
-    /// replaced). The safetensors metadata records the architecture's name and the step.
+    /// replaced). The safetensors metadata records the architecture's name and the step. A LipNet's parameters are
+    /// written in LipNet-PyTorch names and layout (loadable by <c>lipnet import</c> and PyTorch).
     /// </summary>
     /// <param name="directory">The checkpoint directory, created with its parents as needed.</param>
     /// <param name="trainer">The trainer whose parameters and AdamW moments are saved.</param>
     /// <param name="state">Where the run stands (its <see cref="TrainingState.Step"/> goes into the metadata).</param>
     /// <exception cref="IOException">A file or directory cannot be written, moved or deleted.</exception>
-    public static void Save(string directory, LipNetTrainer trainer, TrainingState state)
+    public static void Save(string directory, LipNetTrainer trainer, TrainingState state) => Save(directory, (Trainer)trainer, state);
+
+    /// <summary>
+    /// Writes a checkpoint of any <see cref="Trainer"/>: its parameters (the graph's layout, or LipNet-PyTorch's for a
+    /// <see cref="LipNetTrainer"/>), its AdamW moments and <paramref name="state"/> as snake_case JSON, atomically as
+    /// <see cref="Save(string, LipNetTrainer, TrainingState)"/> does.
+    /// </summary>
+    /// <typeparam name="TState">The run's state record (e.g. <see cref="TrainingState"/>); read back with <see cref="LoadState{TState}"/>.</typeparam>
+    /// <param name="directory">The checkpoint directory, created with its parents as needed.</param>
+    /// <param name="trainer">The trainer whose parameters and AdamW moments are saved.</param>
+    /// <param name="state">Where the run stands; its <c>Step</c> should equal <see cref="Trainer.Step"/>.</param>
+    /// <exception cref="IOException">A file or directory cannot be written, moved or deleted.</exception>
+    public static void Save<TState>(string directory, Trainer trainer, TState state)
     {
+        ArgumentNullException.ThrowIfNull(trainer);
         string full = Path.GetFullPath(directory);
         string temp = full + ".tmp";
         if (Directory.Exists(temp))
             Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
-        var shapes = LipNetGraph.OnnxParameterShapes(trainer.Architecture).ToDictionary(p => p.Name, p => p.Shape);
+        var shapes = trainer.Model.Parameters.ToDictionary(p => p.Name, p => p.Shape);
         var onnx = trainer.Parameters.ToDictionary(p => p.Key, p => new NamedTensor(p.Key, shapes[p.Key], p.Value.ToArray()));
-        var meta = new Dictionary<string, string> { ["architecture"] = trainer.Architecture.Name, ["step"] = state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        SafeTensors.Save(Path.Combine(temp, ParametersFile), LipNetGraph.ToPyTorchLayout(trainer.Architecture, onnx).Values, meta);
+        var meta = new Dictionary<string, string>
+        {
+            ["architecture"] = trainer.Model.Name,
+            ["step"] = trainer.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        SafeTensors.Save(Path.Combine(temp, ParametersFile),
+            trainer is LipNetTrainer lipNet ? LipNetGraph.ToPyTorchLayout(lipNet.Architecture, onnx).Values : onnx.Values, meta);
         SafeTensors.Save(Path.Combine(temp, OptimizerFile),
             trainer.FirstMoments.Select(p => new NamedTensor("m." + p.Key, shapes[p.Key], p.Value))
                 .Concat(trainer.SecondMoments.Select(p => new NamedTensor("v." + p.Key, shapes[p.Key], p.Value))), meta);
@@ -106,17 +125,19 @@ public static class TrainingCheckpoint
             Directory.Delete(old, recursive: true);
     }
 
-    /// <summary>Reads a checkpoint's <see cref="StateFile"/>, e.g. to resume a run or to see its metrics.</summary>
+    /// <summary>Reads a checkpoint's state record written by <see cref="Save{TState}"/>.</summary>
+    /// <typeparam name="TState">The record type the checkpoint was written with.</typeparam>
     /// <param name="directory">The checkpoint directory.</param>
-    /// <exception cref="CorpusFormatException">The directory has no <see cref="StateFile"/>, or it is empty or not valid JSON.</exception>
-    public static TrainingState LoadState(string directory)
+    /// <returns>The state.</returns>
+    /// <exception cref="CorpusFormatException">The directory has no readable, valid <see cref="StateFile"/>.</exception>
+    public static TState LoadState<TState>(string directory) where TState : class
     {
         string path = Path.Combine(directory, StateFile);
         if (!File.Exists(path))
             throw new CorpusFormatException($"not a checkpoint: {StateFile} missing", directory);
         try
         {
-            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), Json) ?? throw new CorpusFormatException("empty training state", path);
+            return JsonSerializer.Deserialize<TState>(File.ReadAllText(path), Json) ?? throw new CorpusFormatException("empty training state", path);
         }
         catch (JsonException ex)
         {
@@ -124,19 +145,46 @@ public static class TrainingCheckpoint
         }
     }
 
-    /// <summary>PyTorch-named parameters of a checkpoint.</summary>
-    public static Dictionary<string, NamedTensor> LoadParameters(string directory) => SafeTensors.Load(Path.Combine(directory, ParametersFile));
-
-    /// <summary>Restores parameters, moments and step into a trainer built for the checkpoint's architecture.</summary>
-    public static void Restore(string directory, LipNetTrainer trainer, TrainingState state)
+    /// <summary>Restores a checkpoint's parameters and AdamW moments into any <see cref="Trainer"/> of the same model, at <paramref name="step"/>.</summary>
+    /// <param name="directory">The checkpoint directory.</param>
+    /// <param name="trainer">A trainer of the checkpoint's model (a LipNet trainer reads the PyTorch layout back).</param>
+    /// <param name="step">The step to continue from (the state's).</param>
+    /// <exception cref="CorpusFormatException">A checkpoint file is missing or malformed.</exception>
+    /// <exception cref="TensorShapeException">A parameter or moment is missing or has another size.</exception>
+    public static void Restore(string directory, Trainer trainer, int step)
     {
-        var torch = LoadParameters(directory);
-        trainer.Architecture.Validate(torch, Path.Combine(directory, ParametersFile));
-        var onnx = LipNetGraph.ToOnnxLayout(trainer.Architecture, torch).ToDictionary(p => p.Key, p => p.Value.Data);
+        ArgumentNullException.ThrowIfNull(trainer);
+        var saved = LoadParameters(directory);
+        Dictionary<string, float[]> parameters;
+        if (trainer is LipNetTrainer lipNet)
+        {
+            lipNet.Architecture.Validate(saved, Path.Combine(directory, ParametersFile));
+            parameters = LipNetGraph.ToOnnxLayout(lipNet.Architecture, saved).ToDictionary(p => p.Key, p => p.Value.Data);
+        }
+        else
+        {
+            parameters = saved.ToDictionary(p => p.Key, p => p.Value.Data);
+        }
         var moments = SafeTensors.Load(Path.Combine(directory, OptimizerFile));
-        trainer.Restore(state.Step, onnx,
+        trainer.Restore(step, parameters,
             moments.Where(p => p.Key.StartsWith("m.", StringComparison.Ordinal)).ToDictionary(p => p.Key[2..], p => p.Value.Data),
             moments.Where(p => p.Key.StartsWith("v.", StringComparison.Ordinal)).ToDictionary(p => p.Key[2..], p => p.Value.Data),
             directory);
     }
+
+    /// <summary>Reads a checkpoint's <see cref="StateFile"/>, e.g. to resume a run or to see its metrics.</summary>
+    /// <param name="directory">The checkpoint directory.</param>
+    /// <exception cref="CorpusFormatException">The directory has no <see cref="StateFile"/>, or it is empty or not valid JSON.</exception>
+    public static TrainingState LoadState(string directory) => LoadState<TrainingState>(directory);
+
+    /// <summary>The parameters of a checkpoint as saved: LipNet-PyTorch names for a LipNet, the graph's names otherwise.</summary>
+    public static Dictionary<string, NamedTensor> LoadParameters(string directory) => SafeTensors.Load(Path.Combine(directory, ParametersFile));
+
+    /// <summary>Restores parameters, moments and step into a trainer built for the checkpoint's architecture.</summary>
+    /// <param name="directory">The checkpoint directory.</param>
+    /// <param name="trainer">A trainer of the checkpoint's architecture.</param>
+    /// <param name="state">The checkpoint's state (its step is restored).</param>
+    /// <exception cref="CorpusFormatException">A checkpoint file is missing or malformed.</exception>
+    /// <exception cref="TensorShapeException">A parameter or moment is missing or has another size.</exception>
+    public static void Restore(string directory, LipNetTrainer trainer, TrainingState state) => Restore(directory, (Trainer)trainer, state.Step);
 }
