@@ -1,4 +1,6 @@
 using LipNet.ML.Audio;
+using LipNet.ML.Onnx;
+using LipNet.ML.Video;
 using NWaves.Transforms;
 using Xunit.Abstractions;
 
@@ -40,12 +42,12 @@ public sealed class AudioTestClips : IDisposable
     public void Dispose() => _dir.Dispose();
 }
 
-/// <summary>Audio I/O: ffmpeg through FFMpegCore, WAV through NWaves.</summary>
+/// <summary>Audio I/O (ffmpeg through FFMpegCore, WAV through NWaves) and speech features (NWaves) aligned to video frames.</summary>
 public class AudioTests(AudioTestClips clips, ITestOutputHelper output) : IClassFixture<AudioTestClips>
 {
     public static TheoryData<string> Containers => ["mp4/aac", "mpg/mp2", "mov/aac", "mkv/vorbis", "webm/opus"];
 
-    /// <summary>The frequency (Hz) of the largest bin of an n-point spectrum of the samples from 0.5 s on (32768: bins of 0.49 Hz at 16 kHz).</summary>
+    /// <summary>The frequency (Hz) of the largest bin of an n-point spectrum of the samples from 0.5 s on (bins of 0.49 Hz for 32768 at 16 kHz).</summary>
     private static double DominantFrequency(AudioClip clip, int n = 32768)
     {
         var block = clip.Samples.AsSpan(clip.SampleRate / 2, n).ToArray();
@@ -143,7 +145,8 @@ public class AudioTests(AudioTestClips clips, ITestOutputHelper output) : IClass
         var back = AudioReader.Read(pcm, new AudioReadOptions { Resample = false });
         Assert.Equal(16000, back.SampleCount);
         for (int i = 0; i < samples.Length; i++)
-            Assert.True(Math.Abs(Math.Clamp(samples[i], -1f, 32767f / 32768) - back.Samples[i]) <= 1.0 / 32768, $"sample {i}: {samples[i]} read back as {back.Samples[i]}");
+            Assert.True(Math.Abs(Math.Clamp(samples[i], -1f, 32767f / 32768) - back.Samples[i]) <= 1.0 / 32768,
+                $"sample {i}: {samples[i]} read back as {back.Samples[i]}");
 
         var wavFloat = clips.File("roundtrip32.wav");
         WavFile.Write(wavFloat, clip, WavSampleFormat.Float32);
@@ -194,10 +197,34 @@ public class AudioTests(AudioTestClips clips, ITestOutputHelper output) : IClass
     public void SampleRateMismatchesAreTypedErrors()
     {
         // The caller requires 16 kHz and turns resampling off: a 44.1 kHz source is refused.
-        var ex = Assert.Throws<SampleRateMismatchException>(() => AudioReader.Open(clips.Tones["mp4/aac"], new AudioReadOptions { Resample = false }));
+        var ex = Assert.Throws<SampleRateMismatchException>(() =>
+            AudioReader.Open(clips.Tones["mp4/aac"], new AudioReadOptions { Resample = false }));
         Assert.Equal((16000, 44100), (ex.ExpectedHz, ex.ActualHz));
         Assert.Contains(clips.Tones["mp4/aac"], ex.Message);
 
+        // Features configured for 16 kHz refuse an 8 kHz clip.
+        var clip = new AudioClip(new float[8000], 8000, "eight.wav");
+        var features = Assert.Throws<SampleRateMismatchException>(() => new SpeechFeatureExtractor().Mfcc(clip));
+        Assert.Equal((16000, 8000), (features.ExpectedHz, features.ActualHz));
+        Assert.Contains("eight.wav", features.Message);
+    }
+
+    [Fact]
+    public void AudioShorterThanOneVideoFrameIsATypedError()
+    {
+        // 20 ms of tone, written and read back: half a 25 fps frame.
+        var path = clips.File("short.wav");
+        new AudioClip(Enumerable.Range(0, 320).Select(i => (float)Math.Sin(i * 0.3)).ToArray(), 16000, "<generated>").WriteWav(path);
+        var clip = AudioReader.Read(path);
+        Assert.Equal(320, clip.SampleCount);
+        var extractor = new SpeechFeatureExtractor();
+        var ex = Assert.Throws<AudioTooShortException>(() => extractor.LogMel(clip));
+        Assert.Equal((320, 640), (ex.Samples, ex.MinimumSamples));
+        Assert.Contains(path, ex.Message);
+        Assert.Contains("shorter than one video frame", ex.Message);
+        Assert.Throws<AudioTooShortException>(() => extractor.Mfcc(clip, videoFrameCount: 75));
+        // One whole frame is enough.
+        Assert.Equal(1, extractor.Mfcc(new float[640], 16000).FrameCount);
     }
 
     [Fact]
@@ -205,8 +232,171 @@ public class AudioTests(AudioTestClips clips, ITestOutputHelper output) : IClass
     {
         var folder = clips.File("no-ffmpeg-here");
         Directory.CreateDirectory(folder);
-        var ex = Assert.Throws<NativeLibraryException>(() => AudioReader.Open(clips.Tones["mp4/aac"], new AudioReadOptions { FfmpegFolder = folder }));
+        var ex = Assert.Throws<NativeLibraryException>(() =>
+            AudioReader.Open(clips.Tones["mp4/aac"], new AudioReadOptions { FfmpegFolder = folder }));
         Assert.Contains("apt-get install ffmpeg", ex.Message);
         Assert.Contains(folder, ex.Message);
+    }
+
+    [Fact]
+    public void OneFeatureVectorPerVideoFrameOrFour()
+    {
+        var reader = AudioReader.Open(clips.Tones["mp4/aac"]);
+        Assert.Equal(75, reader.VideoFrameCount);
+        var clip = reader.ReadAll();
+        var mfcc = new SpeechFeatureExtractor().Mfcc(clip, reader.VideoFrameCount);
+        Assert.Equal((75, 13, 75, 1), (mfcc.FrameCount, mfcc.FeatureCount, mfcc.VideoFrameCount, mfcc.FeaturesPerVideoFrame));
+        Assert.Equal(0.04, mfcc.HopSeconds, 12);
+        Assert.Equal(0.025, mfcc.WindowSeconds, 12);
+        var logMel = new SpeechFeatureExtractor(new SpeechFeatureOptions { FeaturesPerVideoFrame = 4 }).LogMel(clip, 75);
+        Assert.Equal((300, 80, 75), (logMel.FrameCount, logMel.FeatureCount, logMel.VideoFrameCount));
+        Assert.Equal(0.01, logMel.HopSeconds, 12);
+        Assert.Equal(new[] { 300, 80 }, logMel.AsTensorSpan().Lengths.ToArray().Select(l => (int)l));
+        Assert.Equal(logMel[17, 5], logMel.ToArray2D()[17, 5]);
+        Assert.Equal(logMel[17, 5], logMel.Row(17)[5]);
+        // The 1 kHz band carries the tone: its mel band is the loudest of a frame in the middle.
+        var row = logMel.Row(150).ToArray();
+        int loudest = Array.IndexOf(row, row.Max());
+        var extractor = new SpeechFeatureExtractor();
+        int bin1k = (int)Math.Round(1000.0 * extractor.FftSize / 16000);
+        Assert.True(extractor.MelFilterBank[loudest][bin1k] > 0.3f, $"loudest band {loudest} does not cover 1 kHz");
+        // A frame count longer than the audio pads it with silence; a shorter one trims it.
+        Assert.Equal(80, new SpeechFeatureExtractor().Mfcc(clip, 80).FrameCount);
+        Assert.Equal(10, new SpeechFeatureExtractor().Mfcc(clip, 10).FrameCount);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void FeatureFrameTIsCentredOnItsShareOfTheVideoFrame(int perFrame)
+    {
+        // Silence with a 5 ms burst at the centre of feature frame 121 (k = 4: the second quarter of video frame 30;
+        // k = 1: inside video frame 30): the loudest feature frame is the one whose window is centred on the burst.
+        var samples = new float[48000];
+        int target = perFrame == 1 ? 30 : 121;
+        double hop = 16000.0 / (25 * perFrame);
+        int centre = (int)((target + 0.5) * hop);
+        for (int i = -40; i < 40; i++)
+            samples[centre + i] = (float)(0.5 * Math.Sin(2 * Math.PI * 2000 * i / 16000.0));
+        var features = new SpeechFeatureExtractor(new SpeechFeatureOptions { FeaturesPerVideoFrame = perFrame, PreEmphasis = 0 })
+            .LogMel(samples, 16000);
+        Assert.Equal(75 * perFrame, features.FrameCount);
+        var energy = Enumerable.Range(0, features.FrameCount).Select(t => features.Row(t).ToArray().Sum()).ToArray();
+        Assert.Equal(target, Array.IndexOf(energy, energy.Max()));
+        // For one feature per video frame the burst (at 1.22 s) falls only in frame 30's window [1.2075, 1.2325) s.
+        if (perFrame == 1)
+            Assert.All(energy.Where((_, t) => t != 30), e => Assert.InRange(e, 80 * Math.Log(1e-10) - 0.01, 80 * Math.Log(1e-10) + 0.01));
+    }
+
+    /// <remarks>
+    /// tests/fixtures/make_audio_features_fixture.py computes the same features in numpy (float64) from the formulas NWaves
+    /// uses; NWaves computes in float32. Tolerance: |ours - numpy| &lt;= 2e-3 + 1e-3 |numpy| on every value (log-mel values
+    /// span -23 .. 6, MFCCs about -200 .. 60).
+    /// </remarks>
+    [Theory]
+    [InlineData("k1")]
+    [InlineData("k4")]
+    public void FeaturesMatchTheNumpyReference(string name)
+    {
+        var tensors = SafeTensors.Load(OnnxGraphTests.Fixture("audio_features_parity.safetensors"), out var metadata);
+        var signal = tensors["signal"].Data;
+        Assert.Equal(48000, signal.Length);
+        var c = System.Text.Json.JsonDocument.Parse(metadata["options_" + name]).RootElement;
+        var options = new SpeechFeatureOptions
+        {
+            SampleRate = 16000,
+            FrameRate = 25,
+            FeaturesPerVideoFrame = c.GetProperty("per_frame").GetInt32(),
+            WindowSeconds = c.GetProperty("window_seconds").GetDouble(),
+            MelBands = c.GetProperty("n_mels").GetInt32(),
+            MfccCount = c.GetProperty("n_mfcc").GetInt32(),
+            MinFrequency = c.GetProperty("fmin").GetDouble(),
+            MaxFrequency = c.GetProperty("fmax").GetDouble(),
+            PreEmphasis = c.GetProperty("pre_emphasis").GetDouble(),
+            LogFloor = (float)c.GetProperty("log_floor").GetDouble(),
+            Lifter = c.GetProperty("lifter").GetInt32(),
+        };
+        var extractor = new SpeechFeatureExtractor(options);
+        foreach (var (kind, ours) in new[] { ("mfcc", extractor.Mfcc(signal, 16000)), ("logmel", extractor.LogMel(signal, 16000)) })
+        {
+            var expected = tensors[$"{kind}_{name}"];
+            Assert.Equal(expected.Shape, new long[] { ours.FrameCount, ours.FeatureCount });
+            double maxAbs = 0, maxRel = 0;
+            for (int i = 0; i < expected.Data.Length; i++)
+            {
+                double e = expected.Data[i], a = ours.Values[i], diff = Math.Abs(a - e);
+                maxAbs = Math.Max(maxAbs, diff);
+                if (Math.Abs(e) > 1)
+                    maxRel = Math.Max(maxRel, diff / Math.Abs(e));
+                Assert.True(diff <= 2e-3 + 1e-3 * Math.Abs(e), $"{kind}_{name}[{i / ours.FeatureCount}, {i % ours.FeatureCount}]: {a} vs {e}");
+            }
+            output.WriteLine($"{kind}_{name}: max |diff| {maxAbs:e2}, max relative (|ref| > 1) {maxRel:e2}");
+        }
+    }
+
+    /// <summary>
+    /// Away from the clip's edges the windows are NWaves' own frames (from sample 120 every 640 for one feature per video
+    /// frame; from 40 every 160 for four): NWaves' MfccExtractor and FilterbankExtractor, run on the signal with the same
+    /// filterbank, give the same features to the bit (the sparse filterbank product skips only zero terms).
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(4, 22)]
+    public void FramesInsideTheAudioAreNWavesOwnToTheBit(int perFrame, int lifter)
+    {
+        var random = new Random(5);
+        var signal = Enumerable.Range(0, 48000).Select(n => (float)(0.4 * Math.Sin(n * 0.07) + 0.05 * (random.NextDouble() - 0.5))).ToArray();
+        var extractor = new SpeechFeatureExtractor(new SpeechFeatureOptions { FeaturesPerVideoFrame = perFrame, Lifter = lifter, MelBands = 40 });
+        int hop = 640 / perFrame, first = perFrame == 1 ? 0 : 1, start = (int)((first + 0.5) * hop - 200);
+        var nwavesMfcc = new NWaves.FeatureExtractors.MfccExtractor(new NWaves.FeatureExtractors.Options.MfccOptions
+        {
+            SamplingRate = 16000, FeatureCount = 13, FrameSize = 400, HopSize = hop, FilterBank = extractor.MelFilterBank,
+            PreEmphasis = 0.97, LogFloor = 1e-10f, LifterSize = lifter, DctType = "2N",
+            NonLinearity = NWaves.FeatureExtractors.Options.NonLinearityType.LogE,
+        });
+        var nwavesLogMel = new NWaves.FeatureExtractors.FilterbankExtractor(new NWaves.FeatureExtractors.Options.FilterbankOptions
+        {
+            SamplingRate = 16000, FrameSize = 400, HopSize = hop, FilterBank = extractor.MelFilterBank, PreEmphasis = 0.97,
+            LogFloor = 1e-10f, NonLinearity = NWaves.FeatureExtractors.Options.NonLinearityType.LogE,
+        });
+        // NWaves reads the sample before the next frame after each one: stop a hop short of the end.
+        int end = signal.Length - hop;
+        foreach (var (ours, theirs) in new[] { (extractor.Mfcc(signal, 16000), nwavesMfcc.ComputeFrom(signal, start, end)),
+                     (extractor.LogMel(signal, 16000), nwavesLogMel.ComputeFrom(signal, start, end)) })
+        {
+            Assert.True(theirs.Count > 70 * perFrame, $"{theirs.Count} NWaves frames");
+            for (int t = 0; t < theirs.Count; t++)
+                Assert.True(theirs[t].AsSpan().SequenceEqual(ours.Row(first + t)), $"{ours.Kind} frame {first + t} differs from NWaves'");
+        }
+    }
+
+    [Fact]
+    public void OptionsOutOfRangeAreRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeechFeatureExtractor(new SpeechFeatureOptions { MfccCount = 81 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeechFeatureExtractor(new SpeechFeatureOptions { MaxFrequency = 9000 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeechFeatureExtractor(new SpeechFeatureOptions { FftSize = 256 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeechFeatureExtractor(new SpeechFeatureOptions { FeaturesPerVideoFrame = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeechFeatureExtractor().Mfcc(new float[16000], 16000, videoFrameCount: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AudioReader.Open(clips.Tones["mp4/aac"], new AudioReadOptions { ChunkSamples = 0 }));
+    }
+
+    [RealDataFact]
+    public void GridClipAudioLastsAsLongAsItsVideoAndGivesOneFeatureVectorPerFrame()
+    {
+        var path = Directory.GetFiles(Path.Combine(RealData.Grid, "video", "s1"), "*.mp4").Order().First();
+        var reader = AudioReader.Open(path, new AudioReadOptions { Resample = false });
+        Assert.Equal((16000, 1, "aac"), (reader.SourceSampleRate, reader.SourceChannels, reader.SourceCodec));
+        var clip = reader.ReadAll();
+        int videoFrames = VideoLoader.Load(path).FrameCount;
+        Assert.Equal(75, videoFrames);
+        Assert.Equal(videoFrames, reader.VideoFrameCount);
+        Assert.InRange(clip.DurationSeconds, 2.95, 3.05);
+        var mfcc = new SpeechFeatureExtractor().Mfcc(clip, videoFrames);
+        Assert.Equal(videoFrames, mfcc.FrameCount);
+        Assert.All(mfcc.Values, v => Assert.True(float.IsFinite(v)));
+        var logMel = new SpeechFeatureExtractor(new SpeechFeatureOptions { FeaturesPerVideoFrame = 4 }).LogMel(clip, videoFrames);
+        Assert.Equal(4 * videoFrames, logMel.FrameCount);
+        output.WriteLine($"{Path.GetFileName(path)}: {clip.SampleCount} samples ({clip.DurationSeconds:0.000} s), {videoFrames} video frames");
     }
 }

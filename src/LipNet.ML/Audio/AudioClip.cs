@@ -2,7 +2,7 @@ namespace LipNet.ML.Audio;
 
 /// <summary>
 /// A whole clip of mono audio as 32-bit float PCM: what <see cref="AudioReader.Read(string, AudioReadOptions?)"/> returns
-/// and what <see cref="WavFile"/> writes.
+/// and what <see cref="SpeechFeatureExtractor"/> and <see cref="WavFile"/> take.
 /// </summary>
 /// <remarks>Samples are in [-1, 1] (full scale) as ffmpeg decodes them; nothing clips them, so a loud float source may exceed it.</remarks>
 public sealed record AudioClip

@@ -122,7 +122,7 @@ public sealed class AudioReader
 
     /// <summary>
     /// The video track's frame count from the container: round(video duration x <see cref="VideoFrameRate"/>); null without
-    /// video or when the container gives no duration. Pass it to speech features
+    /// video or when the container gives no duration. Pass it to <see cref="SpeechFeatureExtractor.Mfcc(AudioClip, int?)"/>
     /// so there is one feature frame per video frame even where the audio track is a few milliseconds shorter (GRID's AAC
     /// tracks are 2.978 s for 3 s of video). <c>VideoReader</c>'s count of decoded frames is the exact one.
     /// </summary>
@@ -171,12 +171,15 @@ public sealed class AudioReader
         }
         if (analysis.AudioStreams.Count == 0)
         {
-            string what = analysis.VideoStreams.Count > 0 ? $"a video ({analysis.VideoStreams[0].CodecName}) without sound" : "a file without audio";
+            string what = analysis.VideoStreams.Count > 0
+                ? $"a video ({analysis.VideoStreams[0].CodecName}) without sound"
+                : "a file without audio";
             throw new NoAudioTrackException($"has no audio track: ffprobe finds {what}", path);
         }
         if (options.AudioTrack >= analysis.AudioStreams.Count)
             throw new AudioDecodeException(
-                $"has {analysis.AudioStreams.Count} audio track(s), no track {options.AudioTrack} (AudioReadOptions.AudioTrack is 0-based)", path);
+                $"has {analysis.AudioStreams.Count} audio track(s), no track {options.AudioTrack} " +
+                "(AudioReadOptions.AudioTrack is 0-based)", path);
         var reader = new AudioReader(path, options, ffmpeg, analysis, options.AudioTrack);
         if (!options.Resample && reader.SourceSampleRate != options.SampleRate)
             throw new SampleRateMismatchException(
@@ -350,7 +353,8 @@ public sealed class AudioReader
         catch (FFMpegProcessException ex)
         {
             throw new AudioDecodeException(
-                $"ffmpeg could not decode audio track {_track} ({SourceCodec}): {FirstError(ex.Result.StandardError, ex.Message)}", Source, ex);
+                $"ffmpeg could not decode audio track {_track} ({SourceCodec}): {FirstError(ex.Result.StandardError, ex.Message)}",
+                Source, ex);
         }
         catch (FFMpegException ex) when (ex.InnerException is InstanceFileNotFoundException)
         {
