@@ -55,9 +55,9 @@ public sealed class TensorShapeException(string message, string? path = null, Ex
     : LipNetException(message, path, inner);
 
 /// <summary>
-/// A native library the data path needs is not found: the message names the NuGet package (and system package) that
-/// provides it. LipNet.ML references only the managed parts of ONNX Runtime and OpenCvSharp; an application adds the native
-/// runtime packages for its platform.
+/// A native library (or, for audio, the ffmpeg program) the data path needs is not found: the message names the NuGet
+/// package (and system package) that provides it. LipNet.ML references only the managed parts of ONNX Runtime and
+/// OpenCvSharp; an application adds the native runtime packages for its platform.
 /// </summary>
 public sealed class NativeLibraryException(string message, string? path = null, Exception? inner = null)
     : LipNetException(message, path, inner)
@@ -67,6 +67,12 @@ public sealed class NativeLibraryException(string message, string? path = null, 
 
     /// <summary>The NuGet package of OpenCvSharp's native library for Linux x64 (it needs apt's libgtk-3-0).</summary>
     public const string OpenCvPackage = "OpenCvSharp4.official.runtime.linux-x64 4.13.0.20260627";
+
+    /// <summary>
+    /// The Debian/Ubuntu package of the ffmpeg and ffprobe programs that the audio reader (<c>LipNet.ML.Audio</c>) runs
+    /// through FFMpegCore; scripts/setup.sh installs it.
+    /// </summary>
+    public const string FfmpegAptPackage = "ffmpeg";
 
     /// <summary>True for the ways .NET reports a missing or unloadable native library.</summary>
     public static bool IsMissingNative(Exception ex) => ex switch
@@ -82,6 +88,10 @@ public sealed class NativeLibraryException(string message, string? path = null, 
     internal static NativeLibraryException OnnxRuntime(Exception ex, string? path = null) => new(
         $"ONNX Runtime's native library could not be loaded ({FirstLine(ex)}): add the package {OnnxRuntimePackage} " +
         "(or Microsoft.ML.OnnxRuntime.Gpu.Linux for CUDA) to the application", path, ex);
+
+    internal static NativeLibraryException Ffmpeg(string program, string tried, string? path = null, Exception? inner = null) => new(
+        $"{program} was not found ({tried}): install it with apt-get install {FfmpegAptPackage} " +
+        "(Debian/Ubuntu; scripts/setup.sh does), or point AudioReadOptions.FfmpegFolder at a folder holding ffmpeg and ffprobe", path, inner);
 
     internal static NativeLibraryException OpenCv(Exception ex, string? path = null) => new(
         $"OpenCV's native library could not be loaded ({FirstLine(ex)}): add the package {OpenCvPackage} to the application " +
