@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what LipNet.ML needs on Debian/Ubuntu and restores NuGet packages.
-# Native needs: libgtk-3-0 (OpenCvSharp's native library links it), opencv-data (Haar cascades) and ffmpeg (the tests make
-# 30/60 fps, variable-rate and rotated copies of a clip with it).
+# Native needs: libgtk-3-0 (OpenCvSharp's native library links it), opencv-data (Haar cascades) and ffmpeg (LipNet.ML.Audio
+# reads audio tracks with ffmpeg/ffprobe; the tests make 30/60 fps, variable-rate and rotated copies of a clip with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

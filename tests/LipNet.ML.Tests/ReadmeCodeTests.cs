@@ -19,6 +19,7 @@ public class ReadmeCodeTests(ITestOutputHelper output)
         global using System.Threading.Tasks;
         global using Microsoft.ML;
         global using LipNet.ML;
+        global using LipNet.ML.Audio;
         global using LipNet.ML.Corpora;
         global using LipNet.ML.Decoding;
         global using LipNet.ML.Metrics;
