@@ -32,6 +32,7 @@ public static class CliApp
         root.Subcommands.Add(TrainCommands.Train(io));
         root.Subcommands.Add(TrainCommands.ExportCommand(io));
         root.Subcommands.Add(TrainCommands.BenchTrain(io));
+        root.Subcommands.Add(KeypointsCommand.Create(io));
         var result = root.Parse(args);
         try
         {
@@ -60,6 +61,9 @@ public sealed class CliIO(TextWriter stdout, TextWriter stderr)
 
     /// <summary>Writes exactly one JSON document and a newline to stdout.</summary>
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    /// <summary>Writes one JSON value to a file (snake_case, as stdout's).</summary>
+    public static void WriteJsonTo<T>(string path, T value) => File.WriteAllText(path, JsonSerializer.Serialize(value, Json));
 
     /// <summary>A progress bar on stderr (Spectre.Console); plain when stderr is not a terminal.</summary>
     public void WithProgress(string label, int total, Action<Action> work) => WithProgress(label, total, (Action<string?> tick) => work(() => tick(null)));
