@@ -147,8 +147,9 @@ internal static class KeypointsCommand
         var cache = CacheOption();
         var json = new Option<bool>("--json") { Description = "Print one object: {\"clips\", \"rmse\", \"baseline_rmse\", \"nn_rmse\"}." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report clips without audio or face and go on." };
+        var record = new Option<bool>("--record") { Description = "Write the figures into the --model file's card (its accuracy for this test set)." };
         var command = new Command("evaluate", "Normalised RMSE of predicted lip keypoints against the video's, with the mean-pose and nearest-frame baselines.")
-            { corpus, model, split, cache, json, skipBad };
+            { corpus, model, split, cache, json, skipBad, record };
         command.SetAction(parse =>
         {
             using var wav2kp = OpenModel(parse.GetValue(model));
@@ -164,6 +165,12 @@ internal static class KeypointsCommand
             var accuracy = Wav2KeypointsTraining.Evaluate(wav2kp, test, reference, $"{Path.GetFileName(parse.GetValue(corpus)!.FullName)} ({parse.GetValue(split)})");
             foreach (var f in failures)
                 io.Error.WriteLine($"skipped {f.Video}: {f.Reason}");
+            if (parse.GetValue(record))
+            {
+                if (parse.GetValue(model) is not { } file)
+                    throw new LipNetException("--record needs --model (the embedded model cannot be rewritten)");
+                Wav2Keypoints.RecordAccuracy(file.FullName, accuracy);
+            }
             if (parse.GetValue(json))
                 io.WriteJson(new { clips = accuracy.Clips, rmse = accuracy.Rmse, baseline_rmse = accuracy.BaselineRmse, nn_rmse = accuracy.NearestNeighbourRmse });
             else

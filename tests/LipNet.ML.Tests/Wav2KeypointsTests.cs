@@ -72,6 +72,10 @@ public class Wav2KeypointsTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Equal(6, accuracy.Clips);
         Assert.True(accuracy.Rmse < 0.6 * accuracy.BaselineRmse, $"RMSE {accuracy.Rmse:F4} vs mean pose {accuracy.BaselineRmse:F4}");
         Assert.True(accuracy.Rmse < accuracy.NearestNeighbourRmse, $"RMSE {accuracy.Rmse:F4} vs nearest frame {accuracy.NearestNeighbourRmse:F4}");
+        // The figures go into the model's card.
+        Wav2Keypoints.RecordAccuracy(Path.Combine(whole.Path, Wav2KeypointsTraining.ModelFile), accuracy);
+        using (var recorded = new Wav2Keypoints(Path.Combine(whole.Path, Wav2KeypointsTraining.ModelFile)))
+            Assert.Equal(accuracy, Assert.Single(recorded.Card.Accuracy));
         // Whole clips of any length go through the exported model (dynamic frames).
         var longer = Clips(1, 3, frames: 40);
         Assert.Equal(1, Wav2KeypointsTraining.Evaluate(model, longer, [], "longer").Clips);

@@ -194,6 +194,37 @@ public sealed class Wav2Keypoints : IDisposable
         return KeypointFeatures.Stack(mfcc.Values, mfcc.VideoFrameCount, mfcc.FeatureCount, Card.FeatureMean, Card.FeatureStd, Card.Context);
     }
 
+    /// <summary>
+    /// Records a measured accuracy in a model file's card (replacing an entry of the same test set), so the card states what
+    /// <see cref="Wav2KeypointsTraining.Evaluate"/> measured.
+    /// </summary>
+    /// <param name="modelPath">A WAV2KP .onnx file, rewritten in place.</param>
+    /// <param name="accuracy">The figures to record.</param>
+    /// <exception cref="ModelLoadException">The file is missing, not an ONNX model, or has no WAV2KP card.</exception>
+    public static void RecordAccuracy(string modelPath, KeypointAccuracy accuracy)
+    {
+        ArgumentNullException.ThrowIfNull(accuracy);
+        if (!File.Exists(modelPath))
+            throw new ModelLoadException("model file not found", modelPath);
+        Onnx.Proto.ModelProto model;
+        try
+        {
+            model = Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(modelPath));
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException ex)
+        {
+            throw new ModelLoadException($"not an ONNX model ({ex.Message})", modelPath);
+        }
+        var entry = model.MetadataProps.FirstOrDefault(p => p.Key == Wav2KeypointsCard.MetadataKey)
+            ?? throw new ModelLoadException($"no WAV2KP card ({Wav2KeypointsCard.MetadataKey}) in the model's metadata", modelPath);
+        var card = Wav2KeypointsCard.FromJson(entry.Value, modelPath);
+        entry.Value = (card with { Accuracy = [.. card.Accuracy.Where(a => a.TestSet != accuracy.TestSet), accuracy] }).ToJson();
+        string temp = modelPath + ".tmp";
+        using (var file = File.Create(temp))
+            Google.Protobuf.MessageExtensions.WriteTo(model, file);
+        File.Move(temp, modelPath, overwrite: true);
+    }
+
     /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose() => _session.Dispose();
 }
