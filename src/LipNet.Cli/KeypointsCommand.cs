@@ -126,7 +126,7 @@ internal static class KeypointsCommand
                 epochs = state.Epoch,
                 steps = state.Step,
                 best_epoch = state.BestEpoch,
-                best_rmse = state.BestRmse,
+                best_rmse = state.Best,
                 train_clips = train.Count,
                 validation_clips = validation.Count,
                 skipped = failures.Count,

@@ -210,3 +210,65 @@ public class PluggableTrainerTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Throws<ArgumentOutOfRangeException>(() => new SequenceRegressionModel(Tiny with { GruLayers = 0 }));
     }
 }
+
+/// <summary>The lip-to-speech model: video → mel through a LipNet's front end and a mel head, trained by the generic trainer.</summary>
+public class LipToSpeechModelTests
+{
+    private static readonly LipToSpeech.LipToSpeechArchitecture Tiny =
+        new(Onnx.LipNetArchitecture.Small with { Name = "tiny", ConvChannels = [4, 8, 8], GruHidden = 8, Frames = 8 }, MelBands: 6, MelPerFrame: 2);
+
+    [Fact]
+    public void ItsGradientsMatchFiniteDifferencesAndItsInferenceGraphReadsLikeTraining()
+    {
+        var model = new LipToSpeech.LipToSpeechModel(Tiny);
+        using var trainer = new Trainer(model, new TrainerOptions { BatchSize = 2, Seed = 4, Threads = 1 });
+        var random = new Random(3);
+        var video = Enumerable.Range(0, 2 * 3 * 8 * 50 * 100).Select(_ => (float)random.NextDouble()).ToArray();
+        var mel = Enumerable.Range(0, 2 * 16 * 6).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var batch = new ModelBatch([video], new RegressionTargets(mel, [16, 12]));
+        Assert.Equal([2, 16, 6], model.OutputShape(2));
+        var (loss, gradients) = trainer.ComputeGradients(batch);
+        var gradient = new float[mel.Length];
+        float Loss() => model.Loss.Compute(trainer.Predict(batch.Inputs), model.OutputShape(2), batch.Targets, gradient);
+        Assert.Equal(loss, Loss(), 5);
+        const float h = 1e-2f;
+        foreach (var name in new[] { "conv1.weight", "gru2.R", "mel.weight", "mel.bias" })
+        {
+            int p = model.Parameters.Select(x => x.Name).ToList().IndexOf(name);
+            var values = trainer.Parameters[name];
+            foreach (int i in new[] { 0, values.Length / 3, values.Length - 1 })
+            {
+                float original = values.Span[i];
+                values.Span[i] = original + h;
+                double plus = Loss();
+                values.Span[i] = original - h;
+                double minus = Loss();
+                values.Span[i] = original;
+                double numeric = (plus - minus) / (2 * h);
+                Assert.True(Math.Abs(numeric - gradients[p][i]) < 2e-3 + 5e-2 * Math.Abs(numeric),
+                    $"d/d{name}[{i}]: numeric {numeric:F5}, graph {gradients[p][i]:F5}");
+            }
+        }
+        var parameters = trainer.Parameters.ToDictionary(x => x.Key, x => x.Value.ToArray());
+        using var session = new InferenceSession(model.BuildInference(parameters).ToByteArray());
+        using var input = OrtValue.CreateTensorValueFromMemory(video, [2, 3, 8, 50, 100]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [LipToSpeech.LipToSpeechModel.InputName], [input], [LipToSpeech.LipToSpeechModel.OutputName]);
+        Assert.Equal([2, 16, 6], outputs[0].GetTensorTypeAndShape().Shape);
+        var fused = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        Assert.All(fused.Zip(trainer.Predict(batch.Inputs)), x => Assert.Equal(x.First, x.Second, 4));
+    }
+
+    [Fact]
+    public void ItStartsFromALipreadingModelsWeights()
+    {
+        var model = new LipToSpeech.LipToSpeechModel(Tiny);
+        var lipnet = Tiny.Visual.InitialWeights(9);
+        var initial = model.InitialParametersFrom(lipnet, 1);
+        var onnx = Onnx.LipNetGraph.ToOnnxLayout(Tiny.Visual, lipnet);
+        Assert.Equal(onnx["gru1.W"].Data, initial["gru1.W"]);
+        Assert.Equal(onnx["conv3.weight"].Data, initial["conv3.weight"]);
+        Assert.DoesNotContain(initial.Keys, k => k.StartsWith("FC.", StringComparison.Ordinal));
+        Assert.Equal(2 * 8 * 12, initial["mel.weight"].Length);
+    }
+}

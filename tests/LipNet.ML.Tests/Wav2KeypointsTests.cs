@@ -62,7 +62,7 @@ public class Wav2KeypointsTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Equal(30 * 6, state.Step);
         Assert.InRange(state.BestEpoch, 1, 30);
         Assert.True(File.Exists(Path.Combine(whole.Path, Wav2KeypointsTraining.ModelFile)));
-        Assert.Equal(31, File.ReadAllLines(Path.Combine(whole.Path, Wav2KeypointsTraining.EpochsCsv)).Length);
+        Assert.Equal(31, File.ReadAllLines(Path.Combine(whole.Path, EpochLoop.EpochsCsv)).Length);
 
         using var model = new Wav2Keypoints(Path.Combine(whole.Path, Wav2KeypointsTraining.ModelFile));
         Assert.Equal(4, model.Card.Features.MfccCount);
@@ -88,7 +88,7 @@ public class Wav2KeypointsTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.ThrowsAny<OperationCanceledException>(() =>
             Wav2KeypointsTraining.Train(train, validation, interrupted.Path, Options(30), progress: progress, cancellationToken: stop.Token));
         var resumed = Wav2KeypointsTraining.Train(train, validation, interrupted.Path, Options(30), resume: true);
-        Assert.Equal(state.Epochs.Select(e => e.ValidationRmse), resumed.Epochs.Select(e => e.ValidationRmse));
+        Assert.Equal(state.Epochs.Select(e => e.Validation), resumed.Epochs.Select(e => e.Validation));
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole.Path, "best", TrainingCheckpoint.ParametersFile)),
             File.ReadAllBytes(Path.Combine(interrupted.Path, "best", TrainingCheckpoint.ParametersFile)));
     }

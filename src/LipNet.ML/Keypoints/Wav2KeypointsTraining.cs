@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Numerics;
 using LipNet.ML.Audio;
 using LipNet.ML.Runtime;
@@ -49,36 +47,6 @@ public sealed record Wav2KeypointsTrainingOptions
     public string Provenance { get; init; } = "";
 }
 
-/// <summary>One epoch of a WAV2KP run.</summary>
-/// <param name="Epoch">1-based epoch.</param>
-/// <param name="Step">Optimizer steps after it.</param>
-/// <param name="TrainLoss">Mean L1 loss of its steps (mouth widths).</param>
-/// <param name="ValidationRmse">RMSE on the validation clips (mouth widths); NaN without validation.</param>
-/// <param name="Seconds">Wall time of the epoch.</param>
-public sealed record Wav2KeypointsEpoch(int Epoch, int Step, double TrainLoss, double ValidationRmse, double Seconds);
-
-/// <summary>Where a WAV2KP run stands (the checkpoint's state.json).</summary>
-public sealed record Wav2KeypointsState
-{
-    /// <summary>Optimizer steps taken.</summary>
-    public int Step { get; init; }
-
-    /// <summary>Epochs completed.</summary>
-    public int Epoch { get; init; }
-
-    /// <summary>Lowest validation RMSE so far (∞ before the first).</summary>
-    public double BestRmse { get; init; } = double.PositiveInfinity;
-
-    /// <summary>Epoch of <see cref="BestRmse"/> (0 = none).</summary>
-    public int BestEpoch { get; init; }
-
-    /// <summary>The card of the model being trained (features, standardisation, mean pose, sizes).</summary>
-    public Wav2KeypointsCard Card { get; init; } = new();
-
-    /// <summary>Every completed epoch.</summary>
-    public IReadOnlyList<Wav2KeypointsEpoch> Epochs { get; init; } = [];
-}
-
 /// <summary>
 /// Trains and evaluates WAV2KP models (audio → mouth keypoints) with the generic <see cref="Trainer"/> over a
 /// <see cref="SequenceRegressionModel"/>: L1 loss on the normalised lip keypoints, MFCC standardisation and mean pose from the
@@ -89,9 +57,6 @@ public static class Wav2KeypointsTraining
 {
     /// <summary>The exported best model: <c>{output}/model.onnx</c>.</summary>
     public const string ModelFile = "model.onnx";
-
-    /// <summary>Per-epoch figures: <c>{output}/epochs.csv</c>.</summary>
-    public const string EpochsCsv = "epochs.csv";
 
     /// <summary>
     /// A clip's data: its audio's MFCCs and its video's keypoints, frame for frame (the keypoints decide T; the audio is read
@@ -114,21 +79,22 @@ public static class Wav2KeypointsTraining
     }
 
     /// <summary>
-    /// Trains a WAV2KP model; with <paramref name="resume"/> it continues from the newest checkpoint in
+    /// Trains a WAV2KP model (<see cref="EpochLoop"/>: a checkpoint per epoch, the best by validation RMSE exported as
+    /// <see cref="ModelFile"/>); with <paramref name="resume"/> it continues from the newest checkpoint in
     /// <paramref name="outputDirectory"/> (same clips and options).
     /// </summary>
     /// <param name="train">Training clips, at least one.</param>
     /// <param name="validation">Validation clips for model selection (never trained on); empty = the last epoch is the best.</param>
-    /// <param name="outputDirectory">Checkpoints, <see cref="EpochsCsv"/> and <see cref="ModelFile"/> go here.</param>
+    /// <param name="outputDirectory">Checkpoints, <see cref="EpochLoop.EpochsCsv"/> and <see cref="ModelFile"/> go here.</param>
     /// <param name="options">The run's settings; null = defaults.</param>
     /// <param name="resume">Continue from the newest checkpoint when there is one.</param>
     /// <param name="logger">Epoch summaries; null = none.</param>
     /// <param name="progress">Told after every step; null = none.</param>
     /// <param name="cancellationToken">Checked before each step; the newest checkpoint stays usable.</param>
-    /// <returns>The final state (epochs, best RMSE and epoch, the card).</returns>
+    /// <returns>The final state (epochs with their validation RMSE, the best epoch, the card as JSON).</returns>
     /// <exception cref="ArgumentException"><paramref name="train"/> is empty or its clips disagree on the MFCC count.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    public static Wav2KeypointsState Train(IReadOnlyList<KeypointClip> train, IReadOnlyList<KeypointClip> validation, string outputDirectory,
+    public static EpochLoopState Train(IReadOnlyList<KeypointClip> train, IReadOnlyList<KeypointClip> validation, string outputDirectory,
         Wav2KeypointsTrainingOptions? options = null, bool resume = false, ILogger? logger = null, IProgress<StepResult>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -142,99 +108,56 @@ public static class Wav2KeypointsTraining
         if (train.Concat(validation).Any(c => c.MfccCount != mfccCount))
             throw new ArgumentException("the clips do not all have the same number of MFCCs", nameof(train));
         Directory.CreateDirectory(outputDirectory);
-        string checkpoints = Path.Combine(outputDirectory, "checkpoints"), best = Path.Combine(outputDirectory, "best");
-
-        var (mean, std) = Statistics(train.Select(c => c.Mfcc).ToList(), mfccCount);
-        var meanPose = MeanPose(train);
         int batch = Math.Max(1, options.Trainer.BatchSize);
         int stepsPerEpoch = (train.Count + batch - 1) / batch;
         var architecture = new SequenceRegressionArchitecture("wav2kp", options.Frames, (2 * options.Context + 1) * mfccCount, options.GruHidden,
             options.GruLayers, LipKeypoints.Values);
-        var state = new Wav2KeypointsState
-        {
-            Card = new Wav2KeypointsCard
-            {
-                Fps = options.Features.FrameRate,
-                Features = options.Features with { MfccCount = mfccCount },
-                Context = options.Context,
-                FeatureMean = mean,
-                FeatureStd = std,
-                MeanPose = meanPose,
-                Architecture = architecture,
-                Provenance = $"{options.Provenance} ({train.Count} training clips, {validation.Count} validation clips)".Trim(),
-            },
-        };
-        var trainerOptions = options.Trainer with { TotalSteps = Math.Max(1, options.Epochs * stepsPerEpoch) };
         var model = new SequenceRegressionModel(architecture, new L1Loss());
-        using var trainer = new Trainer(model, trainerOptions);
-        string? latest = resume ? Latest(checkpoints) : null;
-        if (latest is not null)
+        using var trainer = new Trainer(model, options.Trainer with { TotalSteps = Math.Max(1, options.Epochs * stepsPerEpoch) });
+        var state = resume ? EpochLoop.Resume(outputDirectory, trainer) : null;
+        if (state is not null)
+            logger.LogInformation("Resumed after epoch {Epoch} (step {Step})", state.Epoch, state.Step);
+        var (mean, std) = Statistics(train.Select(c => c.Mfcc).ToList(), mfccCount);
+        var card = state is not null ? Wav2KeypointsCard.FromJson(state.Card, outputDirectory) : new Wav2KeypointsCard
         {
-            state = TrainingCheckpoint.LoadState<Wav2KeypointsState>(latest);
-            TrainingCheckpoint.Restore(latest, trainer, state.Step);
-            logger.LogInformation("Resumed from {Checkpoint} after epoch {Epoch} (step {Step})", latest, state.Epoch, state.Step);
-        }
-        var card = state.Card;
+            Fps = options.Features.FrameRate,
+            Features = options.Features with { MfccCount = mfccCount },
+            Context = options.Context,
+            FeatureMean = mean,
+            FeatureStd = std,
+            MeanPose = MeanPose(train),
+            Architecture = architecture,
+            Provenance = $"{options.Provenance} ({train.Count} training clips, {validation.Count} validation clips)".Trim(),
+        };
+        state ??= new EpochLoopState { Card = card.ToJson() };
         var trainInputs = train.Select(c => Inputs(c, card)).ToList();
         var validationInputs = validation.Select(c => Inputs(c, card)).ToList();
         int width = architecture.InputFeatures, frames = options.Frames;
         var features = AlignedMemory.Allocate(batch * frames * width);
         var targets = new float[batch * frames * LipKeypoints.Values];
-        for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
+        int[] order = [];
+        var random = new Random(0);
+        ModelBatch Batch(int epoch, int step)
         {
-            var clock = Stopwatch.StartNew();
-            var random = new Random(StableSeed.Combine(options.Trainer.Seed, epoch + 1));
-            var order = Enumerable.Range(0, train.Count).OrderBy(_ => random.Next()).ToArray();
-            double lossSum = 0;
-            for (int s = 0; s < stepsPerEpoch; s++)
+            if (step == 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var lengths = new int[batch];
-                for (int b = 0; b < batch; b++)
-                {
-                    int index = order[(s * batch + b) % order.Length];
-                    int start = train[index].Frames > frames ? random.Next(train[index].Frames - frames + 1) : 0;
-                    lengths[b] = Window(trainInputs[index], train[index], start, frames, width, features.Span.Slice(b * frames * width, frames * width),
-                        targets.AsSpan(b * frames * LipKeypoints.Values, frames * LipKeypoints.Values));
-                }
-                var result = trainer.TrainStep([new ModelBatch([features], new RegressionTargets(targets, lengths))]);
-                lossSum += result.Loss;
-                progress?.Report(result);
+                random = new Random(StableSeed.Combine(options.Trainer.Seed, epoch + 1));
+                order = Enumerable.Range(0, train.Count).OrderBy(_ => random.Next()).ToArray();
             }
-            double rmse = validation.Count == 0 ? double.NaN : ValidationRmse(trainer, validation, validationInputs, frames, width, batch);
-            var metrics = new Wav2KeypointsEpoch(epoch + 1, trainer.Step, lossSum / stepsPerEpoch, rmse, clock.Elapsed.TotalSeconds);
-            bool improved = validation.Count == 0 || rmse < state.BestRmse;
-            state = state with
+            var lengths = new int[batch];
+            for (int b = 0; b < batch; b++)
             {
-                Step = trainer.Step,
-                Epoch = epoch + 1,
-                Epochs = [.. state.Epochs, metrics],
-                BestRmse = improved ? (double.IsNaN(rmse) ? state.BestRmse : rmse) : state.BestRmse,
-                BestEpoch = improved ? epoch + 1 : state.BestEpoch,
-            };
-            logger.LogInformation("Epoch {Epoch}: train L1 {Loss:F4}, validation RMSE {Rmse:F4} ({Seconds:F0} s)", metrics.Epoch, metrics.TrainLoss, rmse,
-                metrics.Seconds);
-            if (improved)
-            {
-                TrainingCheckpoint.Save(best, trainer, state);
-                Export(model, trainer, state.Card, Path.Combine(outputDirectory, ModelFile));
+                int index = order[(step * batch + b) % order.Length];
+                int start = train[index].Frames > frames ? random.Next(train[index].Frames - frames + 1) : 0;
+                lengths[b] = Window(trainInputs[index], train[index], start, frames, width, features.Span.Slice(b * frames * width, frames * width),
+                    targets.AsSpan(b * frames * LipKeypoints.Values, frames * LipKeypoints.Values));
             }
-            TrainingCheckpoint.Save(Path.Combine(checkpoints, $"epoch-{epoch + 1:D4}"), trainer, state);
-            foreach (var old in Directory.GetDirectories(checkpoints, "epoch-*").Order(StringComparer.Ordinal).SkipLast(Math.Max(1, options.KeepCheckpoints)))
-                Directory.Delete(old, recursive: true);
-            File.WriteAllLines(Path.Combine(outputDirectory, EpochsCsv), ["epoch,step,train_l1,validation_rmse,seconds",
-                .. state.Epochs.Select(e => string.Join(',', e.Epoch, e.Step, e.TrainLoss.ToString("R", CultureInfo.InvariantCulture),
-                    e.ValidationRmse.ToString("R", CultureInfo.InvariantCulture), e.Seconds.ToString("F1", CultureInfo.InvariantCulture)))]);
+            return new ModelBatch([features], new RegressionTargets(targets, lengths));
         }
-        return state;
+        return EpochLoop.Run(trainer, state, outputDirectory, options.Epochs, stepsPerEpoch, Batch,
+            validation.Count == 0 ? null : () => ValidationRmse(trainer, validation, validationInputs, frames, width, batch),
+            _ => Export(model, trainer, card, Path.Combine(outputDirectory, ModelFile)), options.KeepCheckpoints, logger, progress, cancellationToken);
     }
-
-    /// <summary>The newest epoch checkpoint of a run's checkpoint folder, or null.</summary>
-    private static string? Latest(string checkpoints) =>
-        Directory.Exists(checkpoints)
-            ? Directory.GetDirectories(checkpoints, "epoch-*").Where(d => File.Exists(Path.Combine(d, TrainingCheckpoint.StateFile)))
-                .Order(StringComparer.Ordinal).LastOrDefault()
-            : null;
 
     private static void Export(SequenceRegressionModel model, Trainer trainer, Wav2KeypointsCard card, string path)
     {

@@ -73,7 +73,7 @@ public static class LipNetGraph
         {
             sequence = g.Reshape(g.Transpose(ConvBlocks(g, arch, x, P, null, null, null, blockOutputs), 2, 0, 1, 3, 4), 0, 0, -1);
         }
-        var output = Head(g, arch, sequence, P, cells: false, null, null);
+        var output = Head(g, arch, Recurrent(g, arch, sequence, P, cells: false, null, null), P, null);
         var named = g.Node("Identity", [output], outputNames: [OutputName])[0];
         g.Output(named with { Shape = ["batch", frames, arch.VocabularySize] });
         if (exposeBlocks)
@@ -130,10 +130,24 @@ public static class LipNetGraph
     {
         var parameterShapes = OnnxParameterShapes(arch).ToDictionary(p => p.Name, p => p.Shape);
         OnnxValue P(string name) => param(name, parameterShapes[name]);
+        return Head(g, arch, VisualSequence(g, arch, x, param, cells, batch, ranks, shapes, mask), P, ranks);
+    }
+
+    /// <summary>
+    /// A LipNet's visual front end and recurrent layers without its classifier: video [N, C, T, H, W] → [T', N, 2H] (T' the frames
+    /// after the conv blocks). With <paramref name="cells"/> the GRUs are cell ops and dropout masks apply (the training form);
+    /// otherwise fused GRUs. Other heads (e.g. lip-to-speech's mel head) are built on it; the parameters it reads are
+    /// <see cref="OnnxParameterShapes"/>' conv and GRU entries.
+    /// </summary>
+    internal static OnnxValue VisualSequence(OnnxGraphBuilder g, LipNetArchitecture arch, OnnxValue x, Func<string, long[], OnnxValue> param, bool cells,
+        int? batch, Dictionary<string, int>? ranks, Dictionary<string, long[]>? shapes, Func<string, OnnxValue>? mask = null)
+    {
+        var parameterShapes = OnnxParameterShapes(arch).ToDictionary(p => p.Name, p => p.Shape);
+        OnnxValue P(string name) => param(name, parameterShapes[name]);
         x = ConvBlocks(g, arch, x, P, batch, shapes, ranks, blockOutputs: null, mask);
         // [N, C, T, H, W] → [T, N, C, H, W] → [T, N, C*H*W]
         x = g.Reshape(g.Transpose(x, 2, 0, 1, 3, 4), 0, 0, -1);
-        return Head(g, arch, x, P, cells, ranks, mask);
+        return Recurrent(g, arch, x, P, cells, ranks, mask);
     }
 
     /// <summary>Conv3d → ReLU → MaxPool3d blocks on [N, C, T, H, W] (the training graph's and the fallback inference path).</summary>
@@ -219,8 +233,8 @@ public static class LipNetGraph
         return int8 is null ? x : g.Op("DequantizeLinear", x, scaleIn!, zero) with { Type = OnnxElementType.Float };
     }
 
-    /// <summary>The bidirectional GRUs, the linear layer and the log-softmax on [T, N, F]; returns [N, T, V].</summary>
-    private static OnnxValue Head(OnnxGraphBuilder g, LipNetArchitecture arch, OnnxValue x, Func<string, OnnxValue> P, bool cells,
+    /// <summary>The bidirectional GRUs on [T, N, F]; returns [T, N, 2H] (cell ops with dropout masks in the training form).</summary>
+    private static OnnxValue Recurrent(OnnxGraphBuilder g, LipNetArchitecture arch, OnnxValue x, Func<string, OnnxValue> P, bool cells,
         Dictionary<string, int>? ranks, Func<string, OnnxValue>? mask)
     {
         var blocks = arch.BlockShapes(arch.Frames);
@@ -247,6 +261,12 @@ public static class LipNetGraph
         }
         if (ranks is not null)
             ranks[x.Name] = 3;
+        return x;
+    }
+
+    /// <summary>The linear layer and the log-softmax on the recurrent output [T, N, 2H]; returns [N, T, V].</summary>
+    private static OnnxValue Head(OnnxGraphBuilder g, LipNetArchitecture arch, OnnxValue x, Func<string, OnnxValue> P, Dictionary<string, int>? ranks)
+    {
         var logits = g.MatMul(x, P("FC.weight_t"));
         if (ranks is not null)
             ranks[logits.Name] = 3;
