@@ -33,6 +33,7 @@ public static class CliApp
         root.Subcommands.Add(TrainCommands.ExportCommand(io));
         root.Subcommands.Add(TrainCommands.BenchTrain(io));
         root.Subcommands.Add(KeypointsCommand.Create(io));
+        root.Subcommands.Add(SpeakCommand.Create(io));
         var result = root.Parse(args);
         try
         {

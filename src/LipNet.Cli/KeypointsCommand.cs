@@ -92,14 +92,15 @@ internal static class KeypointsCommand
         var context = (new Option<int>("--context") { Description = "Frames of audio context on each side of a frame.", DefaultValueFactory = _ => 2 }).AtLeast(0);
         var dropout = (new Option<float>("--dropout") { Description = "Dropout after each GRU layer, in [0, 1).", DefaultValueFactory = _ => 0.1f }).Within(0f, 1f, maxExclusive: true);
         var seed = new Option<int>("--seed") { Description = "Seed of the weights, the shuffles and the dropout masks.", DefaultValueFactory = _ => 0 };
+        var perFrame = (new Option<int>("--mfcc-per-frame") { Description = "MFCC frames per video frame: 1 (40 ms hop at 25 fps) or 4 (10 ms hop, side by side).", DefaultValueFactory = _ => 1 }).AtLeast(1);
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report clips without audio or face and go on." };
         var command = new Command("train", "Train an audio → mouth keypoints model (MFCC context windows → BiGRU → 40 lip points per frame).")
-            { data, output, split, cache, epochs, batch, lr, hidden, layers, context, dropout, seed, resume, skipBad };
+            { data, output, split, cache, epochs, batch, lr, hidden, layers, context, dropout, seed, perFrame, resume, skipBad };
         command.SetAction(parse =>
         {
             var (trainItems, heldOut, problems) = Split(parse.GetValue(data)!.FullName, parse.GetValue(split)!);
-            var features = new SpeechFeatureOptions();
+            var features = new SpeechFeatureOptions { FeaturesPerVideoFrame = parse.GetValue(perFrame) };
             var failures = new List<TranscriptionFailureView>(problems);
             var train = Prepare(io, trainItems, features, parse.GetValue(cache), parse.GetValue(skipBad), failures, "training clips");
             var validation = Prepare(io, heldOut, features, parse.GetValue(cache), parse.GetValue(skipBad), failures, "validation clips");

@@ -37,10 +37,10 @@ public sealed record Wav2KeypointsCard
     /// <summary>Feature frames of context on each side of a frame (edge frames repeated): the model input is (2·C + 1)·MFCCs per frame.</summary>
     public int Context { get; init; } = 2;
 
-    /// <summary>Per MFCC coefficient, the training clips' mean subtracted before the context is stacked.</summary>
+    /// <summary>Per audio value of a frame (<see cref="FrameFeatures"/>), the training clips' mean subtracted before the context is stacked.</summary>
     public float[] FeatureMean { get; init; } = [];
 
-    /// <summary>Per MFCC coefficient, the training clips' standard deviation divided by (after the mean).</summary>
+    /// <summary>Per audio value of a frame, the training clips' standard deviation divided by (after the mean).</summary>
     public float[] FeatureStd { get; init; } = [];
 
     /// <summary>The training clips' mean pose: 80 normalised values (the baseline that predicts it for every frame).</summary>
@@ -55,9 +55,16 @@ public sealed record Wav2KeypointsCard
     /// <summary>Measured accuracy, one entry per test set.</summary>
     public IReadOnlyList<KeypointAccuracy> Accuracy { get; init; } = [];
 
-    /// <summary>Input features per frame: (2·<see cref="Context"/> + 1) x MFCC count.</summary>
+    /// <summary>
+    /// Audio values per video frame: MFCC count x feature frames per video frame (13 at one per frame; 52 at four — the four
+    /// 10 ms frames of a video frame side by side).
+    /// </summary>
     [JsonIgnore]
-    public int InputFeatures => (2 * Context + 1) * Features.MfccCount;
+    public int FrameFeatures => Features.MfccCount * Features.FeaturesPerVideoFrame;
+
+    /// <summary>Input features per frame: (2·<see cref="Context"/> + 1) x <see cref="FrameFeatures"/>.</summary>
+    [JsonIgnore]
+    public int InputFeatures => (2 * Context + 1) * FrameFeatures;
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -182,7 +189,7 @@ public sealed class Wav2Keypoints : IDisposable
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    /// <summary>The model input of a clip: [T, (2·C + 1)·MFCCs] standardised MFCCs with context (the card's recipe).</summary>
+    /// <summary>The model input of a clip: [T, (2·C + 1)·k·MFCCs] standardised MFCCs with context (the card's recipe).</summary>
     /// <param name="clip">Mono audio at the card's sample rate.</param>
     /// <param name="videoFrames">Frames T; null = from the audio's duration.</param>
     /// <exception cref="AudioTooShortException">The audio is shorter than one video frame.</exception>
@@ -191,7 +198,8 @@ public sealed class Wav2Keypoints : IDisposable
     {
         ArgumentNullException.ThrowIfNull(clip);
         var mfcc = _features.Mfcc(clip, videoFrames);
-        return KeypointFeatures.Stack(mfcc.Values, mfcc.VideoFrameCount, mfcc.FeatureCount, Card.FeatureMean, Card.FeatureStd, Card.Context);
+        // [k·T, F] row-major is [T, k·F]: a video frame's k feature frames side by side.
+        return KeypointFeatures.Stack(mfcc.Values, mfcc.VideoFrameCount, Card.FrameFeatures, Card.FeatureMean, Card.FeatureStd, Card.Context);
     }
 
     /// <summary>

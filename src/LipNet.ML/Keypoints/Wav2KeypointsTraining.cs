@@ -10,8 +10,8 @@ namespace LipNet.ML.Keypoints;
 
 /// <summary>One clip's WAV2KP data: its audio features and its true keypoints, frame for frame.</summary>
 /// <param name="Video">The clip's path.</param>
-/// <param name="Mfcc">[T, <paramref name="MfccCount"/>] MFCCs, one row per video frame (not standardised).</param>
-/// <param name="MfccCount">MFCC coefficients per frame.</param>
+/// <param name="Mfcc">[T, <paramref name="MfccCount"/>] MFCCs, one row per video frame (its k feature frames side by side; not standardised).</param>
+/// <param name="MfccCount">Audio values per video frame: MFCC coefficients x feature frames per video frame.</param>
 /// <param name="Targets">[T, 80] normalised lip keypoints (<see cref="LipKeypoints"/>).</param>
 /// <param name="Frames">T, the clip's video frames.</param>
 public sealed record KeypointClip(string Video, float[] Mfcc, int MfccCount, float[] Targets, int Frames);
@@ -75,7 +75,7 @@ public static class Wav2KeypointsTraining
         var targets = keypoints.Extract(video);
         var audio = AudioReader.Read(video, new AudioReadOptions { SampleRate = features.Options.SampleRate });
         var mfcc = features.Mfcc(audio, targets.Frames);
-        return new KeypointClip(video, mfcc.Values, mfcc.FeatureCount, targets.Points, targets.Frames);
+        return new KeypointClip(video, mfcc.Values, mfcc.FeatureCount * mfcc.FeaturesPerVideoFrame, targets.Points, targets.Frames);
     }
 
     /// <summary>
@@ -92,7 +92,7 @@ public static class Wav2KeypointsTraining
     /// <param name="progress">Told after every step; null = none.</param>
     /// <param name="cancellationToken">Checked before each step; the newest checkpoint stays usable.</param>
     /// <returns>The final state (epochs with their validation RMSE, the best epoch, the card as JSON).</returns>
-    /// <exception cref="ArgumentException"><paramref name="train"/> is empty or its clips disagree on the MFCC count.</exception>
+    /// <exception cref="ArgumentException"><paramref name="train"/> is empty or a clip's audio values per frame differ from the options'.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static EpochLoopState Train(IReadOnlyList<KeypointClip> train, IReadOnlyList<KeypointClip> validation, string outputDirectory,
         Wav2KeypointsTrainingOptions? options = null, bool resume = false, ILogger? logger = null, IProgress<StepResult>? progress = null,
@@ -104,9 +104,9 @@ public static class Wav2KeypointsTraining
         logger ??= NullLogger.Instance;
         if (train.Count == 0)
             throw new ArgumentException("no training clips", nameof(train));
-        int mfccCount = train[0].MfccCount;
+        int mfccCount = options.Features.MfccCount * options.Features.FeaturesPerVideoFrame;
         if (train.Concat(validation).Any(c => c.MfccCount != mfccCount))
-            throw new ArgumentException("the clips do not all have the same number of MFCCs", nameof(train));
+            throw new ArgumentException($"the clips do not all have {mfccCount} audio values per frame (the options' MFCCs x feature frames per video frame)", nameof(train));
         Directory.CreateDirectory(outputDirectory);
         int batch = Math.Max(1, options.Trainer.BatchSize);
         int stepsPerEpoch = (train.Count + batch - 1) / batch;
@@ -121,7 +121,7 @@ public static class Wav2KeypointsTraining
         var card = state is not null ? Wav2KeypointsCard.FromJson(state.Card, outputDirectory) : new Wav2KeypointsCard
         {
             Fps = options.Features.FrameRate,
-            Features = options.Features with { MfccCount = mfccCount },
+            Features = options.Features,
             Context = options.Context,
             FeatureMean = mean,
             FeatureStd = std,
