@@ -9,7 +9,7 @@ using LipNet.ML.Training;
 namespace LipNet.Cli;
 
 /// <summary><c>lipnet speak</c>: silent video → speech (lip-to-speech): <c>speak &lt;video&gt; --out speech.wav</c>, <c>speak train</c>, <c>speak evaluate</c>.</summary>
-internal static partial class SpeakCommand
+internal static class SpeakCommand
 {
     public static Command Create(CliIO io)
     {
@@ -113,5 +113,127 @@ internal static partial class SpeakCommand
         return command;
     }
 
-    static partial void AddSpeak(CliIO io, Command speak);
+    /// <summary><c>speak &lt;video&gt; --out speech.wav</c> and <c>speak evaluate</c>.</summary>
+    private static void AddSpeak(CliIO io, Command speak)
+    {
+        var video = new Argument<FileInfo>("video") { Description = "A video of a speaking face (its own audio, if any, is not used).", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Option<FileInfo?>("--model") { Description = "Lip-to-speech ONNX model with its card (default: the embedded model)." };
+        var output = new Option<FileInfo?>("--out") { Description = "The WAV file to write (16-bit PCM, the card's rate, the video's length)." };
+        var spectrogram = new Option<FileInfo?>("--spectrogram") { Description = "Also write a PNG of the predicted log-mel (above it the video's own audio's, when it has audio)." };
+        speak.Arguments.Add(video);
+        speak.Options.Add(model);
+        speak.Options.Add(output);
+        speak.Options.Add(spectrogram);
+        speak.SetAction(parse =>
+        {
+            if (parse.GetValue(video) is not { } input)
+                throw new LipNetException("give a video: lipnet speak <video> --out speech.wav (or lipnet speak train|evaluate)");
+            if (!File.Exists(input.FullName))
+                throw new LipNetException(Directory.Exists(input.FullName) ? "is a directory, not a video" : "video file not found", input.FullName);
+            var file = parse.GetValue(output) ?? throw new LipNetException("--out <speech.wav> is required");
+            using var synthesizer = OpenModel(parse.GetValue(model));
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var mel = synthesizer.Mel(input.FullName);
+            var speech = synthesizer.Vocode(mel, input.FullName);
+            speech.WriteWav(file.FullName);
+            double seconds = started.Elapsed.TotalSeconds;
+            if (parse.GetValue(spectrogram) is { } png)
+            {
+                LipNet.ML.Audio.SpeechFeatures? truth = null;
+                try
+                {
+                    var audio = LipNet.ML.Audio.AudioReader.Read(input.FullName, new LipNet.ML.Audio.AudioReadOptions { SampleRate = synthesizer.Card.Mel.SampleRate });
+                    truth = new LipNet.ML.Audio.SpeechFeatureExtractor(synthesizer.Card.Mel).LogMel(audio, mel.VideoFrameCount);
+                }
+                catch (LipNet.ML.AudioDecodeException)
+                {
+                    // A silent video: the predicted spectrogram alone.
+                }
+                Spectrograms.Write(png.FullName, mel, truth);
+            }
+            io.Out.WriteLine($"{file.FullName}: {speech.DurationSeconds:0.00} s of speech from {mel.VideoFrameCount} frames ({seconds:0.00} s)");
+            return 0;
+        });
+
+        var corpus = new Argument<DirectoryInfo>("corpus-dir") { Description = "Corpus root of videos with their own audio." };
+        var evalModel = new Option<FileInfo?>("--model") { Description = "Lip-to-speech ONNX model (default: the embedded model)." };
+        var split = new Option<string>("--split") { Description = "list:FILE (only the clips FILE names, speaker/id a line) or all.", DefaultValueFactory = _ => "all" };
+        var json = new Option<bool>("--json") { Description = "Print one object: {\"clips\", \"stoi\", \"estoi\", \"mel_l1\"}." };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Report clips without audio or face and go on." };
+        var record = new Option<bool>("--record") { Description = "Write the figures into the --model file's card." };
+        var evaluate = new Command("evaluate", "STOI, ESTOI and mel L1 of the speech made from each clip's video against the clip's own audio.")
+            { corpus, evalModel, split, json, skipBad, record };
+        evaluate.SetAction(parse =>
+        {
+            var reader = CorpusReader.Open(parse.GetValue(corpus)!.FullName, new CorpusReadOptions { SkipBad = true });
+            var items = reader.Read().ToList();
+            if (items.Count == 0)
+                throw new CorpusFormatException($"no clips found: not a {reader.Name} corpus", reader.Root);
+            var spec = parse.GetValue(split)!;
+            if (spec != "all")
+            {
+                if (!spec.StartsWith("list:", StringComparison.Ordinal))
+                    throw new LipNetException($"--split '{spec}' is not list:FILE or all");
+                var listed = TrainCommands.ReadClipList(spec[5..]);
+                items = items.Where(i => listed.Contains(TrainCommands.ClipKey(i))).ToList();
+            }
+            using var synthesizer = OpenModel(parse.GetValue(evalModel));
+            var failures = new List<TranscriptionFailure>();
+            SpeechAccuracy accuracy = null!;
+            io.WithProgress("speaking", items.Count, (Action _) => accuracy = synthesizer.Evaluate(items.Select(i => i.VideoPath).ToList(),
+                $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(reader.Root))} ({spec})", failures));
+            foreach (var f in failures)
+                io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
+            if (failures.Count > 0 && !parse.GetValue(skipBad))
+                throw new LipNetException($"{failures.Count} clip(s) could not be read, first: {failures[0].Reason} (use --skip-bad to report and go on)", failures[0].Source);
+            if (parse.GetValue(record))
+                LipToSpeechSynthesizer.RecordAccuracy((parse.GetValue(evalModel) ?? throw new LipNetException("--record needs --model")).FullName, accuracy);
+            if (parse.GetValue(json))
+                io.WriteJson(new { clips = accuracy.Clips, stoi = accuracy.Stoi, estoi = accuracy.Estoi, mel_l1 = accuracy.MelL1 });
+            else
+                io.Out.WriteLine($"{accuracy.Clips} clips: STOI {accuracy.Stoi:F3}, ESTOI {accuracy.Estoi:F3}, mel L1 {accuracy.MelL1:F3}");
+            return 0;
+        });
+        speak.Subcommands.Add(evaluate);
+    }
+
+    private static LipToSpeechSynthesizer OpenModel(FileInfo? model) => model is null ? LipToSpeechSynthesizer.Default() : new LipToSpeechSynthesizer(model.FullName);
+}
+
+/// <summary>Log-mel spectrograms as a PNG (viridis, low frequencies at the bottom): the true one above the predicted one.</summary>
+internal static class Spectrograms
+{
+    public static void Write(string path, LipNet.ML.Audio.SpeechFeatures predicted, LipNet.ML.Audio.SpeechFeatures? truth)
+    {
+        var panels = new List<(string Label, LipNet.ML.Audio.SpeechFeatures Mel)>();
+        if (truth is not null)
+            panels.Add(("audio of the video", truth));
+        panels.Add(("predicted from the lips", predicted));
+        float min = panels.Min(p => p.Mel.Values.Min()), max = panels.Max(p => p.Mel.Values.Max());
+        min = Math.Max(min, max - 12); // 12 natural-log units (~52 dB) of range
+        const int scaleX = 3, scaleY = 3, label = 24;
+        int width = predicted.FrameCount * scaleX, bandHeight = predicted.FeatureCount * scaleY;
+        using var canvas = new OpenCvSharp.Mat(panels.Count * (bandHeight + label), width, OpenCvSharp.MatType.CV_8UC3, OpenCvSharp.Scalar.All(255));
+        for (int p = 0; p < panels.Count; p++)
+        {
+            var mel = panels[p].Mel;
+            using var gray = new OpenCvSharp.Mat(mel.FeatureCount, mel.FrameCount, OpenCvSharp.MatType.CV_8UC1);
+            for (int t = 0; t < mel.FrameCount; t++)
+                for (int f = 0; f < mel.FeatureCount; f++)
+                {
+                    float v = (mel.Values[t * mel.FeatureCount + f] - min) / (max - min);
+                    gray.Set(mel.FeatureCount - 1 - f, t, (byte)Math.Clamp(v * 255, 0, 255));
+                }
+            using var colour = new OpenCvSharp.Mat();
+            OpenCvSharp.Cv2.ApplyColorMap(gray, colour, OpenCvSharp.ColormapTypes.Viridis);
+            using var big = new OpenCvSharp.Mat();
+            OpenCvSharp.Cv2.Resize(colour, big, new OpenCvSharp.Size(Math.Min(width, mel.FrameCount * scaleX), bandHeight), interpolation: OpenCvSharp.InterpolationFlags.Nearest);
+            int top = p * (bandHeight + label);
+            OpenCvSharp.Cv2.PutText(canvas, $"{panels[p].Label} (log-mel, 80 bands, 10 ms frames)", new OpenCvSharp.Point(6, top + 17),
+                OpenCvSharp.HersheyFonts.HersheySimplex, 0.5, OpenCvSharp.Scalar.All(0), 1, OpenCvSharp.LineTypes.AntiAlias);
+            big.CopyTo(canvas[new OpenCvSharp.Rect(0, top + label, big.Width, big.Height)]);
+        }
+        if (!OpenCvSharp.Cv2.ImWrite(path, canvas))
+            throw new LipNetException("cannot write the image", path);
+    }
 }

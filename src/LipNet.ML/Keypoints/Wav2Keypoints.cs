@@ -212,25 +212,11 @@ public sealed class Wav2Keypoints : IDisposable
     public static void RecordAccuracy(string modelPath, KeypointAccuracy accuracy)
     {
         ArgumentNullException.ThrowIfNull(accuracy);
-        if (!File.Exists(modelPath))
-            throw new ModelLoadException("model file not found", modelPath);
-        Onnx.Proto.ModelProto model;
-        try
+        Onnx.OnnxMetadata.Rewrite(modelPath, Wav2KeypointsCard.MetadataKey, json =>
         {
-            model = Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(modelPath));
-        }
-        catch (Google.Protobuf.InvalidProtocolBufferException ex)
-        {
-            throw new ModelLoadException($"not an ONNX model ({ex.Message})", modelPath);
-        }
-        var entry = model.MetadataProps.FirstOrDefault(p => p.Key == Wav2KeypointsCard.MetadataKey)
-            ?? throw new ModelLoadException($"no WAV2KP card ({Wav2KeypointsCard.MetadataKey}) in the model's metadata", modelPath);
-        var card = Wav2KeypointsCard.FromJson(entry.Value, modelPath);
-        entry.Value = (card with { Accuracy = [.. card.Accuracy.Where(a => a.TestSet != accuracy.TestSet), accuracy] }).ToJson();
-        string temp = modelPath + ".tmp";
-        using (var file = File.Create(temp))
-            Google.Protobuf.MessageExtensions.WriteTo(model, file);
-        File.Move(temp, modelPath, overwrite: true);
+            var card = Wav2KeypointsCard.FromJson(json, modelPath);
+            return (card with { Accuracy = [.. card.Accuracy.Where(a => a.TestSet != accuracy.TestSet), accuracy] }).ToJson();
+        });
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
