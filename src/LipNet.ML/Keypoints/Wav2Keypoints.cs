@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LipNet.ML.Audio;
@@ -66,30 +65,14 @@ public sealed record Wav2KeypointsCard
     [JsonIgnore]
     public int InputFeatures => (2 * Context + 1) * FrameFeatures;
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     /// <summary>The card as snake_case JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, Onnx.OnnxMetadata.CardJson);
 
     /// <summary>A card from its JSON.</summary>
     /// <param name="json">JSON written by <see cref="ToJson"/>.</param>
     /// <param name="source">Names the model in errors.</param>
     /// <exception cref="ModelLoadException">The JSON is not a card.</exception>
-    public static Wav2KeypointsCard FromJson(string json, string source)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<Wav2KeypointsCard>(json, Json) ?? throw new ModelLoadException("empty WAV2KP card", source);
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelLoadException($"the WAV2KP card is not valid JSON ({ex.Message})", source);
-        }
-    }
+    public static Wav2KeypointsCard FromJson(string json, string source) => Onnx.OnnxMetadata.ParseCard<Wav2KeypointsCard>(json, source, "WAV2KP card");
 }
 
 /// <summary>
@@ -107,32 +90,14 @@ public sealed class Wav2Keypoints : IDisposable
     /// <param name="modelPath">The .onnx file.</param>
     /// <param name="session">Threads and device; null = defaults.</param>
     /// <exception cref="ModelLoadException">The file is missing, not an ONNX model, or has no WAV2KP card.</exception>
-    public Wav2Keypoints(string modelPath, LipNetSessionOptions? session = null)
-        : this(File.Exists(modelPath) ? File.ReadAllBytes(modelPath) : throw new ModelLoadException("model file not found", modelPath), modelPath, session)
+    public Wav2Keypoints(string modelPath, LipNetSessionOptions? session = null) : this(Onnx.OnnxMetadata.ReadModel(modelPath), modelPath, session)
     {
     }
 
     private Wav2Keypoints(byte[] model, string source, LipNetSessionOptions? session)
     {
         Source = source;
-        var (options, _) = LipNetModel.CreateOptions(session ?? new LipNetSessionOptions(), source);
-        try
-        {
-            _session = new InferenceSession(model, options);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new ModelLoadException($"not a loadable ONNX model ({ex.Message})", source);
-        }
-        finally
-        {
-            options.Dispose();
-        }
-        if (!_session.ModelMetadata.CustomMetadataMap.TryGetValue(Wav2KeypointsCard.MetadataKey, out var json))
-        {
-            _session.Dispose();
-            throw new ModelLoadException($"no WAV2KP card ({Wav2KeypointsCard.MetadataKey}) in the model's metadata", source);
-        }
+        (_session, var json) = Onnx.OnnxMetadata.OpenWithCard(model, source, session, Wav2KeypointsCard.MetadataKey, "WAV2KP card");
         Card = Wav2KeypointsCard.FromJson(json, source);
         _features = new SpeechFeatureExtractor(Card.Features);
     }
@@ -140,14 +105,8 @@ public sealed class Wav2Keypoints : IDisposable
     /// <summary>The embedded default model (trained by the project on GRID speaker s1).</summary>
     /// <param name="session">Threads and device; null = defaults.</param>
     /// <exception cref="ModelLoadException">This build of the library carries no default WAV2KP model.</exception>
-    public static Wav2Keypoints Default(LipNetSessionOptions? session = null)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(DefaultResource)
-            ?? throw new ModelLoadException("this build carries no default WAV2KP model", DefaultResource);
-        using var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        return new Wav2Keypoints(memory.ToArray(), "wav2kp-default (embedded)", session);
-    }
+    public static Wav2Keypoints Default(LipNetSessionOptions? session = null) =>
+        new(Onnx.OnnxMetadata.Embedded(DefaultResource, "WAV2KP model"), "wav2kp-default (embedded)", session);
 
     /// <summary>The model's card.</summary>
     public Wav2KeypointsCard Card { get; }

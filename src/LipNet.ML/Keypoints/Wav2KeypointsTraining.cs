@@ -159,15 +159,9 @@ public static class Wav2KeypointsTraining
             _ => Export(model, trainer, card, Path.Combine(outputDirectory, ModelFile)), options.KeepCheckpoints, logger, progress, cancellationToken);
     }
 
-    private static void Export(SequenceRegressionModel model, Trainer trainer, Wav2KeypointsCard card, string path)
-    {
-        var parameters = trainer.Parameters.ToDictionary(p => p.Key, p => p.Value.ToArray());
-        var onnx = model.BuildInference(parameters, new Dictionary<string, string> { [Wav2KeypointsCard.MetadataKey] = card.ToJson() });
-        string temp = path + ".tmp";
-        using (var file = File.Create(temp))
-            Google.Protobuf.MessageExtensions.WriteTo(onnx, file);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void Export(SequenceRegressionModel model, Trainer trainer, Wav2KeypointsCard card, string path) =>
+        Onnx.OnnxMetadata.WriteModel(model.BuildInference(trainer.Parameters.ToDictionary(p => p.Key, p => p.Value.ToArray()),
+            new Dictionary<string, string> { [Wav2KeypointsCard.MetadataKey] = card.ToJson() }), path);
 
     /// <summary>A clip's model input (standardised MFCCs with context, [T, width]).</summary>
     private static float[] Inputs(KeypointClip clip, Wav2KeypointsCard card) =>

@@ -91,12 +91,7 @@ public sealed class LipToSpeechModel : ITrainableModel
         var random = new Random(seed);
         double bound = 1 / Math.Sqrt(2 * Visual.GruHidden);
         foreach (var (name, shape) in Parameters.Where(p => !values.ContainsKey(p.Name)))
-        {
-            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = (float)((random.NextDouble() * 2 - 1) * bound);
-            values[name] = data;
-        }
+            values[name] = SequenceRegressionModel.Uniform(shape.Aggregate(1L, (a, b) => a * b), bound, random);
         return values;
     }
 

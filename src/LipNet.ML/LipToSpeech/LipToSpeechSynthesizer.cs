@@ -1,4 +1,3 @@
-using System.Reflection;
 using LipNet.ML.Audio;
 using LipNet.ML.Runtime;
 using LipNet.ML.Tensors;
@@ -27,33 +26,21 @@ public sealed class LipToSpeechSynthesizer : IDisposable
     /// <param name="vocoder">Griffin-Lim settings; null = defaults.</param>
     /// <exception cref="ModelLoadException">The file is missing, not an ONNX model, or has no lip-to-speech card.</exception>
     public LipToSpeechSynthesizer(string modelPath, LipNetSessionOptions? session = null, GriffinLimOptions? vocoder = null)
-        : this(File.Exists(modelPath) ? File.ReadAllBytes(modelPath) : throw new ModelLoadException("model file not found", modelPath), modelPath, session, vocoder)
+        : this(Onnx.OnnxMetadata.ReadModel(modelPath), modelPath, session, vocoder)
     {
     }
 
     private LipToSpeechSynthesizer(byte[] model, string source, LipNetSessionOptions? session, GriffinLimOptions? vocoder)
     {
         Source = source;
-        var (options, _) = LipNetModel.CreateOptions(session ?? new LipNetSessionOptions(), source);
-        try
-        {
-            _session = new InferenceSession(model, options);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new ModelLoadException($"not a loadable ONNX model ({ex.Message})", source);
-        }
-        finally
-        {
-            options.Dispose();
-        }
-        if (!_session.ModelMetadata.CustomMetadataMap.TryGetValue(LipToSpeechCard.MetadataKey, out var json))
+        (_session, var json) = Onnx.OnnxMetadata.OpenWithCard(model, source, session, LipToSpeechCard.MetadataKey, "lip-to-speech card");
+        Card = LipToSpeechCard.FromJson(json, source);
+        var visual = Card.Architecture?.Visual;
+        if (visual is null)
         {
             _session.Dispose();
-            throw new ModelLoadException($"no lip-to-speech card ({LipToSpeechCard.MetadataKey}) in the model's metadata", source);
+            throw new ModelLoadException("the lip-to-speech card has no architecture", source);
         }
-        Card = LipToSpeechCard.FromJson(json, source);
-        var visual = Card.Architecture?.Visual ?? throw new ModelLoadException("the lip-to-speech card has no architecture", source);
         _preprocessor = new ClipPreprocessor(Mouth.CropProfile.Named(Card.CropProfile).CreateLocator(),
             new Mouth.MouthCropOptions { Width = visual.Width, Height = visual.Height }, Card.Normalize, new VideoReadOptions { TargetFps = Card.Fps },
             ownsLocator: true);
@@ -63,14 +50,8 @@ public sealed class LipToSpeechSynthesizer : IDisposable
     /// <summary>The embedded default model (trained by the project on GRID speaker s1).</summary>
     /// <param name="session">Threads and device; null = defaults.</param>
     /// <exception cref="ModelLoadException">This build carries no default lip-to-speech model.</exception>
-    public static LipToSpeechSynthesizer Default(LipNetSessionOptions? session = null)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(DefaultResource)
-            ?? throw new ModelLoadException("this build carries no default lip-to-speech model", DefaultResource);
-        using var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        return new LipToSpeechSynthesizer(memory.ToArray(), "lip2speech-default (embedded)", session, null);
-    }
+    public static LipToSpeechSynthesizer Default(LipNetSessionOptions? session = null) =>
+        new(Onnx.OnnxMetadata.Embedded(DefaultResource, "lip-to-speech model"), "lip2speech-default (embedded)", session, null);
 
     /// <summary>The model's card.</summary>
     public LipToSpeechCard Card { get; }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using LipNet.ML.Audio;
 using LipNet.ML.Corpora;
 using LipNet.ML.Onnx;
@@ -59,31 +58,14 @@ public sealed record LipToSpeechCard
     /// <summary>Measured accuracy, one entry per test set.</summary>
     public IReadOnlyList<SpeechAccuracy> Accuracy { get; init; } = [];
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
     /// <summary>The card as snake_case JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, OnnxMetadata.CardJson);
 
     /// <summary>A card from its JSON.</summary>
     /// <param name="json">JSON written by <see cref="ToJson"/>.</param>
     /// <param name="source">Names the model in errors.</param>
     /// <exception cref="ModelLoadException">The JSON is not a card.</exception>
-    public static LipToSpeechCard FromJson(string json, string source)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<LipToSpeechCard>(json, Json) ?? throw new ModelLoadException("empty lip-to-speech card", source);
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelLoadException($"the lip-to-speech card is not valid JSON ({ex.Message})", source);
-        }
-    }
+    public static LipToSpeechCard FromJson(string json, string source) => OnnxMetadata.ParseCard<LipToSpeechCard>(json, source, "lip-to-speech card");
 }
 
 /// <summary>Settings of <see cref="LipToSpeechTraining.Train"/>.</summary>
@@ -268,13 +250,7 @@ public static class LipToSpeechTraining
         return result;
     }
 
-    private static void Export(LipToSpeechModel model, Trainer trainer, LipToSpeechCard card, string path)
-    {
-        var parameters = trainer.Parameters.ToDictionary(p => p.Key, p => p.Value.ToArray());
-        var onnx = model.BuildInference(parameters, new Dictionary<string, string> { [LipToSpeechCard.MetadataKey] = card.ToJson() });
-        string temp = path + ".tmp";
-        using (var file = File.Create(temp))
-            Google.Protobuf.MessageExtensions.WriteTo(onnx, file);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void Export(LipToSpeechModel model, Trainer trainer, LipToSpeechCard card, string path) =>
+        OnnxMetadata.WriteModel(model.BuildInference(trainer.Parameters.ToDictionary(p => p.Key, p => p.Value.ToArray()),
+            new Dictionary<string, string> { [LipToSpeechCard.MetadataKey] = card.ToJson() }), path);
 }

@@ -108,12 +108,18 @@ public sealed class SequenceRegressionModel : ITrainableModel
         foreach (var (name, shape) in Parameters)
         {
             double bound = name.StartsWith("gru", StringComparison.Ordinal) ? 1 / Math.Sqrt(Architecture.GruHidden) : 1 / Math.Sqrt(2 * Architecture.GruHidden);
-            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = (float)((random.NextDouble() * 2 - 1) * bound);
-            values[name] = data;
+            values[name] = Uniform(shape.Aggregate(1L, (a, b) => a * b), bound, random);
         }
         return values;
+    }
+
+    /// <summary><paramref name="count"/> values uniform in ±<paramref name="bound"/> (PyTorch's default for GRU and linear layers).</summary>
+    internal static float[] Uniform(long count, double bound, Random random)
+    {
+        var data = new float[count];
+        for (int i = 0; i < data.Length; i++)
+            data[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+        return data;
     }
 
     /// <inheritdoc/>
