@@ -71,3 +71,66 @@ public class LipToSpeechTests
         Assert.Throws<TensorShapeException>(() => synthesizer.Mel(new LipNet.ML.Video.VideoFrames(new byte[10 * 10 * 3], 1, 10, 10, 25, LipNet.ML.Video.PixelOrder.Rgb, "tiny")));
     }
 }
+
+/// <summary>The audio-visual commands as a user runs them: keypoints predict/evaluate and speak/speak evaluate.</summary>
+public class AudioVisualCliTests
+{
+    private static string Repository => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", ".."));
+
+    [Fact]
+    public void SpeakWritesTheVideosSpeechAndEvaluatePrintsOneObject()
+    {
+        using var dir = new TempDir();
+        string model = LipToSpeechTests.RandomModel(dir);
+        string clip = Path.Combine(Repository, "samples", "data", "grid", "video", "s1", "bbaf4p.mp4");
+        var (code, stdout, stderr) = CliTests.Run("speak", clip, "--model", model, "--out", dir.File("speech.wav"), "--spectrogram", dir.File("spec.png"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("3.00 s of speech", stdout);
+        Assert.Equal(48000, AudioReader.Read(dir.File("speech.wav")).SampleCount);
+        Assert.True(new FileInfo(dir.File("spec.png")).Length > 1000);
+        (code, stdout, stderr) = CliTests.Run("speak", "evaluate", Path.Combine(Repository, "samples", "data", "grid"), "--model", model, "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(2, doc.RootElement.GetProperty("clips").GetInt32());
+        foreach (var key in new[] { "stoi", "estoi", "mel_l1" })
+            Assert.True(doc.RootElement.TryGetProperty(key, out _), key);
+        (code, _, stderr) = CliTests.Run("speak", dir.File("absent.mp4"), "--model", model, "--out", dir.File("x.wav"));
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, code);
+        Assert.Contains("absent.mp4", stderr);
+    }
+
+    [Fact]
+    public void KeypointsPredictAndEvaluateOnABundledClip()
+    {
+        using var dir = new TempDir();
+        // A tiny model trained on made-up clips: the commands are under test, not the model.
+        var clips = Enumerable.Range(0, 4).Select(c => new LipNet.ML.Keypoints.KeypointClip($"c{c}", Enumerable.Range(0, 20 * 13).Select(i => (float)Math.Sin(i + c)).ToArray(),
+            13, Enumerable.Range(0, 20 * 80).Select(i => (float)Math.Cos(i * 0.1 + c) * 0.3f).ToArray(), 20)).ToList();
+        LipNet.ML.Keypoints.Wav2KeypointsTraining.Train(clips, [], dir.File("run"), new LipNet.ML.Keypoints.Wav2KeypointsTrainingOptions
+        {
+            Trainer = new LipNet.ML.Training.TrainerOptions { BatchSize = 2, Threads = 1 }, Epochs = 1, Frames = 20, GruHidden = 8, GruLayers = 1,
+        });
+        string model = dir.File("run/model.onnx");
+        string clip = Path.Combine(Repository, "samples", "data", "grid", "video", "s1", "bbaf4p.mp4");
+        var (code, stdout, stderr) = CliTests.Run("keypoints", "predict", clip, "--model", model, "--out", dir.File("lips.json"), "--cache", "none");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("RMSE against the video's own keypoints", stdout);
+        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("lips.json"))))
+        {
+            Assert.Equal(75, doc.RootElement.GetProperty("points").GetArrayLength());
+            Assert.Equal(80, doc.RootElement.GetProperty("points")[0].GetArrayLength());
+        }
+        (code, _, stderr) = CliTests.Run("keypoints", "predict", clip, "--model", model, "--out", dir.File("lips.png"), "--cache", "none");
+        Assert.True(code == 0, stderr);
+        (code, stdout, stderr) = CliTests.Run("keypoints", "evaluate", Path.Combine(Repository, "samples", "data", "grid"), "--model", model, "--json", "--cache", "none");
+        Assert.True(code == 0, stderr);
+        using (var doc = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(2, doc.RootElement.GetProperty("clips").GetInt32());
+            Assert.True(doc.RootElement.GetProperty("baseline_rmse").GetDouble() > 0);
+        }
+        (code, _, stderr) = CliTests.Run("keypoints", "predict", clip, "--model", model, "--out", dir.File("lips.txt"), "--cache", "none");
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, code);
+        Assert.Contains(".json, .mp4 or .png", stderr);
+    }
+}
