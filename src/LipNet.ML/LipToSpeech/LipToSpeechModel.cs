@@ -96,38 +96,9 @@ public sealed class LipToSpeechModel : ITrainableModel
     }
 
     /// <inheritdoc/>
-    public Onnx.Proto.ModelProto BuildTrainingGraph(int batchSize, bool dropout)
-    {
-        var g = new OnnxGraphBuilder($"{Name}-training", opset: 17);
-        var ranks = new Dictionary<string, int>();
-        var shapes = new Dictionary<string, long[]>();
-        var x = g.Input(InputName, OnnxElementType.Float, batchSize, Visual.Channels, Visual.Frames, Visual.Height, Visual.Width);
-        shapes[x.Name] = [batchSize, Visual.Channels, Visual.Frames, Visual.Height, Visual.Width];
-        var parameterShapes = Parameters.ToDictionary(p => p.Name, p => p.Shape);
-        OnnxValue Param(string name, long[] shape)
-        {
-            var value = g.Input(name, OnnxElementType.Float, shape.Select(d => (Dim)d).ToArray());
-            ranks[name] = shape.Length;
-            shapes[name] = shape;
-            return value;
-        }
-        Func<string, OnnxValue>? mask = null;
-        if (dropout)
-        {
-            var maskShapes = DropoutMasks(batchSize).ToDictionary(m => m.Name, m => m.Shape);
-            mask = name =>
-            {
-                var value = g.Input(name, OnnxElementType.Float, maskShapes[name].Select(d => (Dim)d).ToArray());
-                ranks[name] = maskShapes[name].Length;
-                return value;
-            };
-        }
-        var sequence = LipNetGraph.VisualSequence(g, Visual, x, Param, cells: true, batchSize, ranks, shapes, mask);
-        var mel = Head(g, sequence, name => Param(name, parameterShapes[name]), batchSize, ranks);
-        var named = g.Node("Identity", [mel], outputNames: [OutputName])[0];
-        g.Output(named with { Shape = [batchSize, Visual.Frames * Architecture.MelPerFrame, Architecture.MelBands] });
-        return GradientGraph.Build(g.Build(), [OutputName], Parameters.Select(p => p.Name).ToList(), ranks, shapes);
-    }
+    public Onnx.Proto.ModelProto BuildTrainingGraph(int batchSize, bool dropout) =>
+        LipNetGraph.BuildTrainingWithHead(Visual, batchSize, dropout, $"{Name}-training", Parameters, OutputName, OutputShape(batchSize),
+            (g, sequence, P, ranks) => Head(g, sequence, P, batchSize, ranks));
 
     /// <summary>[T, N, 2H] → linear → [T, N, 4·80] → [N, T, 4·80] → [N, 4T, 80].</summary>
     private OnnxValue Head(OnnxGraphBuilder g, OnnxValue sequence, Func<string, OnnxValue> P, int? batch, Dictionary<string, int>? ranks)

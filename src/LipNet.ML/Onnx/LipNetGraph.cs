@@ -92,9 +92,20 @@ public static class LipNetGraph
     /// channel-wise after each conv block (as LipNet's Dropout3d) and element-wise after each GRU layer. The
     /// trainer draws the masks from its seeded generator, so a step is reproducible and resumable.
     /// </summary>
-    public static Proto.ModelProto BuildTraining(LipNetArchitecture arch, int batch, bool dropout = false)
+    public static Proto.ModelProto BuildTraining(LipNetArchitecture arch, int batch, bool dropout = false) =>
+        BuildTrainingWithHead(arch, batch, dropout, "lipnet-training", OnnxParameterShapes(arch), OutputName, [batch, arch.Frames, arch.VocabularySize],
+            (g, sequence, P, ranks) => Head(g, arch, sequence, P, ranks));
+
+    /// <summary>
+    /// A training graph of a LipNet's visual front end and GRUs (<see cref="VisualSequence"/>, cell ops, dropout masks) with
+    /// any head on its [T, N, 2H] output: the LipNet classifier, or another model's (lip-to-speech's mel head). Parameters
+    /// are graph inputs; the backward pass returns <c>grad.{parameter}</c> for each of <paramref name="parameters"/>.
+    /// </summary>
+    internal static Proto.ModelProto BuildTrainingWithHead(LipNetArchitecture arch, int batch, bool dropout, string graphName,
+        IReadOnlyList<(string Name, long[] Shape)> parameters, string outputName, long[] outputShape,
+        Func<OnnxGraphBuilder, OnnxValue, Func<string, OnnxValue>, Dictionary<string, int>, OnnxValue> head)
     {
-        var g = new OnnxGraphBuilder("lipnet-training", opset: 17);
+        var g = new OnnxGraphBuilder(graphName, opset: 17);
         var ranks = new Dictionary<string, int>();
         var shapes = new Dictionary<string, long[]>();
         var x = g.Input(InputName, OnnxElementType.Float, batch, arch.Channels, arch.Frames, arch.Height, arch.Width);
@@ -117,20 +128,12 @@ public static class LipNetGraph
                 return value;
             };
         }
-        var output = Body(g, arch, x, Param, cells: true, batch, ranks, shapes, mask);
-        var named = g.Node("Identity", [output], outputNames: [OutputName])[0];
-        g.Output(named with { Shape = [batch, arch.Frames, arch.VocabularySize] });
-        var parameters = OnnxParameterShapes(arch).Select(p => p.Name).ToList();
-        return Training.GradientGraph.Build(g.Build(), [OutputName], parameters, ranks, shapes);
-    }
-
-    /// <summary>The network between the video input and the log-probabilities of the training graph (3-D convolutions, GRU cells).</summary>
-    private static OnnxValue Body(OnnxGraphBuilder g, LipNetArchitecture arch, OnnxValue x, Func<string, long[], OnnxValue> param, bool cells,
-        int? batch, Dictionary<string, int>? ranks, Dictionary<string, long[]>? shapes, Func<string, OnnxValue>? mask = null)
-    {
-        var parameterShapes = OnnxParameterShapes(arch).ToDictionary(p => p.Name, p => p.Shape);
-        OnnxValue P(string name) => param(name, parameterShapes[name]);
-        return Head(g, arch, VisualSequence(g, arch, x, param, cells, batch, ranks, shapes, mask), P, ranks);
+        var parameterShapes = parameters.ToDictionary(p => p.Name, p => p.Shape);
+        var sequence = VisualSequence(g, arch, x, Param, cells: true, batch, ranks, shapes, mask);
+        var output = head(g, sequence, name => Param(name, parameterShapes[name]), ranks);
+        var named = g.Node("Identity", [output], outputNames: [outputName])[0];
+        g.Output(named with { Shape = outputShape.Select(d => (Dim)d).ToArray() });
+        return Training.GradientGraph.Build(g.Build(), [outputName], parameters.Select(p => p.Name).ToList(), ranks, shapes);
     }
 
     /// <summary>
