@@ -145,9 +145,9 @@ internal static class SpeakCommand
                     var audio = LipNet.ML.Audio.AudioReader.Read(input.FullName, new LipNet.ML.Audio.AudioReadOptions { SampleRate = synthesizer.Card.Mel.SampleRate });
                     truth = new LipNet.ML.Audio.SpeechFeatureExtractor(synthesizer.Card.Mel).LogMel(audio, mel.VideoFrameCount);
                 }
-                catch (LipNet.ML.AudioDecodeException)
+                catch (LipNetException)
                 {
-                    // A silent video: the predicted spectrogram alone.
+                    // A silent video (or one whose audio is unusable): the predicted spectrogram alone.
                 }
                 Spectrograms.Write(png.FullName, mel, truth);
             }

@@ -87,6 +87,9 @@ public class Wav2KeypointsTests(Xunit.Abstractions.ITestOutputHelper log)
         var progress = new SynchronousProgress<StepResult>(r => { if (r.Step == 12 * 6 + 3) stop.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() =>
             Wav2KeypointsTraining.Train(train, validation, interrupted.Path, Options(30), progress: progress, cancellationToken: stop.Token));
+        // A save cut short by a crash leaves a .tmp folder with a torn state: resuming ignores it.
+        var torn = Directory.CreateDirectory(Path.Combine(interrupted.Path, "checkpoints", "epoch-0099.tmp"));
+        File.WriteAllText(Path.Combine(torn.FullName, TrainingCheckpoint.StateFile), "{ \"step\": ");
         var resumed = Wav2KeypointsTraining.Train(train, validation, interrupted.Path, Options(30), resume: true);
         Assert.Equal(state.Epochs.Select(e => e.Validation), resumed.Epochs.Select(e => e.Validation));
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole.Path, "best", TrainingCheckpoint.ParametersFile)),

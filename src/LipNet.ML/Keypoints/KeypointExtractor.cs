@@ -16,6 +16,7 @@ public sealed class KeypointExtractor : IDisposable
     private const uint Magic = 0x4C4E4B50; // "PKNL"
     private readonly LandmarkMouthLocator _locator;
     private readonly string? _cache;
+    private readonly string _settings;
 
     /// <summary>An extractor over the embedded front-end models.</summary>
     /// <param name="fps">Video frames per second the keypoints are for (the model's rate; GRID: 25).</param>
@@ -29,6 +30,8 @@ public sealed class KeypointExtractor : IDisposable
         Fps = fps;
         _cache = cacheDirectory;
         _locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Tracker = tracker ?? new FaceTrackerOptions(), LandmarkEvery = 1 });
+        // Every setting that changes the keypoints is in the cache key (the tracker's settings as the record prints them).
+        _settings = $"keypoints-v1|fps={Fps.ToString(System.Globalization.CultureInfo.InvariantCulture)}|every=1|{_locator.Options.Tracker}";
     }
 
     /// <summary>The default cache folder: <c>$XDG_CACHE_HOME/lipnet/keypoints</c> or <c>~/.cache/lipnet/keypoints</c>.</summary>
@@ -45,8 +48,7 @@ public sealed class KeypointExtractor : IDisposable
     public KeypointSequence Extract(string videoPath)
     {
         ArgumentNullException.ThrowIfNull(videoPath);
-        string settings = $"keypoints-v1|fps={Fps}|every=1";
-        string? file = _cache is null || !File.Exists(videoPath) ? null : DerivedFileCache.PathFor(_cache, videoPath, settings, ".keypoints");
+        string? file = _cache is null || !File.Exists(videoPath) ? null : DerivedFileCache.PathFor(_cache, videoPath, _settings, ".keypoints");
         if (file is not null && DerivedFileCache.TryRead(file, Read) is { } cached)
             return cached;
         var frames = VideoLoader.Load(videoPath, new VideoReadOptions { TargetFps = Fps });

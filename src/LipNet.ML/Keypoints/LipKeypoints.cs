@@ -38,7 +38,8 @@ public static class LipKeypoints
     /// <summary>Normalises a clip's landmarks (see <see cref="LipKeypoints"/>).</summary>
     /// <param name="frames">Landmarks of each video frame (e.g. <c>LandmarkMouthLocator.Landmarks</c>), at least one.</param>
     /// <returns>The normalised points with the poses and the scale used.</returns>
-    /// <exception cref="ArgumentException"><paramref name="frames"/> is empty or its mouth width is zero.</exception>
+    /// <exception cref="ArgumentException"><paramref name="frames"/> is empty.</exception>
+    /// <exception cref="MouthLocatorException">The clip's median mouth width is zero (no usable mouth).</exception>
     public static KeypointSequence Normalize(IReadOnlyList<FaceLandmarks> frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -48,7 +49,7 @@ public static class LipKeypoints
         var widths = poses.Select(p => p.Width).Order().ToArray();
         float scale = widths[widths.Length / 2];
         if (!(scale > 0))
-            throw new ArgumentException("the mouth width is zero", nameof(frames));
+            throw new MouthLocatorException("the mouth width is zero in most frames: no usable mouth");
         var points = new float[frames.Count * Values];
         for (int t = 0; t < frames.Count; t++)
         {

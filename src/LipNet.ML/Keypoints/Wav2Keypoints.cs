@@ -84,7 +84,6 @@ public sealed class Wav2Keypoints : IDisposable
 {
     private const string DefaultResource = "LipNet.ML.wav2kp-default.onnx";
     private readonly InferenceSession _session;
-    private readonly SpeechFeatureExtractor _features;
 
     /// <summary>Loads a WAV2KP ONNX model with its card.</summary>
     /// <param name="modelPath">The .onnx file.</param>
@@ -98,8 +97,16 @@ public sealed class Wav2Keypoints : IDisposable
     {
         Source = source;
         (_session, var json) = Onnx.OnnxMetadata.OpenWithCard(model, source, session, Wav2KeypointsCard.MetadataKey, "WAV2KP card");
-        Card = Wav2KeypointsCard.FromJson(json, source);
-        _features = new SpeechFeatureExtractor(Card.Features);
+        try
+        {
+            Card = Wav2KeypointsCard.FromJson(json, source);
+            _ = new SpeechFeatureExtractor(Card.Features); // checks the card's feature recipe now, not at the first prediction
+        }
+        catch (Exception ex) when (ex is LipNetException or ArgumentException)
+        {
+            _session.Dispose();
+            throw ex as ModelLoadException ?? new ModelLoadException($"the WAV2KP card's features are not usable ({ex.Message})", source, ex);
+        }
     }
 
     /// <summary>The embedded default model (trained by the project on GRID speaker s1).</summary>
@@ -156,7 +163,8 @@ public sealed class Wav2Keypoints : IDisposable
     public float[] Features(AudioClip clip, int? videoFrames = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
-        var mfcc = _features.Mfcc(clip, videoFrames);
+        // An extractor per call: one is not thread-safe (NWaves' buffers), and it is cheap next to the model.
+        var mfcc = new SpeechFeatureExtractor(Card.Features).Mfcc(clip, videoFrames);
         // [k·T, F] row-major is [T, k·F]: a video frame's k feature frames side by side.
         return KeypointFeatures.Stack(mfcc.Values, mfcc.VideoFrameCount, Card.FrameFeatures, Card.FeatureMean, Card.FeatureStd, Card.Context);
     }

@@ -34,17 +34,20 @@ public sealed class LipToSpeechSynthesizer : IDisposable
     {
         Source = source;
         (_session, var json) = Onnx.OnnxMetadata.OpenWithCard(model, source, session, LipToSpeechCard.MetadataKey, "lip-to-speech card");
-        Card = LipToSpeechCard.FromJson(json, source);
-        var visual = Card.Architecture?.Visual;
-        if (visual is null)
+        try
+        {
+            Card = LipToSpeechCard.FromJson(json, source);
+            var visual = Card.Architecture?.Visual ?? throw new ModelLoadException("the lip-to-speech card has no architecture", source);
+            _vocoder = new GriffinLim(Card.Mel, vocoder);
+            _preprocessor = new ClipPreprocessor(Mouth.CropProfile.Named(Card.CropProfile).CreateLocator(),
+                new Mouth.MouthCropOptions { Width = visual.Width, Height = visual.Height }, Card.Normalize, new VideoReadOptions { TargetFps = Card.Fps },
+                ownsLocator: true);
+        }
+        catch (Exception ex) when (ex is LipNetException or ArgumentException or KeyNotFoundException)
         {
             _session.Dispose();
-            throw new ModelLoadException("the lip-to-speech card has no architecture", source);
+            throw ex as ModelLoadException ?? new ModelLoadException($"the lip-to-speech card is not usable ({ex.Message})", source, ex);
         }
-        _preprocessor = new ClipPreprocessor(Mouth.CropProfile.Named(Card.CropProfile).CreateLocator(),
-            new Mouth.MouthCropOptions { Width = visual.Width, Height = visual.Height }, Card.Normalize, new VideoReadOptions { TargetFps = Card.Fps },
-            ownsLocator: true);
-        _vocoder = new GriffinLim(Card.Mel, vocoder);
     }
 
     /// <summary>The embedded default model (trained by the project on GRID speaker s1).</summary>

@@ -209,8 +209,9 @@ public static class LipToSpeechTraining
             var lengths = new int[batch];
             for (int b = 0; b < batch; b++)
             {
-                trainTargets[indices[b]].AsSpan(0, Math.Min(melValues, trainTargets[indices[b]].Length)).CopyTo(targets.AsSpan(b * melValues, melValues));
-                lengths[b] = Math.Min(assembled.Lengths[b] * architecture.MelPerFrame, trainTargets[indices[b]].Length / architecture.MelBands);
+                var target = trainTargets[Source(train, indices[b])];
+                target.AsSpan(0, Math.Min(melValues, target.Length)).CopyTo(targets.AsSpan(b * melValues, melValues));
+                lengths[b] = Math.Min(assembled.Lengths[b] * architecture.MelPerFrame, target.Length / architecture.MelBands);
             }
             return new ModelBatch([video], new RegressionTargets(targets, lengths));
         }
@@ -225,7 +226,7 @@ public static class LipToSpeechTraining
                 var predicted = trainer.Predict([video]);
                 for (int b = 0; b < batch && first + b < validation.Count; b++)
                 {
-                    var truth = validationTargets[indices[b]];
+                    var truth = validationTargets[Source(validation, indices[b])];
                     int n = Math.Min(assembled.Lengths[b] * architecture.MelPerFrame * architecture.MelBands, truth.Length);
                     for (int i = 0; i < n; i++)
                     {
@@ -240,6 +241,9 @@ public static class LipToSpeechTraining
         return EpochLoop.Run(trainer, state, outputDirectory, options.Epochs, stepsPerEpoch, Batch, validation.Count == 0 ? null : Validate,
             _ => Export(model, trainer, card, Path.Combine(outputDirectory, ModelFile)), options.KeepCheckpoints, logger, progress, cancellationToken);
     }
+
+    /// <summary>The clip whose crops a set returns for an index: a skipped clip's stand-in brings its own audio target.</summary>
+    private static int Source(ITrainingClips clips, int index) => clips is SkippingTrainingClips skipping ? skipping.StandIn(index) : index;
 
     /// <summary>(x − mean) / std per mel band of a [F·k, bands] spectrogram.</summary>
     internal static float[] Standardise(float[] mel, float[] mean, float[] std)

@@ -53,10 +53,17 @@ public static class EpochLoop
     {
         string checkpoints = Path.Combine(outputDirectory, "checkpoints");
         return Directory.Exists(checkpoints)
-            ? Directory.GetDirectories(checkpoints, "epoch-*").Where(d => File.Exists(Path.Combine(d, TrainingCheckpoint.StateFile)))
-                .Order(StringComparer.Ordinal).LastOrDefault()
+            ? EpochCheckpoints(checkpoints).Where(d => File.Exists(Path.Combine(d, TrainingCheckpoint.StateFile))).LastOrDefault()
             : null;
     }
+
+    /// <summary>
+    /// The complete epoch checkpoints of a folder, oldest first: <c>epoch-NNNN</c> only, not the <c>.tmp</c> / <c>.old</c>
+    /// folders a save interrupted by a crash leaves (a half-written one must not be resumed from, nor counted as kept).
+    /// </summary>
+    private static IEnumerable<string> EpochCheckpoints(string checkpoints) =>
+        Directory.GetDirectories(checkpoints, "epoch-*").Where(d => !Path.GetFileName(d).Contains('.', StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
 
     /// <summary>Reads a run's newest checkpoint into <paramref name="trainer"/> and returns its state, or null when there is none.</summary>
     /// <param name="outputDirectory">The run's folder.</param>
@@ -129,7 +136,7 @@ public static class EpochLoop
                 bestEpoch?.Invoke(state);
             }
             TrainingCheckpoint.Save(Path.Combine(checkpoints, $"epoch-{epoch + 1:D4}"), trainer, state);
-            foreach (var old in Directory.GetDirectories(checkpoints, "epoch-*").Order(StringComparer.Ordinal).SkipLast(Math.Max(1, keepCheckpoints)))
+            foreach (var old in EpochCheckpoints(checkpoints).SkipLast(Math.Max(1, keepCheckpoints)).ToList())
                 Directory.Delete(old, recursive: true);
             File.WriteAllLines(Path.Combine(outputDirectory, EpochsCsv), ["epoch,step,train_loss,validation,seconds",
                 .. state.Epochs.Select(e => string.Join(',', e.Epoch, e.Step, e.TrainLoss.ToString("R", CultureInfo.InvariantCulture),

@@ -99,7 +99,14 @@ public sealed class SkippingTrainingClips(ITrainingClips inner, Action<LipNetExc
     /// <summary>
     /// The inner set's description of clip <paramref name="index"/>, or of its stand-in once the clip was found unreadable.
     /// </summary>
-    public (string Id, string Speaker, string Sentence) Describe(int index) => inner.Describe(_standIns.GetValueOrDefault(index, index));
+    public (string Id, string Speaker, string Sentence) Describe(int index) => inner.Describe(StandIn(index));
+
+    /// <summary>
+    /// The inner index whose clip <see cref="Load"/> returns for <paramref name="index"/>: itself, or its stand-in once it was
+    /// found unreadable. Data kept beside the clips (e.g. lip-to-speech's audio targets) must follow it.
+    /// </summary>
+    /// <param name="index">0 … <see cref="Count"/> − 1.</param>
+    public int StandIn(int index) => _standIns.GetValueOrDefault(index, index);
 
     /// <summary>
     /// Clip <paramref name="index"/>, or when it cannot be read the next readable clip (wrapping around); each unreadable
