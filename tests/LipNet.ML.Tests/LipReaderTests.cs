@@ -60,8 +60,12 @@ public class LipReaderTests
         }
         File.WriteAllBytes(dir.File("broken.avi"), [1, 2, 3]);
         paths.Insert(2, dir.File("broken.avi"));
-        using var reader = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 5, BatchSize = 2, Locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f) });
+        var log = new ListLogger();
+        using var reader = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 5, BatchSize = 2, Locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f), Logger = log });
         var (results, failures) = reader.TranscribeMany(paths);
+        // The logger hears of the skipped video and of each transcription.
+        Assert.Contains(log.Lines, l => l.StartsWith("Skipped ", StringComparison.Ordinal) && l.Contains("broken.avi"));
+        Assert.Equal(results.Count, log.Lines.Count(l => l.StartsWith("Read ", StringComparison.Ordinal)));
         Assert.Equal(paths.Where(p => !p.EndsWith("broken.avi")), results.Select(r => r.Source));
         Assert.EndsWith("broken.avi", Assert.Single(failures).Source);
         foreach (var r in results)
@@ -182,19 +186,6 @@ public class EvaluateCommandTests
         // The same seed, the same intervals; a cancelled evaluation throws.
         Assert.Equal(report.CerInterval, reader.Evaluate(items, new EvaluationOptions { Seed = 3 }).CerInterval);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reader.EvaluateAsync(items, cancellationToken: new CancellationToken(true)));
-    }
-
-    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
-    {
-        public List<string> Lines { get; } = [];
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
-            Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Lines)
-                Lines.Add(formatter(state, exception));
-        }
     }
 
     [Fact]

@@ -94,3 +94,17 @@ public static class TestVideos
         return new VideoFrames(data, frames, width, height, 25, order, "<test>");
     }
 }
+
+/// <summary>An ILogger that keeps every formatted line (all levels), for tests of what the library logs.</summary>
+internal sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public List<string> Lines { get; } = [];
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+        Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (Lines)
+            Lines.Add(formatter(state, exception));
+    }
+}

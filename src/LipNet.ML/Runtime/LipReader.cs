@@ -14,6 +14,17 @@ public sealed record LipReaderOptions
     /// <summary>How the model's ONNX Runtime session is made: device (<c>cpu</c>, <c>cuda:N</c>), threads, optimization.</summary>
     public LipNetSessionOptions Session { get; init; } = new();
 
+    /// <summary>
+    /// Where the reader reports (Microsoft.Extensions.Logging): each video a batch skips, with the reason (warning); each
+    /// transcription of a batch (debug); the session's warnings, e.g. a CUDA request running on CPU (warning) when
+    /// <see cref="LipNetSessionOptions.Log"/> is not set. Null = nowhere (session warnings to stderr).
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
+
+    /// <summary>The session options with their warnings routed to <see cref="Logger"/> when they have no log of their own.</summary>
+    internal LipNetSessionOptions SessionWithLog() =>
+        Logger is { } logger && Session.Log is null ? Session with { Log = m => Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "{Message}", m) } : Session;
+
     /// <summary>Beam width: prefixes kept per frame (default 100); 0 or less = greedy (best path) decoding.</summary>
     public int BeamWidth { get; init; } = 100;
 
@@ -113,14 +124,14 @@ public sealed class LipReader : IDisposable
     /// <exception cref="TensorShapeException">The card's vocabulary, crop size or normalization is invalid.</exception>
     /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public LipReader(string modelPath, LipReaderOptions? options = null, ModelCard? card = null)
-        : this(LipNetModel.Load(modelPath, (options ?? new()).Session, card), options) { }
+        : this(LipNetModel.Load(modelPath, (options ?? new()).SessionWithLog(), card), options) { }
 
     /// <summary>A reader over the embedded default model (<see cref="LipNetModel.LoadDefault"/>).</summary>
     /// <param name="options">Decoder, locator, batching and session settings; null = the defaults.</param>
     /// <returns>A reader that owns the model; the caller disposes it.</returns>
     /// <exception cref="ModelLoadException">This build has no embedded model, or a front-end model cannot be loaded.</exception>
     /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
-    public static LipReader Default(LipReaderOptions? options = null) => new(LipNetModel.LoadDefault((options ?? new()).Session), options);
+    public static LipReader Default(LipReaderOptions? options = null) => new(LipNetModel.LoadDefault((options ?? new()).SessionWithLog()), options);
 
     /// <summary>
     /// A reader over a loaded model: the card's crop profile, input size, normalization and vocabulary; the options' decoder.
@@ -529,6 +540,15 @@ public sealed class LipReader : IDisposable
 
     private TranscriptionBatch TranscribeBatch(IReadOnlyList<string> paths, Action<Transcription>? progress, CancellationToken cancellationToken)
     {
+        if (Options.Logger is { } logger)
+        {
+            var report = progress;
+            progress = t =>
+            {
+                Microsoft.Extensions.Logging.LoggerExtensions.LogDebug(logger, "Read {Video}: \"{Text}\" ({Confidence:P0})", t.Source, t.Text, t.Confidence);
+                report?.Invoke(t);
+            };
+        }
         int batchSize = Math.Max(1, Options.BatchSize);
         var ready = new BlockingCollection<(int Index, CroppedClip? Clip, Transcription? Done, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
         var producer = Task.Run(() =>
@@ -583,6 +603,8 @@ public sealed class LipReader : IDisposable
             if (item.Clip is null)
             {
                 errors.Add(new TranscriptionFailure(paths[item.Index], item.Error!));
+                if (Options.Logger is { } warn)
+                    Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(warn, "Skipped {Video}: {Reason}", paths[item.Index], item.Error);
                 continue;
             }
             batch.Add(item.Clip.Crop.Frames);
