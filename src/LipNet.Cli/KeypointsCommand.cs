@@ -118,7 +118,7 @@ internal static class KeypointsCommand
                 GruLayers = parse.GetValue(layers),
                 Context = parse.GetValue(context),
                 Features = features,
-                Provenance = "lipnet keypoints train " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                Provenance = "lipnet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var state = Wav2KeypointsTraining.Train(train, validation, parse.GetValue(output)!.FullName, options, parse.GetValue(resume),
                 new TextWriterLogger(io.Error));

@@ -90,7 +90,7 @@ internal static class SpeakCommand
                     Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
                 },
                 Epochs = parse.GetValue(epochs),
-                Provenance = "lipnet speak train " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                Provenance = "lipnet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var (train, trainMel) = Data(items.Where(i => !held.Contains(TrainCommands.ClipKey(i))).ToList(), lipCard, options, parse.GetValue(cropCache),
                 parse.GetValue(skipBad), io, "training clips");

@@ -127,7 +127,7 @@ public static class Wav2KeypointsTraining
             FeatureStd = std,
             MeanPose = MeanPose(train),
             Architecture = architecture,
-            Provenance = $"{options.Provenance} ({train.Count} training clips, {validation.Count} validation clips)".Trim(),
+            Provenance = $"{options.Provenance} ({train.Count} training clips; {validation.Count} held-out validation clips, never trained on, select the best epoch)".Trim(),
         };
         state ??= new EpochLoopState { Card = card.ToJson() };
         var trainInputs = train.Select(c => Inputs(c, card)).ToList();

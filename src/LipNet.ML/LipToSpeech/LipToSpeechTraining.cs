@@ -184,7 +184,7 @@ public static class LipToSpeechTraining
             MelMean = mean,
             MelStd = std,
             Architecture = architecture,
-            Provenance = $"{options.Provenance} (from {lipreadingSource}; {train.Count} training clips, {validation.Count} validation clips)".Trim(),
+            Provenance = $"{options.Provenance} (front end from {lipreadingSource}; {train.Count} training clips; {validation.Count} held-out validation clips, never trained on, select the best epoch)".Trim(),
         };
         state ??= new EpochLoopState { Card = card.ToJson() };
         var standardise = (float[] m) => Standardise(m, card.MelMean, card.MelStd);
