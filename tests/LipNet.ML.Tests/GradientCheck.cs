@@ -60,4 +60,38 @@ internal static class GradientCheck
             }
         }
     }
+
+    /// <summary>The model's loss on a batch through the trainer's forward pass (dropout off).</summary>
+    public static float TrainerLoss(Trainer trainer, ModelBatch batch)
+    {
+        var output = trainer.Predict(batch.Inputs);
+        return trainer.Model.Loss.Compute(output, trainer.Model.OutputShape(trainer.Options.BatchSize), batch.Targets, new float[output.Length]);
+    }
+
+    /// <summary>
+    /// A trainer's gradients of <paramref name="names"/> (at their first, middle and last element) against central
+    /// differences of the model's loss on <paramref name="batch"/>, perturbing the trainer's live parameter buffers.
+    /// </summary>
+    public static void AssertTrainerGradients(Trainer trainer, ModelBatch batch, List<float[]> gradients, IEnumerable<string> names, float h,
+        double absolute, double relative)
+    {
+        double Loss() => TrainerLoss(trainer, batch);
+        var order = trainer.Model.Parameters.Select(p => p.Name).ToList();
+        foreach (var name in names)
+        {
+            var values = trainer.Parameters[name];
+            var gradient = gradients[order.IndexOf(name)];
+            foreach (int i in new[] { 0, values.Length / 2, values.Length - 1 })
+            {
+                float original = values.Span[i];
+                values.Span[i] = original + h;
+                double plus = Loss();
+                values.Span[i] = original - h;
+                double minus = Loss();
+                values.Span[i] = original;
+                double numeric = (plus - minus) / (2 * h);
+                Assert.True(Math.Abs(numeric - gradient[i]) < absolute + relative * Math.Abs(numeric), $"d/d{name}[{i}]: numeric {numeric:F5}, graph {gradient[i]:F5}");
+            }
+        }
+    }
 }

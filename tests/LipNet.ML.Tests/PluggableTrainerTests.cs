@@ -129,29 +129,8 @@ public class PluggableTrainerTests(Xunit.Abstractions.ITestOutputHelper log)
         using var trainer = new Trainer(model, new TrainerOptions { BatchSize = 2, Seed = 3, Threads = 1 });
         var batch = new ModelBatch([Random(2 * 6 * 3, 5)], new RegressionTargets(Random(2 * 6 * 2, 6), [6, 4]));
         var (loss, gradients) = trainer.ComputeGradients(batch);
-        float Loss()
-        {
-            var output = trainer.Predict(batch.Inputs);
-            return model.Loss.Compute(output, model.OutputShape(2), batch.Targets, new float[output.Length]);
-        }
-        Assert.Equal(loss, Loss(), 5);
-        const float h = 5e-3f;
-        for (int p = 0; p < model.Parameters.Count; p++)
-        {
-            var values = trainer.Parameters[model.Parameters[p].Name];
-            foreach (int i in new[] { 0, values.Length / 2, values.Length - 1 })
-            {
-                float original = values.Span[i];
-                values.Span[i] = original + h;
-                double plus = Loss();
-                values.Span[i] = original - h;
-                double minus = Loss();
-                values.Span[i] = original;
-                double numeric = (plus - minus) / (2 * h);
-                Assert.True(Math.Abs(numeric - gradients[p][i]) < 2e-3 + 2e-2 * Math.Abs(numeric),
-                    $"d/d{model.Parameters[p].Name}[{i}]: numeric {numeric:F5}, graph {gradients[p][i]:F5}");
-            }
-        }
+        Assert.Equal(loss, GradientCheck.TrainerLoss(trainer, batch), 5);
+        GradientCheck.AssertTrainerGradients(trainer, batch, gradients, model.Parameters.Select(p => p.Name), 5e-3f, 2e-3, 2e-2);
     }
 
     [Fact]
@@ -228,27 +207,8 @@ public class LipToSpeechModelTests
         var batch = new ModelBatch([video], new RegressionTargets(mel, [16, 12]));
         Assert.Equal([2, 16, 6], model.OutputShape(2));
         var (loss, gradients) = trainer.ComputeGradients(batch);
-        var gradient = new float[mel.Length];
-        float Loss() => model.Loss.Compute(trainer.Predict(batch.Inputs), model.OutputShape(2), batch.Targets, gradient);
-        Assert.Equal(loss, Loss(), 5);
-        const float h = 1e-2f;
-        foreach (var name in new[] { "conv1.weight", "gru2.R", "mel.weight", "mel.bias" })
-        {
-            int p = model.Parameters.Select(x => x.Name).ToList().IndexOf(name);
-            var values = trainer.Parameters[name];
-            foreach (int i in new[] { 0, values.Length / 3, values.Length - 1 })
-            {
-                float original = values.Span[i];
-                values.Span[i] = original + h;
-                double plus = Loss();
-                values.Span[i] = original - h;
-                double minus = Loss();
-                values.Span[i] = original;
-                double numeric = (plus - minus) / (2 * h);
-                Assert.True(Math.Abs(numeric - gradients[p][i]) < 2e-3 + 5e-2 * Math.Abs(numeric),
-                    $"d/d{name}[{i}]: numeric {numeric:F5}, graph {gradients[p][i]:F5}");
-            }
-        }
+        Assert.Equal(loss, GradientCheck.TrainerLoss(trainer, batch), 5);
+        GradientCheck.AssertTrainerGradients(trainer, batch, gradients, ["conv1.weight", "gru2.R", "mel.weight", "mel.bias"], 1e-2f, 2e-3, 5e-2);
         var parameters = trainer.Parameters.ToDictionary(x => x.Key, x => x.Value.ToArray());
         using var session = new InferenceSession(model.BuildInference(parameters).ToByteArray());
         using var input = OrtValue.CreateTensorValueFromMemory(video, [2, 3, 8, 50, 100]);

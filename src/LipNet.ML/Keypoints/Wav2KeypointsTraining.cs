@@ -117,7 +117,7 @@ public static class Wav2KeypointsTraining
         var state = resume ? EpochLoop.Resume(outputDirectory, trainer) : null;
         if (state is not null)
             logger.LogInformation("Resumed after epoch {Epoch} (step {Step})", state.Epoch, state.Step);
-        var (mean, std) = Statistics(train.Select(c => c.Mfcc).ToList(), mfccCount);
+        var (mean, std) = ColumnStatistics.MeanAndStd(train.Select(c => c.Mfcc).ToList(), mfccCount);
         var card = state is not null ? Wav2KeypointsCard.FromJson(state.Card, outputDirectory) : new Wav2KeypointsCard
         {
             Fps = options.Features.FrameRate,
@@ -205,29 +205,10 @@ public static class Wav2KeypointsTraining
         return count == 0 ? double.NaN : Math.Sqrt(sum / count);
     }
 
-    /// <summary>Per-feature mean and standard deviation (floored at 1e-6) over every frame of every clip.</summary>
-    internal static (float[] Mean, float[] Std) Statistics(IReadOnlyList<float[]> clips, int features)
-    {
-        var sum = new double[features];
-        var squares = new double[features];
-        long frames = 0;
-        foreach (var values in clips)
-            for (int i = 0; i < values.Length; i++)
-            {
-                sum[i % features] += values[i];
-                squares[i % features] += (double)values[i] * values[i];
-                if (i % features == 0)
-                    frames++;
-            }
-        var mean = sum.Select(s => (float)(s / Math.Max(1, frames))).ToArray();
-        var std = squares.Select((q, f) => (float)Math.Max(1e-6, Math.Sqrt(Math.Max(0, q / Math.Max(1, frames) - (double)mean[f] * mean[f])))).ToArray();
-        return (mean, std);
-    }
-
     /// <summary>The mean of every training frame's 80 keypoint values.</summary>
     internal static float[] MeanPose(IReadOnlyList<KeypointClip> clips)
     {
-        var (mean, _) = Statistics(clips.Select(c => c.Targets).ToList(), LipKeypoints.Values);
+        var (mean, _) = ColumnStatistics.MeanAndStd(clips.Select(c => c.Targets).ToList(), LipKeypoints.Values);
         return mean;
     }
 

@@ -174,7 +174,7 @@ public static class LipToSpeechTraining
         var state = resume ? EpochLoop.Resume(outputDirectory, trainer) : null;
         if (state is not null)
             logger.LogInformation("Resumed after epoch {Epoch} (step {Step})", state.Epoch, state.Step);
-        var (mean, std) = Keypoints.Wav2KeypointsTraining.Statistics(trainMel, options.Mel.MelBands);
+        var (mean, std) = ColumnStatistics.MeanAndStd(trainMel, options.Mel.MelBands);
         var card = state is not null ? LipToSpeechCard.FromJson(state.Card, outputDirectory) : new LipToSpeechCard
         {
             Fps = lipCard.Fps,
@@ -187,7 +187,7 @@ public static class LipToSpeechTraining
             Provenance = $"{options.Provenance} (front end from {lipreadingSource}; {train.Count} training clips; {validation.Count} held-out validation clips, never trained on, select the best epoch)".Trim(),
         };
         state ??= new EpochLoopState { Card = card.ToJson() };
-        var standardise = (float[] m) => Standardise(m, card.MelMean, card.MelStd);
+        var standardise = (float[] m) => ColumnStatistics.Standardise(m, card.MelMean, card.MelStd);
         var trainTargets = trainMel.Select(standardise).ToList();
         var validationTargets = validationMel.Select(standardise).ToList();
         var assembler = new TrainingBatchAssembler(card.Normalize, new FrameAugmentOptions { FlipProbability = options.FlipProbability, FrameJitterProbability = 0 },
@@ -244,15 +244,6 @@ public static class LipToSpeechTraining
 
     /// <summary>The clip whose crops a set returns for an index: a skipped clip's stand-in brings its own audio target.</summary>
     private static int Source(ITrainingClips clips, int index) => clips is SkippingTrainingClips skipping ? skipping.StandIn(index) : index;
-
-    /// <summary>(x − mean) / std per mel band of a [F·k, bands] spectrogram.</summary>
-    internal static float[] Standardise(float[] mel, float[] mean, float[] std)
-    {
-        var result = new float[mel.Length];
-        for (int i = 0; i < mel.Length; i++)
-            result[i] = (mel[i] - mean[i % mean.Length]) / std[i % std.Length];
-        return result;
-    }
 
     private static void Export(LipToSpeechModel model, Trainer trainer, LipToSpeechCard card, string path) =>
         OnnxMetadata.WriteModel(model.BuildInference(trainer.Parameters.ToDictionary(p => p.Key, p => p.Value.ToArray()),

@@ -96,6 +96,9 @@ public class Trainer : IDisposable
     // The loss gradient's buffer, allocated and pinned once (see DropoutMasks for why buffers stay put).
     private readonly (Memory<float> Data, OrtValue Value) _gradOutput;
     private readonly long[] _outputShape;
+    // Made once: every step feeds the backward graph by these names.
+    private readonly Dictionary<string, int> _inputIndex;
+    private readonly string _gradOutputName;
     private readonly Memory<float>[] _staging;
     private float[] _scratch = [];
 
@@ -149,6 +152,8 @@ public class Trainer : IDisposable
         _gradOutput = (gradData, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, gradData, _outputShape));
         _forwardOutputs = [model.Output, .. _graphs.Saved];
         _staging = new Memory<float>[_inputs.Count];
+        _inputIndex = _inputs.Select((x, i) => (x.Name, i)).ToDictionary(p => p.Name, p => p.i);
+        _gradOutputName = GradientGraph.GradientName(model.Output);
         _forward = new InferenceSession(_graphs.Forward.ToByteArray(), so);
         _backward = new InferenceSession(_graphs.Backward.ToByteArray(), so);
         so.Dispose();
@@ -351,15 +356,13 @@ public class Trainer : IDisposable
                 throw new LipNetException($"loss is {loss} at step {Step + 1}: training stopped, parameters unchanged");
             timings[1] += sw.Elapsed.TotalMilliseconds;
             sw.Restart();
-            var inputIndex = _inputs.Select((x, i) => (x.Name, i)).ToDictionary(p => p.Name, p => p.i);
-            string gradOutputName = GradientGraph.GradientName(Model.Output);
             var names = new List<string>();
             var values = new List<OrtValue>();
             foreach (var name in _graphs.BackwardInputs)
             {
                 names.Add(name);
-                values.Add(inputIndex.TryGetValue(name, out int k) ? inputs[k]
-                    : name == gradOutputName ? _gradOutput.Value
+                values.Add(_inputIndex.TryGetValue(name, out int k) ? inputs[k]
+                    : name == _gradOutputName ? _gradOutput.Value
                     : _parameterValues.TryGetValue(name, out var p) ? p
                     : masks.TryGetValue(name, out var mask) ? mask
                     : throw new InvalidOperationException($"the backward graph reads input '{name}' the trainer does not feed"));
