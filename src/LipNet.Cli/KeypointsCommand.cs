@@ -3,6 +3,7 @@ using LipNet.ML;
 using LipNet.ML.Audio;
 using LipNet.ML.Corpora;
 using LipNet.ML.Keypoints;
+using LipNet.ML.Runtime;
 using LipNet.ML.Training;
 using OpenCvSharp;
 
@@ -34,27 +35,10 @@ internal static class KeypointsCommand
         Description = "Folder caching each clip's keypoints (Face Mesh on every frame); 'none' to disable. Default ~/.cache/lipnet/keypoints.",
     };
 
-    /// <summary>The corpus's clips split into (rest, held-out) by a list:FILE split, or (all, none).</summary>
-    private static (List<CorpusItem> Others, List<CorpusItem> HeldOut, List<TranscriptionFailureView> Problems) Split(string root, string split)
-    {
-        var reader = CorpusReader.Open(root, new CorpusReadOptions { SkipBad = true });
-        var items = reader.Read().ToList();
-        if (items.Count == 0)
-            throw new CorpusFormatException($"no clips found: not a {reader.Name} corpus", reader.Root);
-        var problems = reader.Problems.Select(p => new TranscriptionFailureView(p.Path, p.Reason)).ToList();
-        if (split == "none")
-            return (items, [], problems);
-        if (!split.StartsWith("list:", StringComparison.Ordinal))
-            throw new LipNetException($"--split '{split}' is not list:FILE or none");
-        var listed = TrainCommands.ReadClipList(split[5..]);
-        return (items.Where(i => !listed.Contains(TrainCommands.ClipKey(i))).ToList(), items.Where(i => listed.Contains(TrainCommands.ClipKey(i))).ToList(), problems);
-    }
-
-    internal sealed record TranscriptionFailureView(string Video, string Reason);
 
     /// <summary>Each clip's MFCCs and keypoints; clips that fail are reported (skip) or stop the command.</summary>
     private static List<KeypointClip> Prepare(CliIO io, IReadOnlyList<CorpusItem> items, SpeechFeatureOptions features, string? cache, bool skipBad,
-        List<TranscriptionFailureView> failures, string label)
+        List<TranscriptionFailure> failures, string label)
     {
         var extractor = new SpeechFeatureExtractor(features);
         string? cacheDirectory = cache == "none" ? null : cache ?? KeypointExtractor.DefaultCacheDirectory;
@@ -70,7 +54,7 @@ internal static class KeypointsCommand
                 }
                 catch (LipNetException ex) when (skipBad)
                 {
-                    failures.Add(new TranscriptionFailureView(item.VideoPath, ex.Message));
+                    failures.Add(new TranscriptionFailure(item.VideoPath, ex.Message));
                 }
                 tick();
             }
@@ -99,13 +83,13 @@ internal static class KeypointsCommand
             { data, output, split, cache, epochs, batch, lr, hidden, layers, context, dropout, seed, perFrame, resume, skipBad };
         command.SetAction(parse =>
         {
-            var (trainItems, heldOut, problems) = Split(parse.GetValue(data)!.FullName, parse.GetValue(split)!);
+            var (trainItems, heldOut, problems) = TrainCommands.ListSplit(parse.GetValue(data)!.FullName, parse.GetValue(split)!, "none");
             var features = new SpeechFeatureOptions { FeaturesPerVideoFrame = parse.GetValue(perFrame) };
-            var failures = new List<TranscriptionFailureView>(problems);
+            var failures = new List<TranscriptionFailure>(problems);
             var train = Prepare(io, trainItems, features, parse.GetValue(cache), parse.GetValue(skipBad), failures, "training clips");
             var validation = Prepare(io, heldOut, features, parse.GetValue(cache), parse.GetValue(skipBad), failures, "validation clips");
             foreach (var f in failures)
-                io.Error.WriteLine($"skipped {f.Video}: {f.Reason}");
+                io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
             var options = new Wav2KeypointsTrainingOptions
             {
                 Trainer = new TrainerOptions
@@ -154,9 +138,9 @@ internal static class KeypointsCommand
         command.SetAction(parse =>
         {
             using var wav2kp = OpenModel(parse.GetValue(model));
-            var (rest, heldOut, problems) = Split(parse.GetValue(corpus)!.FullName, parse.GetValue(split)!);
+            var (rest, heldOut, problems) = TrainCommands.ListSplit(parse.GetValue(corpus)!.FullName, parse.GetValue(split)!, "none");
             bool listed = parse.GetValue(split) != "none";
-            var failures = new List<TranscriptionFailureView>(problems);
+            var failures = new List<TranscriptionFailure>(problems);
             // With a held-out list the rest of the corpus is the nearest-neighbour baseline's search set; without, each clip
             // searches the others (leave one clip out).
             var test = Prepare(io, listed ? heldOut : rest, wav2kp.Card.Features, parse.GetValue(cache), parse.GetValue(skipBad), failures, "test clips");
@@ -165,7 +149,7 @@ internal static class KeypointsCommand
                 throw new LipNetException("no clip could be read", parse.GetValue(corpus)!.FullName);
             var accuracy = Wav2KeypointsTraining.Evaluate(wav2kp, test, reference, $"{Path.GetFileName(parse.GetValue(corpus)!.FullName)} ({parse.GetValue(split)})");
             foreach (var f in failures)
-                io.Error.WriteLine($"skipped {f.Video}: {f.Reason}");
+                io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
             if (parse.GetValue(record))
             {
                 if (parse.GetValue(model) is not { } file)

@@ -75,13 +75,7 @@ internal static class SpeakCommand
                 lipCard = lip.Card;
             if (lipCard.Architecture is null)
                 throw new ModelLoadException("the lipreading model's card names no architecture", source);
-            var reader = CorpusReader.Open(parse.GetValue(data)!.FullName, new CorpusReadOptions { SkipBad = true });
-            var items = reader.Read().ToList();
-            if (items.Count == 0)
-                throw new CorpusFormatException($"no clips found: not a {reader.Name} corpus", reader.Root);
-            var spec = parse.GetValue(split)!;
-            var held = spec == "none" ? [] : spec.StartsWith("list:", StringComparison.Ordinal) ? TrainCommands.ReadClipList(spec[5..])
-                : throw new LipNetException($"--split '{spec}' is not list:FILE or none");
+            var (trainItems, heldOut, _) = TrainCommands.ListSplit(parse.GetValue(data)!.FullName, parse.GetValue(split)!, "none");
             var options = new LipToSpeechTrainingOptions
             {
                 Trainer = new TrainerOptions
@@ -92,9 +86,9 @@ internal static class SpeakCommand
                 Epochs = parse.GetValue(epochs),
                 Provenance = "lipnet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
-            var (train, trainMel) = Data(items.Where(i => !held.Contains(TrainCommands.ClipKey(i))).ToList(), lipCard, options, parse.GetValue(cropCache),
+            var (train, trainMel) = Data(trainItems, lipCard, options, parse.GetValue(cropCache),
                 parse.GetValue(skipBad), io, "training clips");
-            var (validation, validationMel) = Data(items.Where(i => held.Contains(TrainCommands.ClipKey(i))).ToList(), lipCard, options, parse.GetValue(cropCache),
+            var (validation, validationMel) = Data(heldOut, lipCard, options, parse.GetValue(cropCache),
                 parse.GetValue(skipBad), io, "validation clips");
             var state = LipToSpeechTraining.Train(train, trainMel, validation, validationMel, bytes, source, parse.GetValue(output)!.FullName, options,
                 parse.GetValue(resume), new TextWriterLogger(io.Error));
@@ -165,23 +159,15 @@ internal static class SpeakCommand
             { corpus, evalModel, split, json, skipBad, record };
         evaluate.SetAction(parse =>
         {
-            var reader = CorpusReader.Open(parse.GetValue(corpus)!.FullName, new CorpusReadOptions { SkipBad = true });
-            var items = reader.Read().ToList();
-            if (items.Count == 0)
-                throw new CorpusFormatException($"no clips found: not a {reader.Name} corpus", reader.Root);
             var spec = parse.GetValue(split)!;
-            if (spec != "all")
-            {
-                if (!spec.StartsWith("list:", StringComparison.Ordinal))
-                    throw new LipNetException($"--split '{spec}' is not list:FILE or all");
-                var listed = TrainCommands.ReadClipList(spec[5..]);
-                items = items.Where(i => listed.Contains(TrainCommands.ClipKey(i))).ToList();
-            }
+            var (all, listed, _) = TrainCommands.ListSplit(parse.GetValue(corpus)!.FullName, spec, "all");
+            var items = spec == "all" ? all : listed;
+            var root = parse.GetValue(corpus)!.FullName;
             using var synthesizer = OpenModel(parse.GetValue(evalModel));
             var failures = new List<TranscriptionFailure>();
             SpeechAccuracy accuracy = null!;
             io.WithProgress("speaking", items.Count, (Action _) => accuracy = synthesizer.Evaluate(items.Select(i => i.VideoPath).ToList(),
-                $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(reader.Root))} ({spec})", failures));
+                $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(root))} ({spec})", failures));
             foreach (var f in failures)
                 io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
             if (failures.Count > 0 && !parse.GetValue(skipBad))

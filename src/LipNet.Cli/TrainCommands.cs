@@ -226,6 +226,25 @@ internal static class TrainCommands
         new(profile.CreateLocator(), new LipNet.ML.Mouth.MouthCropOptions { Width = architecture.Width, Height = architecture.Height },
             read: new LipNet.ML.Video.VideoReadOptions { TargetFps = TrainingFps }, ownsLocator: true);
 
+    /// <summary>
+    /// A corpus's clips split by a <c>list:FILE</c> spec into (the others, the listed ones); <paramref name="whole"/> (e.g.
+    /// "none" or "all") gives (every clip, none). With the corpus reader's problems (unreadable labels ...).
+    /// </summary>
+    internal static (List<CorpusItem> Others, List<CorpusItem> Listed, List<TranscriptionFailure> Problems) ListSplit(string root, string spec, string whole)
+    {
+        var reader = CorpusReader.Open(root, new CorpusReadOptions { SkipBad = true });
+        var items = reader.Read().ToList();
+        if (items.Count == 0)
+            throw new CorpusFormatException($"no clips found: not a {reader.Name} corpus", reader.Root);
+        var problems = reader.Problems.Select(p => new TranscriptionFailure(p.Path, p.Reason)).ToList();
+        if (spec == whole)
+            return (items, [], problems);
+        if (!spec.StartsWith("list:", StringComparison.Ordinal))
+            throw new LipNetException($"--split '{spec}' is not list:FILE or {whole}");
+        var listed = ReadClipList(spec[5..]);
+        return (items.Where(i => !listed.Contains(ClipKey(i))).ToList(), items.Where(i => listed.Contains(ClipKey(i))).ToList(), problems);
+    }
+
     /// <summary>A clip's key in a clip list: speaker/id (GRID: s1/bbaf4p).</summary>
     internal static string ClipKey(CorpusItem item) => $"{item.Speaker}/{item.Id}";
 
