@@ -37,26 +37,50 @@ internal static class ModelCommands
 
     public static Command Import(CliIO io)
     {
-        var safetensors = new Option<FileInfo>("--safetensors") { Description = "PyTorch weights (LipNet-PyTorch names: conv1.weight, gru1.weight_ih_l0, FC.weight ...).", Required = true };
-        var arch = new Option<string>("--arch") { Description = "Architecture preset: Paper or Small.", DefaultValueFactory = _ => "Paper" };
+        var keras = new Option<FileInfo?>("--keras") { Description = "rizkiarm/LipNet Keras 2 weights (.h5, save_weights or a full model file); --arch rizkiarm." };
+        var torch = new Option<FileInfo?>("--torch") { Description = "LipNet-PyTorch (VIPL) checkpoint (.pt, torch.save state_dict, zip or legacy format); --arch vipl." };
+        var safetensors = new Option<FileInfo?>("--safetensors") { Description = "Safetensors with LipNet-PyTorch names (conv1.weight, gru1.weight_ih_l0, FC.weight ...); --arch Paper or Small." };
+        var arch = new Option<string?>("--arch") { Description = "The network: rizkiarm (--keras), vipl (--torch), Paper or Small (--safetensors; default Paper)." };
         var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true };
-        var blank = new Option<string>("--blank") { Description = "first (LipNet-PyTorch: blank, space, a..z) or last (Keras: a..z, space, blank).", DefaultValueFactory = _ => "first" };
+        var blank = new Option<string>("--blank") { Description = "--safetensors only: first (blank, space, a..z) or last (a..z, space, blank).", DefaultValueFactory = _ => "first" };
         blank.AcceptOnlyFromAmong("first", "last");
         var fp16 = new Option<bool>("--fp16") { Description = "Store weights as float16 (half the size)." };
-        var command = new Command("import", "Build an ONNX model (with model card) from safetensors weights.") { safetensors, arch, output, blank, fp16 };
+        var command = new Command("import", "Build an ONNX model (with model card) from public LipNet weights: Keras .h5, PyTorch .pt or safetensors.")
+        {
+            keras, torch, safetensors, arch, output, blank, fp16,
+        };
+        command.Validators.Add(r =>
+        {
+            var given = new[] { keras, torch, safetensors }.Where(o => r.GetResult(o) is not null).ToList();
+            if (given.Count != 1)
+            {
+                r.AddError("give exactly one of --keras, --torch, --safetensors");
+                return;
+            }
+            string? name = r.GetValue(arch)?.ToLowerInvariant();
+            string? wrong = given[0] == keras ? (name is null or LipNetImport.Rizkiarm ? null : LipNetImport.Rizkiarm)
+                : given[0] == torch ? (name is null or LipNetImport.Vipl ? null : LipNetImport.Vipl)
+                : (name is null or "paper" or "small" ? null : "Paper or Small");
+            if (wrong is not null)
+                r.AddError($"{given[0].Name} takes --arch {wrong}, not '{r.GetValue(arch)}'");
+            if (r.GetResult(blank) is { Implicit: false } && given[0] != safetensors)
+                r.AddError("--blank applies to --safetensors only (Keras and PyTorch files set their own vocabulary order)");
+        });
         command.SetAction(parse =>
         {
-            var source = parse.GetValue(safetensors)!.FullName;
-            var weights = SafeTensors.Load(source);
-            var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
-            architecture.Validate(weights, source);
-            var vocab = CtcVocabulary.Grid(parse.GetValue(blank) == "first" ? BlankPosition.First : BlankPosition.Last);
-            var card = ModelCard.For(architecture, $"imported from {Path.GetFileName(source)}") with { Vocabulary = vocab.Tokens.ToArray(), Blank = vocab.Blank };
-            var model = LipNetGraph.Build(architecture, weights, card, parse.GetValue(fp16));
+            ImportedLipNet imported;
+            if (parse.GetValue(keras) is { } h5)
+                imported = LipNetImport.FromKeras(h5.FullName);
+            else if (parse.GetValue(torch) is { } pt)
+                imported = LipNetImport.FromTorch(pt.FullName);
+            else
+                imported = LipNetImport.FromSafeTensors(parse.GetValue(safetensors)!.FullName, LipNetArchitecture.Preset(parse.GetValue(arch) ?? "Paper"),
+                    parse.GetValue(blank) == "first" ? BlankPosition.First : BlankPosition.Last);
             string outPath = parse.GetValue(output)!.FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
-            File.WriteAllBytes(outPath, model.ToByteArray());
-            io.Out.WriteLine($"{outPath}: {architecture.Name}, {architecture.ParameterCount:N0} parameters, {new FileInfo(outPath).Length / 1048576.0:0.0} MiB");
+            imported.Save(outPath, parse.GetValue(fp16));
+            var (a, card) = (imported.Architecture, imported.Card);
+            io.Out.WriteLine($"{outPath}: {a.Name}, {a.ParameterCount:N0} parameters, {new FileInfo(outPath).Length / 1048576.0:0.0} MiB; input {card.Width}x{card.Height} " +
+                $"{card.ChannelOrder.ToString().ToUpperInvariant()}, crop profile {card.CropProfile ?? "haar"}, blank {card.Blank.ToString().ToLowerInvariant()}");
             return 0;
         });
         return command;

@@ -97,3 +97,25 @@ public sealed class NativeLibraryException(string message, string? path = null, 
         $"OpenCV's native library could not be loaded ({FirstLine(ex)}): add the package {OpenCvPackage} to the application " +
         "and, on Debian/Ubuntu, apt-get install libgtk-3-0", path, ex);
 }
+
+/// <summary>
+/// A weights file that cannot be imported (<see cref="Onnx.LipNetImport"/>): not the expected format, truncated, an unknown
+/// layer or tensor, a shape that does not fit the network, or content a strict reader refuses (e.g. a pickle that names
+/// code to run). <see cref="Exception.Message"/> reads <c>path: message</c> and names the offending tensor where there is one.
+/// </summary>
+public sealed class ModelImportException : LipNetException
+{
+    /// <summary>An import error about <paramref name="path"/>, optionally about one tensor of it.</summary>
+    /// <param name="message">The reason, without the file name (the tensor's name is part of it where one is at fault).</param>
+    /// <param name="path">The weights file; null when the bytes did not come from a file.</param>
+    /// <param name="tensor">The tensor, dataset or pickled object at fault, kept as <see cref="Tensor"/>; null when none.</param>
+    /// <param name="inner">The reader's own exception (HDF5, zip, pickle, I/O), when there is one.</param>
+    public ModelImportException(string message, string? path = null, string? tensor = null, Exception? inner = null)
+        : base(message, path, inner)
+    {
+        Tensor = tensor;
+    }
+
+    /// <summary>The tensor, dataset or pickled object at fault (e.g. <c>dense1/kernel:0</c>, <c>gru1.weight_ih_l0</c>); null when none.</summary>
+    public string? Tensor { get; }
+}

@@ -1,5 +1,23 @@
 namespace LipNet.ML.Onnx;
 
+/// <summary>The GRU equations of a network's recurrent layers (both gate z conventions: h = z·h' + (1 − z)·h~).</summary>
+public enum GruConvention
+{
+    /// <summary>
+    /// PyTorch's <c>nn.GRU</c>: sigmoid gates, reset applied after the recurrent product, n = tanh(W_n x + b_in + r·(U_n h + b_hn));
+    /// two biases per gate (ONNX GRU <c>linear_before_reset = 1</c>).
+    /// </summary>
+    Torch,
+
+    /// <summary>
+    /// Keras 2.0's <c>GRU</c> with its defaults (<c>reset_after=False</c>): recurrent activation hard sigmoid
+    /// (max(0, min(1, 0.2x + 0.5))), reset applied before the recurrent product, h~ = tanh(W_h x + U_h (r·h) + b_h); one bias
+    /// per gate (ONNX GRU <c>linear_before_reset = 0</c>, activations HardSigmoid / Tanh). Inference only: the trainer builds
+    /// <see cref="Torch"/> GRUs.
+    /// </summary>
+    Keras,
+}
+
 /// <summary>
 /// A LipNet-family network: three Conv3d → ReLU → MaxPool3d blocks, two bidirectional GRUs and a linear
 /// layer to the CTC vocabulary. Parameter names follow LipNet-PyTorch (<c>conv1.weight</c>,
@@ -62,6 +80,12 @@ public sealed record LipNetArchitecture
     /// (<see cref="Decoding.CtcVocabulary.Grid"/>); <see cref="Training.LipNetTrainer"/> requires 28.
     /// </summary>
     public int VocabularySize { get; init; } = 28;
+
+    /// <summary>
+    /// Which GRU equations the recurrent layers follow: <see cref="GruConvention.Torch"/> (default; PyTorch's, what this
+    /// library trains) or <see cref="GruConvention.Keras"/> (Keras 2.0's, for weights imported from rizkiarm/LipNet).
+    /// </summary>
+    public GruConvention Gru { get; init; } = GruConvention.Torch;
 
     /// <summary>The LipNet paper's network at 3x75x50x100 RGB input (4.57 M parameters, GRU input 96x3x6 = 1728).</summary>
     public static LipNetArchitecture Paper { get; } = new() { Name = "Paper" };

@@ -88,6 +88,7 @@ public static class LipNetGraph
     /// The training graph: parameters are graph inputs (ONNX layout, names from <see cref="OnnxParameterShapes"/>),
     /// the GRUs are written in cell ops, batch and frames are fixed, and the backward pass (standard ONNX ops)
     /// takes <c>grad.log_probs</c> and returns <c>grad.{parameter}</c> for every parameter.
+    /// Throws <see cref="LipNetException"/> for an architecture with <see cref="GruConvention.Keras"/> GRUs (inference only).
     /// With <paramref name="dropout"/> the graph multiplies activations by mask inputs (<see cref="DropoutMasks"/>):
     /// channel-wise after each conv block (as LipNet's Dropout3d) and element-wise after each GRU layer. The
     /// trainer draws the masks from its seeded generator, so a step is reproducible and resumable.
@@ -105,6 +106,9 @@ public static class LipNetGraph
         IReadOnlyList<(string Name, long[] Shape)> parameters, string outputName, long[] outputShape,
         Func<OnnxGraphBuilder, OnnxValue, Func<string, OnnxValue>, Dictionary<string, int>, OnnxValue> head)
     {
+        if (arch.Gru != GruConvention.Torch)
+            throw new LipNetException($"the {arch.Name} architecture's GRUs follow Keras's equations, which only inference builds; " +
+                "training (and fine-tuning imported Keras weights) needs PyTorch-convention GRUs");
         var g = new OnnxGraphBuilder(graphName, opset: 17);
         var ranks = new Dictionary<string, int>();
         var shapes = new Dictionary<string, long[]>();
@@ -258,7 +262,9 @@ public static class LipNetGraph
             else
             {
                 // Y [T, 2, N, H] → [T, N, 2, H] → [T, N, 2H] (forward then backward, as PyTorch concatenates)
-                var y = g.Gru(x, w, r, bias, h, bidirectional: true, linearBeforeReset: true)[0];
+                var y = arch.Gru == GruConvention.Keras
+                    ? g.Gru(x, w, r, bias, h, bidirectional: true, linearBeforeReset: false, activations: ["HardSigmoid", "Tanh", "HardSigmoid", "Tanh"])[0]
+                    : g.Gru(x, w, r, bias, h, bidirectional: true, linearBeforeReset: true)[0];
                 x = g.Reshape(g.Transpose(y, 0, 2, 1, 3), 0, 0, -1);
             }
         }

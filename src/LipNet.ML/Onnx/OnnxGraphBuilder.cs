@@ -364,12 +364,23 @@ public sealed class OnnxGraphBuilder
         Op("MaxPool", [x], OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", strides));
 
     /// <summary>ONNX GRU; returns Y [T, directions, N, H] (and Y_h).</summary>
-    public OnnxValue[] Gru(OnnxValue x, OnnxValue w, OnnxValue r, OnnxValue? b, long hidden, bool bidirectional, bool linearBeforeReset) =>
+    /// <param name="x">The sequence, [T, N, F].</param>
+    /// <param name="w">Input weights [directions, 3H, F], gate blocks z, r, h.</param>
+    /// <param name="r">Recurrent weights [directions, 3H, H].</param>
+    /// <param name="b">Biases [directions, 6H] (input then recurrent), or null for none.</param>
+    /// <param name="hidden">H, the hidden size.</param>
+    /// <param name="bidirectional">Both directions (else forward only).</param>
+    /// <param name="linearBeforeReset">Reset applied after the recurrent product (PyTorch's GRU) rather than before (Keras 2.0's, ONNX's default).</param>
+    /// <param name="activations">The <c>activations</c> attribute (f, g per direction), e.g. Keras's HardSigmoid, Tanh; null = ONNX's
+    /// default (Sigmoid, Tanh). Alpha and beta keep the operators' defaults (HardSigmoid: 0.2, 0.5).</param>
+    public OnnxValue[] Gru(OnnxValue x, OnnxValue w, OnnxValue r, OnnxValue? b, long hidden, bool bidirectional, bool linearBeforeReset,
+        IReadOnlyList<string>? activations = null) =>
         Node("GRU", [x, w, r, b], outputs: 2, attributes:
         [
             OnnxAttribute.Int("hidden_size", hidden),
             OnnxAttribute.String("direction", bidirectional ? "bidirectional" : "forward"),
             OnnxAttribute.Int("linear_before_reset", linearBeforeReset ? 1 : 0),
+            .. activations is null ? Array.Empty<OnnxAttribute>() : [OnnxAttribute.Strings("activations", [.. activations])],
         ]);
 
     private static ValueInfoProto ValueInfo(OnnxValue value)
