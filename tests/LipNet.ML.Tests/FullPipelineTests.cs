@@ -64,6 +64,15 @@ public class FullPipelineTests
         string samples = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data");
         var paths = new[] { Path.Combine(samples, "grid", "video", "s1", "bbaf4p.mp4"), Path.Combine(samples, "synthetic", "video", "s1", "sbwb8s.mp4") };
 
+        var texts = ReadWithMLNet(modelPath, card, paths);
+        Assert.Equal(paths.Select(p => reader.Transcribe(p).Text), texts);
+        // The real clip read right (greedy, no grammar): not another vocabulary's letters.
+        Assert.True(Metrics.ErrorRates.Score("bin blue at f four please", texts[0]).Cer < 0.2, texts[0]);
+    }
+
+    /// <summary>The README's card-driven ML.NET pipeline (load, crop, normalize, ONNX, greedy CTC) over <paramref name="paths"/>.</summary>
+    internal static List<string> ReadWithMLNet(string modelPath, Onnx.ModelCard card, IEnumerable<string> paths)
+    {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(paths.Select(p => new VideoRow { VideoPath = p }));
         var pipeline = ml.Transforms.LoadVideo("Video", "VideoPath", LoadVideoOptions.For(card))
@@ -73,9 +82,6 @@ public class FullPipelineTests
                 shapeDictionary: new Dictionary<string, int[]> { ["video"] = [1, card.Channels, card.Frames, card.Height, card.Width] },
                 gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
             .Append(ml.Transforms.CtcDecode("Text", "log_probs", CtcDecodeOptions.For(card, beamWidth: 0), "video.Length"));
-        var texts = pipeline.Fit(data).Transform(data).GetColumn<string>("Text").ToList();
-        Assert.Equal(paths.Select(p => reader.Transcribe(p).Text), texts);
-        // The real clip read right (greedy, no grammar): not another vocabulary's letters.
-        Assert.True(Metrics.ErrorRates.Score("bin blue at f four please", texts[0]).Cer < 0.2, texts[0]);
+        return pipeline.Fit(data).Transform(data).GetColumn<string>("Text").ToList();
     }
 }

@@ -235,6 +235,12 @@ public class ImportTests
             var result = reader.Transcribe(video);
             Assert.All(result.Text, c => Assert.True(c == ' ' || c is >= 'a' and <= 'z', result.Text));
             Assert.True(result.ModelMs > 0);
+
+            // ML.NET's card-driven pipeline (float32: its ONNX transformer takes no float16) reads what the reader reads, greedily.
+            string float32 = dir.File(imported.Card.Name + "-fp32.onnx");
+            imported.Save(float32);
+            using var greedy = new LipReader(float32, new LipReaderOptions { BeamWidth = 0 });
+            Assert.Equal([greedy.Transcribe(video).Text], FullPipelineTests.ReadWithMLNet(float32, imported.Card, [video]));
         }
     }
 
