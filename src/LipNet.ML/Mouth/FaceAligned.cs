@@ -5,16 +5,20 @@ namespace LipNet.ML.Mouth;
 /// <summary>
 /// The face alignment of VIPL's LipNet-PyTorch (Fengdalu/LipNet-PyTorch, <c>scripts/extract_lip.py</c> and
 /// <c>demo.py</c>): per frame, a similarity transform of 51 landmarks — dlib-68 points 17..67 (brows, nose, eyes,
-/// mouth) — onto a frontal mean-face template on a 256x256 canvas, fitted by orthogonal Procrustes with standard-deviation
-/// scaling (<c>transformation_from_points</c>, see <see cref="Fit"/>); the aligned frame's 160x80-pixel window centred
-/// on the template's mouth centre (truncated to whole pixels: (126, 179)) is the crop, resized to the model's input
-/// (128x64 in its first release, 100x50 in its current one). Here the window is expressed as a rotated box in the
-/// source frame: centred where the window's centre comes from, (160 / scale) x (80 / scale) source pixels, turned by
-/// the transform's rotation.
-/// Deviations: Face Mesh points stand for dlib's (<see cref="Landmarks"/>, yerfor/GeneFacePlusPlus's mapping, whose
-/// brow and nose points sit a little differently from dlib's); the crop is sampled from the source once (bilinear)
-/// rather than warped to 256x256 and then resized (bilinear twice), and the frame's border is replicated where the
-/// window overhangs it rather than black; frames without a face are interpolated rather than dropped (demo.py drops them).
+/// mouth) — onto a frontal mean-face template on a 256x256 canvas, fitted by orthogonal Procrustes with
+/// standard-deviation scaling (<c>transformation_from_points</c>: both point sets centred and divided by their
+/// <c>np.std</c>, R from the SVD of their 2x2 cross-covariance, scale = the ratio of the two stds — not a least-squares
+/// similarity); the aligned frame's 160x80-pixel window centred on the template's mouth centre (truncated to whole
+/// pixels: (126, 179)) is the crop, resized to the model's input (128x64 in its first release, 100x50 in its current
+/// one). Here the window is expressed as a rotated box in the source frame: centred where the window's centre comes
+/// from, (160 / scale) x (80 / scale) source pixels, turned by the transform's rotation.
+/// Deviations: Face Mesh points stand for dlib's (<see cref="Landmarks"/>, yerfor/GeneFacePlusPlus's mapping; they
+/// follow dlib's only roughly: on GRID s1 bbaf4p the fitted points miss the template by 5 canvas pixels on average);
+/// landmarks are smoothed, and by default measured every second frame, by the locator
+/// (<see cref="LandmarkMouthLocatorOptions"/>; LandmarkEvery 1 and SmoothingRadius 0 come closest); the crop is sampled
+/// from the source once (bilinear) rather than warped to 256x256 and then resized (bilinear twice), and the frame's
+/// border is replicated where the window overhangs it rather than black; frames without a face are interpolated rather
+/// than dropped (demo.py drops them).
 /// </summary>
 public static class FaceAligned
 {
@@ -103,7 +107,9 @@ public static class FaceAligned
     /// window's centre, canvas (125.5, 178.5) in pixel-centre coordinates, comes from.
     /// </summary>
     /// <param name="landmarks">One frame's Face Mesh landmarks, source pixels.</param>
-    /// <returns>A box in source pixels, turned by the face's roll (see <see cref="MouthBox.Angle"/>).</returns>
+    /// <returns>A box in source pixels, turned by the face's roll (see <see cref="MouthBox.Angle"/>). Its centre suits
+    /// <see cref="MouthCropper"/>'s rotated-box sampling (symmetric about the centre, as cv2.resize); a box of angle exactly 0
+    /// would take the cropper's axis-aligned path, which samples up to half a crop pixel differently.</returns>
     /// <exception cref="MouthLocatorException">The landmarks admit no similarity transform (degenerate or mirrored points).</exception>
     public static MouthBox Box(FaceLandmarks landmarks)
     {
