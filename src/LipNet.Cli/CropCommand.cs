@@ -47,7 +47,7 @@ internal static class CropCommand
         var frames = new Option<bool>("--frames") { Description = "Also write one PNG per frame." };
         var locator = new Option<string>("--locator") { Description = "landmarks (face detection + Face Mesh, default), haar (Haar face detection) or fixed (a fixed region).", DefaultValueFactory = _ => "landmarks" };
         locator.AcceptOnlyFromAmong("landmarks", "haar", "fixed");
-        var profile = new Option<string?>("--profile") { Description = "Crop profile: mouth-centred (rizkiarm/LipNet, the landmark default), mean-face (auto_avsr) or haar; sets the locator and crop size." };
+        var profile = new Option<string?>("--profile") { Description = "Crop profile: mouth-centred (rizkiarm/LipNet, the landmark default), mean-face (auto_avsr), face-aligned (VIPL LipNet-PyTorch) or haar; sets the locator and crop size." };
         profile.AcceptOnlyFromAmong([.. CropProfile.All.Select(p => p.Name)]);
         var cascade = new Option<FileInfo?>("--cascade") { Description = "Frontal-face Haar cascade file (default: opencv-data's)." };
         var size = new Option<string?>("--size") { Description = "Crop size WxH (default: the profile's, 100x50 for mouth-centred and haar)." };

@@ -27,7 +27,7 @@ internal static class TrainCommands
                           "ROOT*W weighting one: its clips appear W times an epoch (W = 0.5: a fixed seeded half).",
             AllowMultipleArgumentsPerToken = true,
         };
-        var profile = new Option<string>("--profile") { Description = "Crop profile of the training crops, written into the model card: haar, mouth-centred or mean-face.", DefaultValueFactory = _ => "haar" };
+        var profile = new Option<string>("--profile") { Description = "Crop profile of the training crops, written into the model card: haar, mouth-centred, mean-face or face-aligned.", DefaultValueFactory = _ => "haar" };
         profile.AcceptOnlyFromAmong([.. LipNet.ML.Mouth.CropProfile.All.Select(p => p.Name)]);
         var cropCache = new Option<string?>("--crop-cache") { Description = $"Folder keeping crops between runs, keyed by video and profile (default {CropCache.DefaultDirectory}; 'none' = off)." };
         var augment = new Option<string>("--augment") { Description = "none, basic (flip + frame drop/duplicate) or full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%) or strong (±6 px, ±12%, and time masks of up to 10 frames per second).", DefaultValueFactory = _ => "basic" };

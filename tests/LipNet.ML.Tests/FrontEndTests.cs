@@ -87,6 +87,7 @@ public class FrontEndTests(ITestOutputHelper output)
     [InlineData(MouthGeometry.MouthCentred, 2)]
     [InlineData(MouthGeometry.MeanFace, 1)]
     [InlineData(MouthGeometry.MouthCentred, 3)]
+    [InlineData(MouthGeometry.FaceAligned, 2)]
     public void AStreamOfFramesCropsExactlyAsTheWholeClip(MouthGeometry geometry, int landmarkEvery)
     {
         var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 23, ClipsPerSpeaker = 1 }, 1, 0);
@@ -96,7 +97,8 @@ public class FrontEndTests(ITestOutputHelper output)
         for (int t = 40; t < 47; t++)
             frames.Frame(t).Fill(90); // a gap in the middle (interpolated)
         using var locator = new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Geometry = geometry, LandmarkEvery = landmarkEvery });
-        var cropper = new MouthCropper(locator, new MouthCropOptions { Width = geometry == MouthGeometry.MeanFace ? 88 : 100, Height = geometry == MouthGeometry.MeanFace ? 88 : 50 });
+        var (width, height) = geometry switch { MouthGeometry.MeanFace => (88, 88), MouthGeometry.FaceAligned => (128, 64), _ => (100, 50) };
+        var cropper = new MouthCropper(locator, new MouthCropOptions { Width = width, Height = height });
         var whole = cropper.Crop(frames);
         var crops = new List<MouthFrame>();
         using (var stream = cropper.OpenStream("stream"))
@@ -205,6 +207,160 @@ public class FrontEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FaceAlignedFitRecoversAKnownSimilarityOfTheTemplate()
+    {
+        // The template moved by a known similarity (scale 1.7, -0.3 rad, shift (12, 34)); fitting it back onto the
+        // template must give the inverse and put every point back.
+        var template = FaceAligned.Template;
+        var known = new Similarity(1.7, -0.3, 12, 34);
+        var moved = new double[template.Length];
+        for (int i = 0; i < template.Length; i += 2)
+            (moved[i], moved[i + 1]) = known.Apply(template[i], template[i + 1]);
+        var fit = FaceAligned.Fit(moved, template);
+        Assert.Equal(1 / 1.7, fit.Scale, 1e-9);
+        Assert.Equal(0.3, fit.Angle, 1e-9);
+        for (int i = 0; i < template.Length; i += 2)
+        {
+            var (x, y) = fit.Apply(moved[i], moved[i + 1]);
+            Assert.Equal(template[i], x, 1e-4);
+            Assert.Equal(template[i + 1], y, 1e-4);
+        }
+        Assert.Equal((126, 179), FaceAligned.MouthCentre); // numpy: get_position(256)[-20:].mean(0).astype(int32)
+        Assert.Equal(51, FaceAligned.Landmarks.Length);
+        Assert.Equal(FaceLandmarks.DlibMouth, FaceAligned.Landmarks[^20..]);
+        Assert.Equal(MeanFace.StableLandmarks[..2], new[] { FaceAligned.Landmarks[28 - 17], FaceAligned.Landmarks[33 - 17] }); // the same mapping
+
+        // By hand: a cross of arms 1 stretched to arms 2 (x) and 1 (y), turned 90 degrees, moved. Centred, H = Σ p·qᵀ =
+        // [[0, 4], [-2, 0]], so R turns by atan2(4 + 2, 0) = 90 degrees; std(from) = √(4/8), std(to) = √(10/8), so
+        // scale = √2.5 ≈ 1.5811 (a least-squares similarity would give 1.5); t = (10, 20) − scale·R·(5, 7).
+        double[] from = [4, 7, 6, 7, 5, 6, 5, 8];
+        double[] to = [10, 18, 10, 22, 11, 20, 9, 20];
+        var cross = FaceAligned.Fit(from, to);
+        Assert.Equal(Math.Sqrt(2.5), cross.Scale, 1e-12);
+        Assert.Equal(Math.PI / 2, cross.Angle, 1e-12);
+        Assert.Equal(10 + 7 * Math.Sqrt(2.5), cross.TranslationX, 1e-9);
+        Assert.Equal(20 - 5 * Math.Sqrt(2.5), cross.TranslationY, 1e-9);
+        var (cx, cy) = cross.Invert(10, 20);
+        Assert.Equal(5, cx, 1e-9);
+        Assert.Equal(7, cy, 1e-9);
+
+        // Mirrored points (numpy's R would be a reflection) and degenerate ones are typed errors.
+        Assert.Contains("mirrored", Assert.Throws<MouthLocatorException>(() => FaceAligned.Fit([0, 0, 1, 0, 0, 1], [0, 0, -1, 0, 0, 1])).Message);
+        Assert.Throws<MouthLocatorException>(() => FaceAligned.Fit([3, 3, 3, 3, 3, 3], [0, 0, 1, 0, 0, 1]));
+    }
+
+    [Fact]
+    public void FaceAlignedBoxesMatchAnIndependentScriptOfTheFormula()
+    {
+        // tests/fixtures/make_face_aligned_fixture.py: LipNet-PyTorch's transformation_from_points, warp, window and
+        // resize in numpy on Face Mesh landmarks of real GRID s1 bbaf4p: the transform and where a 128x64 crop's corner
+        // pixels sample the frame.
+        using var doc = JsonDocument.Parse(File.ReadAllText(OnnxGraphTests.Fixture("face_aligned_bbaf4p.json")));
+        var root = doc.RootElement;
+        Assert.Equal(FaceAligned.MouthCentre.X, root.GetProperty("mouth_centre")[0].GetInt32());
+        Assert.Equal(FaceAligned.MouthCentre.Y, root.GetProperty("mouth_centre")[1].GetInt32());
+        const int w = 128, h = 64;
+        double worstTransform = 0, worstCorner = 0;
+        foreach (var frame in root.GetProperty("frames").EnumerateArray())
+        {
+            var points = new float[FaceLandmarks.Count * 3];
+            var given = frame.GetProperty("points").EnumerateArray().ToList();
+            var xy = new double[2 * given.Count];
+            for (int k = 0; k < given.Count; k++)
+            {
+                points[3 * FaceAligned.Landmarks[k]] = given[k][0].GetSingle();
+                points[3 * FaceAligned.Landmarks[k] + 1] = given[k][1].GetSingle();
+                (xy[2 * k], xy[2 * k + 1]) = (given[k][0].GetDouble(), given[k][1].GetDouble()); // the script's float64 points
+            }
+            var fit = FaceAligned.Fit(xy, FaceAligned.Template);
+            var m = frame.GetProperty("m");
+            double a = fit.Scale * Math.Cos(fit.Angle), b = fit.Scale * Math.Sin(fit.Angle);
+            double[] ours = [a, -b, fit.TranslationX, b, a, fit.TranslationY];
+            for (int k = 0; k < 6; k++)
+                worstTransform = Math.Max(worstTransform, Math.Abs(ours[k] - m[k / 3][k % 3].GetDouble()) / (k % 3 == 2 ? 100 : 1));
+
+            // Where MouthCropper samples crop pixel (u, v) of a rotated box: centre + R(angle)·((u, v) − crop centre)·scale.
+            var box = FaceAligned.Box(new FaceLandmarks(points, 1));
+            double sx = box.Width / w, sy = box.Height / h, cos = Math.Cos(box.Angle), sin = Math.Sin(box.Angle);
+            var corners = frame.GetProperty("corners").EnumerateArray().ToList();
+            int c = 0;
+            foreach (var (u, v) in new[] { (0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1) })
+            {
+                double du = (u - (w - 1) / 2.0) * sx, dv = (v - (h - 1) / 2.0) * sy;
+                double x = box.CenterX + cos * du - sin * dv, y = box.CenterY + sin * du + cos * dv;
+                worstCorner = Math.Max(worstCorner, Math.Max(Math.Abs(x - corners[c][0].GetDouble()), Math.Abs(y - corners[c][1].GetDouble())));
+                c++;
+            }
+        }
+        output.WriteLine($"largest transform difference {worstTransform:E2} (translation per 100 px), largest corner difference {worstCorner:0.00000} px");
+        Assert.True(worstTransform < 1e-9, $"transforms differ by {worstTransform}");
+        Assert.True(worstCorner < 1e-3, $"crop corners differ by {worstCorner} px");
+    }
+
+    [Fact]
+    public void FaceAlignedBoxesTurnWithTheHeadAndCropAsOpenCvWarpsAndResizes()
+    {
+        var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 23, ClipsPerSpeaker = 1 }, 1, 0);
+        var frames = clip.Frames;
+        var centre = new Point2f(clip.MouthBoxes[0].CenterX, clip.MouthBoxes[0].CenterY);
+        using var rotation = Cv2.GetRotationMatrix2D(centre, -12, 1); // 12 degrees clockwise on screen
+        for (int t = 0; t < frames.FrameCount; t++)
+            unsafe
+            {
+                fixed (byte* p = frames.Pixels)
+                {
+                    using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(p + (long)t * frames.FrameByteCount));
+                    using var turned = new Mat();
+                    Cv2.WarpAffine(frame, turned, rotation, frame.Size(), InterpolationFlags.Linear, BorderTypes.Replicate);
+                    turned.CopyTo(frame);
+                }
+            }
+        var profile = CropProfile.Get("Face-Aligned");
+        Assert.Same(CropProfile.FaceAligned, profile);
+        Assert.True(profile.UsesLandmarks);
+        using var locator = Assert.IsType<LandmarkMouthLocator>(profile.CreateLocator(new LandmarkMouthLocatorOptions { LandmarkEvery = 1 }));
+        Assert.Equal(MouthGeometry.FaceAligned, locator.Options.Geometry);
+        var track = locator.LocateTrack(frames, profile.Width, profile.Height);
+        double degrees = track.Boxes.Average(b => b.Angle) * 180 / Math.PI;
+        output.WriteLine($"face-aligned box angle {degrees:0.0} degrees");
+        Assert.InRange(degrees, 8, 16);
+
+        // The crop against LipNet-PyTorch's steps done with OpenCV: warp to 256x256, cut the 160x80 window, resize to 128x64.
+        var cropper = new MouthCropper(locator, new MouthCropOptions { Width = profile.Width, Height = profile.Height });
+        var crops = cropper.CropBoxes(frames, track.Boxes);
+        var (x, y) = FaceAligned.MouthCentre;
+        var differences = new List<double>();
+        for (int t = 0; t < frames.FrameCount; t += 15)
+        {
+            var l = track.Landmarks![t];
+            var xy = FaceAligned.Landmarks.SelectMany(i => new double[] { l.X(i), l.Y(i) }).ToArray();
+            var fit = FaceAligned.Fit(xy, FaceAligned.Template);
+            double a = fit.Scale * Math.Cos(fit.Angle), b = fit.Scale * Math.Sin(fit.Angle);
+            unsafe
+            {
+                fixed (byte* p = frames.Pixels)
+                fixed (byte* q = crops.Pixels)
+                {
+                    using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(p + (long)t * frames.FrameByteCount));
+                    using var ours = Mat.FromPixelData(profile.Height, profile.Width, MatType.CV_8UC3, (IntPtr)(q + (long)t * crops.FrameByteCount));
+                    using var m = Mat.FromArray(new double[,] { { a, -b, fit.TranslationX }, { b, a, fit.TranslationY } });
+                    using var aligned = new Mat();
+                    Cv2.WarpAffine(frame, aligned, m, new Size(FaceAligned.CanvasSize, FaceAligned.CanvasSize));
+                    using var window = aligned[new Rect(x - 80, y - 40, 160, 80)];
+                    using var reference = new Mat();
+                    Cv2.Resize(window, reference, new Size(profile.Width, profile.Height));
+                    using var diff = new Mat();
+                    Cv2.Absdiff(ours, reference, diff);
+                    var mean = Cv2.Mean(diff);
+                    differences.Add((mean.Val0 + mean.Val1 + mean.Val2) / 3);
+                }
+            }
+        }
+        output.WriteLine($"mean absolute difference from warp + cut + resize: {string.Join(", ", differences.Select(d => d.ToString("0.00")))} grey levels");
+        Assert.All(differences, d => Assert.InRange(d, 0, 1)); // half a canvas pixel off gives 1.7-2.7
+    }
+
+    [Fact]
     public void TheLargestFaceIsTrackedByDefaultAndAnotherCanBeChosen()
     {
         // Two speakers side by side: the right one full size, the left one at 70%.
@@ -247,6 +403,9 @@ public class FrontEndTests(ITestOutputHelper output)
         Assert.Same(CropProfile.MouthCentred, new ModelCard { CropProfile = "mouth-centred" }.Profile());
         var card = ModelCard.FromJson(new ModelCard { CropProfile = "mean-face" }.ToJson());
         Assert.Equal("mean-face", card.CropProfile);
+        Assert.Same(CropProfile.FaceAligned, new ModelCard { CropProfile = "face-aligned" }.Profile());
+        Assert.Equal((128, 64, 3), (CropProfile.FaceAligned.Width, CropProfile.FaceAligned.Height, CropProfile.FaceAligned.Channels));
+        Assert.Null(CropProfile.FaceAligned.Mean);
         Assert.Throws<MouthLocatorException>(() => new ModelCard { CropProfile = "dlib-someday" }.Profile());
         using var reader = LipReader.Default();
         Assert.Same(CropProfile.MouthCentred, reader.Profile); // the embedded model was trained on mouth-centred landmark crops

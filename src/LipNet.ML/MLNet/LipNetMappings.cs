@@ -50,7 +50,7 @@ public sealed record CropMouthOptions
     public HaarMouthLocatorOptions Haar { get; init; } = new();
     /// <summary>Fixed region: centre x, centre y, width, as fractions of the frame (used when <see cref="Locator"/> is FixedRegion).</summary>
     public float[] Region { get; init; } = [0.5f, 0.7f, 0.3f];
-    /// <summary>Crop profile name for the landmark locator: <c>mouth-centred</c> or <c>mean-face</c>.</summary>
+    /// <summary>Crop profile name for the landmark locator: <c>mouth-centred</c>, <c>mean-face</c> or <c>face-aligned</c>.</summary>
     public string Profile { get; init; } = CropProfile.MouthCentred.Name;
 
     /// <summary>Crop width in pixels, 4..4096 (default 100, the LipNet paper's 100 x 50 mouth crop).</summary>

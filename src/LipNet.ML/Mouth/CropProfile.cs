@@ -31,11 +31,21 @@ public sealed record CropProfile(string Name, int Width, int Height, int Channel
     public static CropProfile MeanFace { get; } = new("mean-face", 88, 88, 1, [0.421f], [0.165f],
         "auto_avsr / Visual_Speech_Recognition_for_Multiple_Languages: similarity transform onto the mean face, 96x96 mouth patch, centre 88x88, grey");
 
-    /// <summary>True for the profiles made from face landmarks (mouth-centred, mean-face); false for <c>haar</c>.</summary>
+    /// <summary>
+    /// VIPL LipNet-PyTorch's crops (Fengdalu/LipNet-PyTorch <c>scripts/extract_lip.py</c>, <c>demo.py</c>), reproduced with
+    /// Face Mesh: 51 landmarks aligned onto dlib's mean face on a 256x256 canvas by a Procrustes similarity, its 160x80 mouth
+    /// window resized to 128x64 (its first release; 100x50 in its current one: the card's size rules), colour, pixels / 255.
+    /// It fed the network OpenCV's BGR order: a card importing its weights says so in <c>channel_order</c>.
+    /// See <see cref="Mouth.FaceAligned"/>.
+    /// </summary>
+    public static CropProfile FaceAligned { get; } = new("face-aligned", 128, 64, 3, null, null,
+        "VIPL LipNet-PyTorch scripts/extract_lip.py: Procrustes similarity of dlib points 17-67 onto the mean face (256x256), 160x80 window at the template mouth, resized (128x64; 100x50 in later releases), colour, pixels / 255");
+
+    /// <summary>True for the profiles made from face landmarks (mouth-centred, mean-face, face-aligned); false for <c>haar</c>.</summary>
     public bool UsesLandmarks => Name != Haar.Name;
 
     /// <summary>Every built-in profile.</summary>
-    public static IReadOnlyList<CropProfile> All { get; } = [Haar, MouthCentred, MeanFace];
+    public static IReadOnlyList<CropProfile> All { get; } = [Haar, MouthCentred, MeanFace, FaceAligned];
 
     /// <summary>The profile a card without <c>crop_profile</c> means (models made before profiles existed).</summary>
     public static CropProfile Legacy => Haar;
@@ -60,6 +70,7 @@ public sealed record CropProfile(string Name, int Width, int Height, int Channel
     {
         "haar" => new HaarMouthLocator(haar),
         "mean-face" => new LandmarkMouthLocator((landmarks ?? new()) with { Geometry = MouthGeometry.MeanFace }),
+        "face-aligned" => new LandmarkMouthLocator((landmarks ?? new()) with { Geometry = MouthGeometry.FaceAligned }),
         _ => new LandmarkMouthLocator((landmarks ?? new()) with { Geometry = MouthGeometry.MouthCentred }),
     };
 }

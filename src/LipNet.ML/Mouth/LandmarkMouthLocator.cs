@@ -21,6 +21,13 @@ public enum MouthGeometry
     /// <c>crop width</c> x <c>crop height</c> (88x88) kept. Rotates with the face.
     /// </summary>
     MeanFace,
+
+    /// <summary>
+    /// VIPL LipNet-PyTorch's alignment (<c>scripts/extract_lip.py</c>): an orthogonal-Procrustes similarity transform of
+    /// 51 landmarks (dlib 17-67) onto a frontal template on a 256x256 canvas; the canvas's 160x80 window at the
+    /// template's mouth, resized to the crop size. Rotates with the face. See <see cref="Mouth.FaceAligned"/>.
+    /// </summary>
+    FaceAligned,
 }
 
 /// <summary>Settings of <see cref="LandmarkMouthLocator"/>.</summary>
@@ -93,7 +100,8 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// <summary>Boxes for crops of aspect <paramref name="aspect"/> at 100 pixels wide (the profile's truncations assume a crop size).</summary>
     /// <param name="frames">The clip, [T, H, W, 3] bytes in either channel order.</param>
     /// <param name="aspect">Width / height of the crop (LipNet: 2, i.e. 100 x 50).</param>
-    /// <returns>One box per frame, source pixels (rotated with the face for <see cref="MouthGeometry.MeanFace"/>).</returns>
+    /// <returns>One box per frame, source pixels (rotated with the face for <see cref="MouthGeometry.MeanFace"/> and
+    /// <see cref="MouthGeometry.FaceAligned"/>).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
     public MouthBox[] Locate(VideoFrames frames, float aspect) =>
@@ -105,12 +113,7 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     {
         ArgumentNullException.ThrowIfNull(frames);
         var landmarks = Landmarks(frames, out var missing);
-        var boxes = Options.Geometry switch
-        {
-            MouthGeometry.MeanFace => MeanFaceBoxes(landmarks, cropWidth, cropHeight),
-            _ => MouthCentredBoxes(landmarks, frames.Width, frames.Height, cropWidth, cropHeight),
-        };
-        return new MouthTrack(boxes, landmarks, missing);
+        return new MouthTrack(Boxes(Options.Geometry, landmarks, frames.Width, frames.Height, cropWidth, cropHeight), landmarks, missing);
     }
 
     /// <summary>
@@ -168,7 +171,7 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
         private readonly FaceLandmarkTracker _tracker = new(owner.Options.Tracker);
         private IncrementalLandmarkTrack<VideoFrame>? _track;
         private readonly List<(VideoFrame Payload, FaceLandmarks? Landmarks, bool Found)> _ready = [];
-        private MouthCentredGeometry? _geometry;
+        private Func<FaceLandmarks, MouthBox>? _box;
         private VideoFrame? _last;
 
         public void Push(VideoFrame frame, ICollection<LocatedFrame> located)
@@ -212,9 +215,8 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
                 MouthBox? box = null;
                 if (landmarks is not null)
                 {
-                    box = owner.Options.Geometry == MouthGeometry.MeanFace
-                        ? MeanFace.Box(landmarks, cropWidth, cropHeight)
-                        : (_geometry ??= new MouthCentredGeometry(landmarks, frame.Width, frame.Height, cropWidth, cropHeight)).Box(landmarks);
+                    _box ??= BoxMaker(owner.Options.Geometry, landmarks, frame.Width, frame.Height, cropWidth, cropHeight);
+                    box = _box(landmarks);
                 }
                 located.Add(new LocatedFrame(frame, box, landmarks, found));
             }
@@ -225,18 +227,39 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     }
 
     /// <summary>
+    /// The box of each frame of a clip in <paramref name="geometry"/>, made by <see cref="BoxMaker"/> from the clip's first
+    /// landmarks.
+    /// </summary>
+    internal static MouthBox[] Boxes(MouthGeometry geometry, IReadOnlyList<FaceLandmarks> landmarks, int frameWidth, int frameHeight, int cropWidth, int cropHeight)
+    {
+        var boxes = new MouthBox[landmarks.Count];
+        if (boxes.Length == 0)
+            return boxes;
+        var box = BoxMaker(geometry, landmarks[0], frameWidth, frameHeight, cropWidth, cropHeight);
+        for (int t = 0; t < boxes.Length; t++)
+            boxes[t] = box(landmarks[t]);
+        return boxes;
+    }
+
+    /// <summary>
+    /// The one place a geometry becomes boxes, for whole clips and streams alike: landmarks of a frame → its box, given the
+    /// clip's first landmarks (which fix the mouth-centred scale; the other geometries look at each frame alone).
+    /// </summary>
+    private static Func<FaceLandmarks, MouthBox> BoxMaker(MouthGeometry geometry, FaceLandmarks first, int frameWidth, int frameHeight, int cropWidth, int cropHeight) =>
+        geometry switch
+        {
+            MouthGeometry.MeanFace => landmarks => MeanFace.Box(landmarks, cropWidth, cropHeight),
+            MouthGeometry.FaceAligned => FaceAligned.Box,
+            _ => new MouthCentredGeometry(first, frameWidth, frameHeight, cropWidth, cropHeight).Box,
+        };
+
+    /// <summary>
     /// <see cref="MouthGeometry.MouthCentred"/> boxes, expressed in <see cref="MouthCropper"/>'s convention (crop pixel u
     /// samples source x = box.X + u · box.Width / crop width) so that cropping equals resizing the frame to
     /// (int(W · ratio), int(H · ratio)) bilinearly and cutting the window at whole pixels, as the reference does.
     /// </summary>
-    internal static MouthBox[] MouthCentredBoxes(IReadOnlyList<FaceLandmarks> landmarks, int frameWidth, int frameHeight, int cropWidth, int cropHeight)
-    {
-        var geometry = new MouthCentredGeometry(landmarks[0], frameWidth, frameHeight, cropWidth, cropHeight);
-        var boxes = new MouthBox[landmarks.Count];
-        for (int t = 0; t < boxes.Length; t++)
-            boxes[t] = geometry.Box(landmarks[t]);
-        return boxes;
-    }
+    internal static MouthBox[] MouthCentredBoxes(IReadOnlyList<FaceLandmarks> landmarks, int frameWidth, int frameHeight, int cropWidth, int cropHeight) =>
+        Boxes(MouthGeometry.MouthCentred, landmarks, frameWidth, frameHeight, cropWidth, cropHeight);
 
     /// <summary>The mouth-centred crop of a clip: its scale fixed by the first frame's mouth, its window at each frame's mouth.</summary>
     private sealed class MouthCentredGeometry
@@ -280,15 +303,6 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
             // cv2.resize / PIL sample resized pixel j at source (j + 0.5) / s − 0.5.
             return new MouthBox((float)((left + 0.5) / _sx - 0.5), (float)((top + 0.5) / _sy - 0.5), (float)(_cropWidth / _sx), (float)(_cropHeight / _sy));
         }
-    }
-
-    /// <summary><see cref="MouthGeometry.MeanFace"/> boxes: see <see cref="MeanFace"/>.</summary>
-    internal static MouthBox[] MeanFaceBoxes(IReadOnlyList<FaceLandmarks> landmarks, int cropWidth, int cropHeight)
-    {
-        var boxes = new MouthBox[landmarks.Count];
-        for (int t = 0; t < boxes.Length; t++)
-            boxes[t] = MeanFace.Box(landmarks[t], cropWidth, cropHeight);
-        return boxes;
     }
 
     /// <summary>Releases the face tracker (ONNX Runtime sessions) of every thread that used the locator.</summary>

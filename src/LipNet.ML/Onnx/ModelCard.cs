@@ -96,7 +96,7 @@ public sealed record ModelCard
 
     /// <summary>
     /// How the training crops were made: a <see cref="Mouth.CropProfile"/> name (<c>mouth-centred</c>, <c>mean-face</c>,
-    /// <c>haar</c>). Null in cards written before profiles existed, which means <c>haar</c>.
+    /// <c>face-aligned</c>, <c>haar</c>). Null in cards written before profiles existed, which means <c>haar</c>.
     /// </summary>
     public string? CropProfile { get; init; }
     /// <summary>How the weights were made: data, command, seed, wall time, or the import source.</summary>
