@@ -226,7 +226,7 @@ public class ImportTests
         using var dir = new TempDir();
         var video = dir.File("video/s1/clip.avi");
         SyntheticCorpus.WriteVideo(SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 2 }, 0, 0).Frames, video, SyntheticVideoFormat.Avi);
-        foreach (var imported in new[] { LipNetImport.FromKeras(Fixture("rizkiarm_keras.h5")) })
+        foreach (var imported in new[] { LipNetImport.FromKeras(Fixture("rizkiarm_keras.h5")), LipNetImport.FromTorch(Fixture("vipl_zip.pt")) })
         {
             string model = dir.File(imported.Card.Name + ".onnx");
             imported.Save(model, float16Weights: true);

@@ -52,9 +52,11 @@ public class MLNetTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void KnownSizeClipColumnsSurviveSaveAndLoad(bool grayscale)
+    [InlineData(false, 50, 100)]
+    [InlineData(true, 50, 100)]
+    [InlineData(false, 64, 128)] // LipNet-PyTorch's input (face-aligned)
+    [InlineData(true, 88, 88)] // mean-face
+    public void KnownSizeClipColumnsSurviveSaveAndLoad(bool grayscale, int height, int width)
     {
         // The standard shapes go through their own (internal) mapping factories: each must be found again on load.
         using var dir = new TempDir();
@@ -62,20 +64,20 @@ public class MLNetTests
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(paths.Select(p => new PathRow { VideoPath = p }));
         var pipeline = ml.Transforms.LoadVideo("Video", "VideoPath")
-            .Append(ml.Transforms.CropMouth("Mouth", "Video", new CropMouthOptions { Locator = MouthLocatorKind.FixedRegion }))
-            .Append(ml.Transforms.NormalizeFrames("Tensor", "Mouth", new FrameNormalizeOptions { Grayscale = grayscale }));
+            .Append(ml.Transforms.CropMouth("Mouth", "Video", new CropMouthOptions { Locator = MouthLocatorKind.FixedRegion, Width = width, Height = height }))
+            .Append(ml.Transforms.NormalizeFrames("Tensor", "Mouth", new FrameNormalizeOptions { Grayscale = grayscale }, height, width));
         var model = pipeline.Fit(data);
         var output = model.Transform(data);
         int channels = grayscale ? 1 : 3;
         var type = Assert.IsType<VectorDataViewType>(output.Schema["Tensor"].Type);
-        Assert.Equal([channels, 75, 50, 100], type.Dimensions.ToArray());
+        Assert.Equal([channels, 75, height, width], type.Dimensions.ToArray());
         var tensor = output.GetColumn<float[]>("Tensor").Single();
 
         ml.Model.Save(model, data.Schema, dir.File("model.zip"));
         var loadContext = new MLContext().RegisterLipNet();
         var loaded = loadContext.Model.Load(dir.File("model.zip"), out _);
         var again = loaded.Transform(loadContext.Data.LoadFromEnumerable(paths.Select(p => new PathRow { VideoPath = p })));
-        Assert.Equal([channels, 75, 50, 100], Assert.IsType<VectorDataViewType>(again.Schema["Tensor"].Type).Dimensions.ToArray());
+        Assert.Equal([channels, 75, height, width], Assert.IsType<VectorDataViewType>(again.Schema["Tensor"].Type).Dimensions.ToArray());
         Assert.Equal(tensor, again.GetColumn<float[]>("Tensor").Single());
         Assert.Equal([6], again.GetColumn<int>("Tensor.Length").ToList());
     }

@@ -57,18 +57,42 @@ internal sealed class TensorOutput
     [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
 }
 
-/// <summary>The standard LipNet RGB tensor, [3, 75, 50, 100], as a known-size column (what ApplyOnnxModel needs).</summary>
-internal sealed class RgbClipTensorOutput
+/// <summary>A clip tensor column of known size (what ApplyOnnxModel needs), with its shape and real frame count.</summary>
+internal interface IClipTensorOutput
+{
+    float[] Tensor { get; set; }
+    int[] Shape { get; set; }
+    int Length { get; set; }
+}
+
+/// <summary>The standard LipNet RGB tensor, [3, 75, 50, 100], as a known-size column.</summary>
+internal sealed class RgbClipTensorOutput : IClipTensorOutput
 {
     [ColumnName(TempColumns.Out), VectorType(3, 75, 50, 100)] public float[] Tensor { get; set; } = new float[3 * 75 * 50 * 100];
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
     [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
 }
 
+/// <summary>The RGB tensor at 128x64 (LipNet-PyTorch's input, <c>face-aligned</c> crops), [3, 75, 64, 128], as a known-size column.</summary>
+internal sealed class RgbClip128TensorOutput : IClipTensorOutput
+{
+    [ColumnName(TempColumns.Out), VectorType(3, 75, 64, 128)] public float[] Tensor { get; set; } = new float[3 * 75 * 64 * 128];
+    [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
+}
+
 /// <summary>The grayscale LipNet tensor, [1, 75, 50, 100], as a known-size column.</summary>
-internal sealed class GrayClipTensorOutput
+internal sealed class GrayClipTensorOutput : IClipTensorOutput
 {
     [ColumnName(TempColumns.Out), VectorType(1, 75, 50, 100)] public float[] Tensor { get; set; } = new float[75 * 50 * 100];
+    [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
+    [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
+}
+
+/// <summary>The grayscale tensor at 88x88 (<c>mean-face</c> crops), [1, 75, 88, 88], as a known-size column.</summary>
+internal sealed class GrayClip88TensorOutput : IClipTensorOutput
+{
+    [ColumnName(TempColumns.Out), VectorType(1, 75, 88, 88)] public float[] Tensor { get; set; } = new float[75 * 88 * 88];
     [ColumnName(TempColumns.OutShape), VectorType(4)] public int[] Shape { get; set; } = new int[4];
     [ColumnName(TempColumns.OutLength)] public int Length { get; set; }
 }

@@ -212,30 +212,47 @@ internal sealed class NormalizeFramesMappingFactory : CustomMappingFactory<Frame
     }
 }
 
-[CustomMappingFactoryAttribute(ContractName)]
-internal sealed class NormalizeRgbClipMappingFactory : CustomMappingFactory<FramesInput, RgbClipTensorOutput>
+/// <summary>Normalizes into a known-size column of one shape (ML.NET's ONNX transformer needs known sizes); other sizes are refused.</summary>
+internal abstract class FixedClipMappingFactory<TOut> : CustomMappingFactory<FramesInput, TOut> where TOut : class, IClipTensorOutput, new()
 {
-    public const string ContractName = "LipNet.NormalizeFrames.3x75x50x100.v1";
-    public static readonly int[] Shape = [3, 75, 50, 100];
+    protected abstract int[] ClipShape { get; }
 
-    public override Action<FramesInput, RgbClipTensorOutput> GetMapping() => (input, output) =>
+    public override Action<FramesInput, TOut> GetMapping() => (input, output) =>
     {
-        output.Tensor = new float[3 * 75 * 50 * 100];
-        output.Length = NormalizeFramesMappingFactory.MapFixed(input, output.Tensor, Shape, out var shape);
+        output.Tensor = new float[ClipShape.Aggregate(1, (a, b) => a * b)];
+        output.Length = NormalizeFramesMappingFactory.MapFixed(input, output.Tensor, ClipShape, out var shape);
         output.Shape = shape;
     };
 }
 
 [CustomMappingFactoryAttribute(ContractName)]
-internal sealed class NormalizeGrayClipMappingFactory : CustomMappingFactory<FramesInput, GrayClipTensorOutput>
+internal sealed class NormalizeRgbClipMappingFactory : FixedClipMappingFactory<RgbClipTensorOutput>
+{
+    public const string ContractName = "LipNet.NormalizeFrames.3x75x50x100.v1";
+    public static readonly int[] Shape = [3, 75, 50, 100];
+    protected override int[] ClipShape => Shape;
+}
+
+[CustomMappingFactoryAttribute(ContractName)]
+internal sealed class NormalizeRgbClip128MappingFactory : FixedClipMappingFactory<RgbClip128TensorOutput>
+{
+    public const string ContractName = "LipNet.NormalizeFrames.3x75x64x128.v1";
+    public static readonly int[] Shape = [3, 75, 64, 128];
+    protected override int[] ClipShape => Shape;
+}
+
+[CustomMappingFactoryAttribute(ContractName)]
+internal sealed class NormalizeGrayClipMappingFactory : FixedClipMappingFactory<GrayClipTensorOutput>
 {
     public const string ContractName = "LipNet.NormalizeFrames.1x75x50x100.v1";
     public static readonly int[] Shape = [1, 75, 50, 100];
+    protected override int[] ClipShape => Shape;
+}
 
-    public override Action<FramesInput, GrayClipTensorOutput> GetMapping() => (input, output) =>
-    {
-        output.Tensor = new float[75 * 50 * 100];
-        output.Length = NormalizeFramesMappingFactory.MapFixed(input, output.Tensor, Shape, out var shape);
-        output.Shape = shape;
-    };
+[CustomMappingFactoryAttribute(ContractName)]
+internal sealed class NormalizeGrayClip88MappingFactory : FixedClipMappingFactory<GrayClip88TensorOutput>
+{
+    public const string ContractName = "LipNet.NormalizeFrames.1x75x88x88.v1";
+    public static readonly int[] Shape = [1, 75, 88, 88];
+    protected override int[] ClipShape => Shape;
 }

@@ -119,9 +119,12 @@ public static class LipNetTransformsCatalog
         var o = options ?? FrameNormalizeOptions.Default;
         o.Validate();
         var shape = o.Layout == TensorLayout.CTHW ? o.ShapeFor(cropHeight, cropWidth) : [];
+        // Known-size columns for the shapes the built-in profiles make (ApplyOnnxModel needs them); other shapes stay variable-size.
         IEstimator<ITransformer> mapping =
             shape.SequenceEqual(MLNet.NormalizeRgbClipMappingFactory.Shape) ? catalog.CustomMapping(new MLNet.NormalizeRgbClipMappingFactory().GetMapping(), MLNet.NormalizeRgbClipMappingFactory.ContractName)
+            : shape.SequenceEqual(MLNet.NormalizeRgbClip128MappingFactory.Shape) ? catalog.CustomMapping(new MLNet.NormalizeRgbClip128MappingFactory().GetMapping(), MLNet.NormalizeRgbClip128MappingFactory.ContractName)
             : shape.SequenceEqual(MLNet.NormalizeGrayClipMappingFactory.Shape) ? catalog.CustomMapping(new MLNet.NormalizeGrayClipMappingFactory().GetMapping(), MLNet.NormalizeGrayClipMappingFactory.ContractName)
+            : shape.SequenceEqual(MLNet.NormalizeGrayClip88MappingFactory.Shape) ? catalog.CustomMapping(new MLNet.NormalizeGrayClip88MappingFactory().GetMapping(), MLNet.NormalizeGrayClip88MappingFactory.ContractName)
             : catalog.CustomMapping(new MLNet.NormalizeFramesMappingFactory().GetMapping(), MLNet.NormalizeFramesMappingFactory.ContractName);
         return Wrap(catalog, MLNet.OptionsCodec.Encode(o), input + ".Fps", FrameInputs(input),
             mapping,

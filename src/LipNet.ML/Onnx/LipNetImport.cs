@@ -181,7 +181,7 @@ public static class LipNetImport
         {
             Vocabulary = [.. CtcVocabulary.Grid(BlankPosition.First).Tokens],
             Blank = BlankPosition.First,
-            CropProfile = "face-aligned",
+            CropProfile = Mouth.CropProfile.FaceAligned.Name,
             ChannelOrder = PixelOrder.Bgr,
         };
         return new ImportedLipNet(arch, weights, card);
