@@ -13,6 +13,22 @@ if (args.Contains("--model-loop"))
     ModelLoop.Report(Console.Out);
     return;
 }
+// benchmarks/peers/run.sh: the models shared with the PyTorch peer, a plain ONNX Runtime runner, fixed-crop texts.
+if (args.Contains("--write-peer-models"))
+{
+    PeerModes.WriteModels(args[Array.IndexOf(args, "--write-peer-models") + 1], Console.Out);
+    return;
+}
+if (args.Contains("--plain-runner"))
+{
+    PeerModes.PlainRunner(args, Console.Out);
+    return;
+}
+if (args.Contains("--fixed-texts"))
+{
+    PeerModes.FixedTexts(args, Console.Out);
+    return;
+}
 if (args.Contains("--write-pairs"))
 {
     // Sentence pairs for the C reference: dotnet run ... -- --write-pairs | levenshtein_c/levenshtein
