@@ -46,8 +46,10 @@ public class LipReaderTests
         Assert.Equal(t.Text, reader.Transcribe(stream, "clip.avi").Text);
     }
 
-    [Fact]
-    public void TranscribeManyKeepsOrderBatchesAndReportsBadVideos()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)] // several model workers take batches concurrently: same results, same order
+    public void TranscribeManyKeepsOrderBatchesAndReportsBadVideos(int workers)
     {
         using var dir = new TempDir();
         var paths = new List<string>();
@@ -61,7 +63,7 @@ public class LipReaderTests
         File.WriteAllBytes(dir.File("broken.avi"), [1, 2, 3]);
         paths.Insert(2, dir.File("broken.avi"));
         var log = new ListLogger();
-        using var reader = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 5, BatchSize = 2, Locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f), Logger = log });
+        using var reader = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 5, BatchSize = 2, ModelWorkers = workers, Locator = new FixedRegionMouthLocator(0.5f, 0.72f, 0.3f), Logger = log });
         var (results, failures) = reader.TranscribeMany(paths);
         // The logger hears of the skipped video and of each transcription.
         Assert.Contains(log.Lines, l => l.StartsWith("Skipped ", StringComparison.Ordinal) && l.Contains("broken.avi"));
@@ -70,6 +72,8 @@ public class LipReaderTests
         Assert.EndsWith("broken.avi", Assert.Single(failures).Source);
         foreach (var r in results)
             Assert.Equal(reader.Transcribe(r.Source).Text, r.Text); // batching does not change results
+        // Cancelled: the cancellation itself, not a wrapper of the workers' exceptions.
+        Assert.ThrowsAny<OperationCanceledException>(() => reader.TranscribeMany(paths, cancellationToken: new CancellationToken(true)));
     }
 
     [Fact]
