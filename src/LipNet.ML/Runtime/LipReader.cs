@@ -560,12 +560,17 @@ public sealed class LipReader : IDisposable
             };
         }
         int batchSize = Math.Max(1, Options.BatchSize);
+        int intraOp = Options.Session.IntraOpThreads > 0 ? Options.Session.IntraOpThreads : Environment.ProcessorCount;
+        int workers = Options.ModelWorkers > 0 ? Options.ModelWorkers : Math.Max(1, Environment.ProcessorCount / intraOp);
+        // A model on every core leaves one core less for decoding and cropping; model workers of one thread each share the cores
+        // with as many preprocessing threads (the front end is then as fast as the model: Face Mesh crops cost as much as it).
+        int preprocessors = Math.Max(1, Environment.ProcessorCount - (workers == 1 ? 1 : 0));
         var ready = new BlockingCollection<(int Index, CroppedClip? Clip, Transcription? Done, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
         var producer = Task.Run(() =>
         {
             try
             {
-                Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount - 1), CancellationToken = cancellationToken }, i =>
+                Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = preprocessors, CancellationToken = cancellationToken }, i =>
                 {
                     long start = Stopwatch.GetTimestamp();
                     try
@@ -587,8 +592,6 @@ public sealed class LipReader : IDisposable
         });
         var results = new Transcription?[paths.Count];
         var errors = new List<TranscriptionFailure>();
-        int intraOp = Options.Session.IntraOpThreads > 0 ? Options.Session.IntraOpThreads : Environment.ProcessorCount;
-        int workers = Options.ModelWorkers > 0 ? Options.ModelWorkers : Math.Max(1, Environment.ProcessorCount / intraOp);
         // Each worker takes prepared clips as they come and runs its own batches; ONNX Runtime sessions run concurrently.
         void Consume()
         {
