@@ -77,10 +77,13 @@ internal static class KeypointsCommand
         var dropout = (new Option<float>("--dropout") { Description = "Dropout after each GRU layer, in [0, 1).", DefaultValueFactory = _ => 0.1f }).Within(0f, 1f, maxExclusive: true);
         var seed = new Option<int>("--seed") { Description = "Seed of the weights, the shuffles and the dropout masks.", DefaultValueFactory = _ => 0 };
         var perFrame = (new Option<int>("--mfcc-per-frame") { Description = "MFCC frames per video frame: 1 (40 ms hop at 25 fps) or 4 (10 ms hop, side by side).", DefaultValueFactory = _ => 1 }).AtLeast(1);
+        var loss = new Option<string>("--loss") { Description = "l1 (default) or mse (the square of the RMSE the model is judged by).", DefaultValueFactory = _ => "l1" };
+        loss.AcceptOnlyFromAmong("l1", "mse");
+        var noise = (new Option<float>("--feature-noise") { Description = "Std of Gaussian noise on the standardised training features (0 = none).", DefaultValueFactory = _ => 0f }).Within(0f, 10f);
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report clips without audio or face and go on." };
         var command = new Command("train", "Train an audio → mouth keypoints model (MFCC context windows → BiGRU → 40 lip points per frame).")
-            { data, output, split, cache, epochs, batch, lr, hidden, layers, context, dropout, seed, perFrame, resume, skipBad };
+            { data, output, split, cache, epochs, batch, lr, hidden, layers, context, dropout, seed, perFrame, loss, noise, resume, skipBad };
         command.SetAction(parse =>
         {
             var (trainItems, heldOut, problems) = TrainCommands.ListSplit(parse.GetValue(data)!.FullName, parse.GetValue(split)!, "none");
@@ -102,6 +105,8 @@ internal static class KeypointsCommand
                 GruLayers = parse.GetValue(layers),
                 Context = parse.GetValue(context),
                 Features = features,
+                Loss = parse.GetValue(loss) == "mse" ? new MseLoss() : new L1Loss(),
+                FeatureNoise = parse.GetValue(noise),
                 Provenance = "lipnet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var state = Wav2KeypointsTraining.Train(train, validation, parse.GetValue(output)!.FullName, options, parse.GetValue(resume),

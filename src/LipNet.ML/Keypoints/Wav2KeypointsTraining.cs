@@ -43,6 +43,18 @@ public sealed record Wav2KeypointsTrainingOptions
     /// <summary>Epoch checkpoints kept (the newest; the best is kept apart). Default 2.</summary>
     public int KeepCheckpoints { get; init; } = 2;
 
+    /// <summary>
+    /// The training loss: <see cref="L1Loss"/> (default, what the shipped model used) or <see cref="MseLoss"/> (the square of
+    /// the RMSE the model is judged by).
+    /// </summary>
+    public ITrainingLoss Loss { get; init; } = new L1Loss();
+
+    /// <summary>
+    /// Standard deviation of Gaussian noise added to the standardised audio features of each training window (0 = none):
+    /// an augmentation against overfitting one speaker's clips. Validation and inference see clean features.
+    /// </summary>
+    public float FeatureNoise { get; init; }
+
     /// <summary>Text recorded in the exported card's provenance (e.g. the command line).</summary>
     public string Provenance { get; init; } = "";
 }
@@ -112,7 +124,7 @@ public static class Wav2KeypointsTraining
         int stepsPerEpoch = (train.Count + batch - 1) / batch;
         var architecture = new SequenceRegressionArchitecture("wav2kp", options.Frames, (2 * options.Context + 1) * mfccCount, options.GruHidden,
             options.GruLayers, LipKeypoints.Values);
-        var model = new SequenceRegressionModel(architecture, new L1Loss());
+        var model = new SequenceRegressionModel(architecture, options.Loss);
         using var trainer = new Trainer(model, options.Trainer with { TotalSteps = Math.Max(1, options.Epochs * stepsPerEpoch) });
         var state = resume ? EpochLoop.Resume(outputDirectory, trainer) : null;
         if (state is not null)
@@ -149,8 +161,12 @@ public static class Wav2KeypointsTraining
             {
                 int index = order[(step * batch + b) % order.Length];
                 int start = train[index].Frames > frames ? random.Next(train[index].Frames - frames + 1) : 0;
-                lengths[b] = Window(trainInputs[index], train[index], start, frames, width, features.Span.Slice(b * frames * width, frames * width),
+                var window = features.Span.Slice(b * frames * width, frames * width);
+                lengths[b] = Window(trainInputs[index], train[index], start, frames, width, window,
                     targets.AsSpan(b * frames * LipKeypoints.Values, frames * LipKeypoints.Values));
+                if (options.FeatureNoise > 0)
+                    foreach (ref float v in window[..(lengths[b] * width)])
+                        v += options.FeatureNoise * (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
             }
             return new ModelBatch([features], new RegressionTargets(targets, lengths));
         }
