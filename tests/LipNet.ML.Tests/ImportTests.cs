@@ -202,6 +202,44 @@ public class ImportTests
         return ImportError(() => LipNetImport.FromTorch(path));
     }
 
+    [Theory]
+    [InlineData("vipl_bad_offset.pt", "negative offset")]
+    [InlineData("vipl_huge_view.pt", "too large")]
+    [InlineData("vipl_legacy_bad_count.pt", "negative size")]
+    [InlineData("vipl_whole_module.pt", "save model.state_dict()")]
+    public void MalformedCheckpointsAreOneLineTypedErrors(string file, string reason)
+    {
+        var ex = ImportError(() => TorchCheckpoint.Load(Fixture(file)));
+        Assert.Contains(reason, ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
+    public void AWrappedStateDictIsFoundBesideTheEpochAndLoss()
+    {
+        var wrapped = TorchCheckpoint.Load(Fixture("vipl_wrapped.pt"));
+        var plain = TorchCheckpoint.Load(Fixture("vipl_zip.pt"));
+        Assert.Equal(plain.Keys.Order(), wrapped.Keys.Order());
+        Assert.Equal(plain["FC.weight"].Data, wrapped["FC.weight"].Data);
+    }
+
+    [Fact]
+    public void NonFiniteWeightsAndUnwritableOutputsAreTypedErrors()
+    {
+        using var dir = new TempDir();
+        var tensors = new Dictionary<string, NamedTensor>(TorchCheckpoint.Load(Fixture("vipl_zip.pt")));
+        var bias = tensors["FC.bias"].Data.ToArray();
+        bias[3] = float.NaN;
+        tensors["FC.bias"] = tensors["FC.bias"] with { Data = bias };
+        string nan = dir.File("nan.pt");
+        TorchZipWriter.Write(nan, tensors);
+        Assert.Equal("FC.bias", ImportError(() => LipNetImport.FromTorch(nan)).Tensor);
+
+        var toDirectory = CliTests.Run("import", "--torch", Fixture("vipl_zip.pt"), "--out", dir.Path);
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, toDirectory.Code);
+        Assert.Contains("is a directory", toDirectory.Err);
+    }
+
     [Fact]
     public void APickleThatCallsCodeIsRefusedAndNotRun()
     {

@@ -97,6 +97,25 @@ public class Wav2KeypointsTests(Xunit.Abstractions.ITestOutputHelper log)
     }
 
     [Fact]
+    public void MseLossAndFeatureNoiseLearnAndStayReproducible()
+    {
+        var train = Clips(24, 1);
+        var validation = Clips(6, 2);
+        var options = Options(12) with { Loss = new MseLoss(), FeatureNoise = 0.1f };
+        using var first = new TempDir();
+        using var second = new TempDir();
+        using var clean = new TempDir();
+        var a = Wav2KeypointsTraining.Train(train, validation, first.Path, options);
+        var b = Wav2KeypointsTraining.Train(train, validation, second.Path, options);
+        var noiseless = Wav2KeypointsTraining.Train(train, validation, clean.Path, options with { FeatureNoise = 0 });
+        Assert.Equal(a.Epochs.Select(e => e.Validation), b.Epochs.Select(e => e.Validation)); // the noise is seeded
+        Assert.NotEqual(a.Epochs.Select(e => e.Validation), noiseless.Epochs.Select(e => e.Validation)); // and applied
+        using var model = new Wav2Keypoints(Path.Combine(first.Path, Wav2KeypointsTraining.ModelFile));
+        var accuracy = Wav2KeypointsTraining.Evaluate(model, validation, train, "synthetic");
+        Assert.True(accuracy.Rmse < 0.95 * accuracy.BaselineRmse, $"RMSE {accuracy.Rmse:F4} vs mean pose {accuracy.BaselineRmse:F4}"); // learning (12 epochs)
+    }
+
+    [Fact]
     public void FeaturesStackContextAndStandardise()
     {
         float[] values = [1, 10, 2, 20, 3, 30]; // 3 frames x 2 features

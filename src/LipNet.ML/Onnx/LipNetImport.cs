@@ -21,11 +21,19 @@ public sealed record ImportedLipNet(LipNetArchitecture Architecture, IReadOnlyDi
     /// <summary>Writes the ONNX model to <paramref name="path"/> (its folder is created).</summary>
     /// <param name="path">The <c>.onnx</c> file to write.</param>
     /// <param name="float16Weights">Store weights as float16.</param>
-    /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="LipNetException">The file cannot be written (a directory, no permission, no space), naming it.</exception>
     public void Save(string path, bool float16Weights = false)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllBytes(path, ToOnnx(float16Weights).ToByteArray());
+        var bytes = ToOnnx(float16Weights).ToByteArray();
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            File.WriteAllBytes(path, bytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LipNetException(Directory.Exists(path) ? "is a directory: give the .onnx file to write" : $"cannot write the model ({ex.Message})", path, ex);
+        }
     }
 }
 
@@ -59,7 +67,8 @@ public static class LipNetImport
     /// RGB input, and BatchNormalization (inference mode, epsilon 1e-3) is folded into the convolutions. Card: vocabulary a–z,
     /// space, blank last; crop profile <c>mouth-centred</c> (rizkiarm's crop); pixels / 255.
     /// Weights are found by the last two parts of their names (<c>conv1/kernel:0</c>, <c>forward_gru1/recurrent_kernel:0</c>),
-    /// since Keras versions differ in scope prefixes.
+    /// since Keras 2 versions differ in scope prefixes (TF2-style names such as <c>forward_gru1/gru_cell/kernel:0</c> are not read).
+    /// Non-finite values and empty dimensions are refused.
     /// </summary>
     /// <param name="path">The <c>.h5</c> file (e.g. rizkiarm's <c>overlapped-weights368.h5</c>, <c>unseen-weights178.h5</c>).</param>
     /// <exception cref="ModelImportException">Not a readable Keras HDF5 file, a weight of another layer (<c>conv4/kernel:0</c>), a missing
@@ -73,7 +82,10 @@ public static class LipNetImport
             if (!expected.Contains(w.TrailingName))
                 throw new ModelImportException($"unknown weight '{w.Path}': rizkiarm/LipNet's model2 has no such layer or variable", path, w.Path);
             if (!weights.TryAdd(w.TrailingName, w))
-                throw new ModelImportException($"weight '{w.Path}' appears twice (also as '{weights[w.TrailingName].Path}')", path, w.Path);
+                throw new ModelImportException(weights[w.TrailingName].Path == w.Path
+                    ? $"weight '{w.Path}' is listed twice (layer '{w.Layer}' twice in layer_names?)"
+                    : $"weight '{w.Path}' appears twice (also as '{weights[w.TrailingName].Path}')", path, w.Path);
+            CheckValues(w.Path, w.Shape, w.Data, path);
         }
         foreach (var name in KerasNames())
             if (!weights.ContainsKey(name))
@@ -169,6 +181,7 @@ public static class LipNetImport
         var parameters = arch.Parameters().ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
         foreach (var (name, tensor) in weights)
         {
+            CheckValues(name, tensor.Shape, tensor.Data, path);
             if (!parameters.TryGetValue(name, out var shape))
                 throw new ModelImportException($"unknown tensor '{name}': LipNet-PyTorch's network has no such parameter", path, name);
             if (!tensor.Shape.SequenceEqual(shape))
@@ -228,6 +241,16 @@ public static class LipNetImport
 
     private static long Dim(NamedTensor t, int axis, string path) =>
         axis < t.Shape.Length ? t.Shape[axis] : throw new ModelImportException($"'{t.Name}' has rank {t.Shape.Length}, too few dimensions", path, t.Name);
+
+    /// <summary>Refuses empty dimensions and non-finite values: either would only fail (or read silently wrong) at inference.</summary>
+    private static void CheckValues(string name, long[] shape, float[] data, string path)
+    {
+        if (shape.Any(d => d <= 0))
+            throw new ModelImportException($"'{name}' has an empty dimension [{string.Join(", ", shape)}]", path, name);
+        int bad = Array.FindIndex(data, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw new ModelImportException($"'{name}' holds a non-finite value ({data[bad]} at element {bad}): the weights are broken", path, name);
+    }
 
     private static void Expect(KerasWeight w, long[] shape, string path)
     {

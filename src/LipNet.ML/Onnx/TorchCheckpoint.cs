@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using Razorvine.Pickle;
+using Razorvine.Pickle.Objects;
 
 namespace LipNet.ML.Onnx;
 
@@ -11,9 +12,10 @@ namespace LipNet.ML.Onnx;
 /// <c>archive/data/{key}</c>) and the legacy format before it (magic number, protocol and system pickles, the object
 /// pickle, the storage key list, then each storage as an int64 element count and its bytes) — into float tensors.
 /// The pickles are read with Razorvine.Pickle, which builds only the objects a state_dict holds (dicts, OrderedDict,
-/// tuples, the tensor-rebuild functions and storage types registered here); anything else (a class, a function such as
-/// <c>os.system</c>) is refused with a <see cref="ModelImportException"/> and never called. Float32, float64, float16 and
-/// bfloat16 tensors become float32.
+/// tuples, the tensor-rebuild functions and storage types registered here, in Razorvine's process-wide constructor table);
+/// any other global (a class, a function such as <c>os.system</c>) becomes an inert placeholder, is never called, and makes
+/// the import fail with a <see cref="ModelImportException"/> wherever a tensor was expected or arguments were passed to it.
+/// Float32, float64, float16 and bfloat16 tensors become float32.
 /// </summary>
 public static class TorchCheckpoint
 {
@@ -39,6 +41,8 @@ public static class TorchCheckpoint
     /// something other than tensors, or pickles an object a state_dict never holds.</exception>
     public static Dictionary<string, NamedTensor> Load(string path)
     {
+        if (Directory.Exists(path))
+            throw new ModelImportException("is a directory, not a PyTorch checkpoint", path);
         byte[] bytes;
         try
         {
@@ -58,16 +62,24 @@ public static class TorchCheckpoint
     /// <exception cref="ModelImportException">As for <see cref="Load"/>.</exception>
     public static Dictionary<string, NamedTensor> Read(byte[] bytes, string? path)
     {
-        object root;
-        if (bytes.Length >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4)
-            root = ReadZip(bytes, path);
-        else if (bytes.Length >= 2 && bytes[0] == 0x80)
-            root = ReadLegacy(bytes, path);
-        else if (bytes.Length > 262 && System.Text.Encoding.ASCII.GetString(bytes, 257, 5) == "ustar")
-            throw new ModelImportException("a tar checkpoint (torch.save before PyTorch 0.4) is not supported; re-save it with a newer PyTorch", path);
-        else
-            throw new ModelImportException("not a torch.save checkpoint (neither the zip format nor the legacy pickle format)", path);
-        return Tensors(root, path);
+        try
+        {
+            object root;
+            if (bytes.Length >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4)
+                root = ReadZip(bytes, path);
+            else if (bytes.Length >= 2 && bytes[0] == 0x80)
+                root = ReadLegacy(bytes, path);
+            else if (bytes.Length > 262 && System.Text.Encoding.ASCII.GetString(bytes, 257, 5) == "ustar")
+                throw new ModelImportException("a tar checkpoint (torch.save before PyTorch 0.4) is not supported; re-save it with a newer PyTorch", path);
+            else
+                throw new ModelImportException("not a torch.save checkpoint (neither the zip format nor the legacy pickle format)", path);
+            return Tensors(root, path);
+        }
+        catch (Exception ex) when (ex is ArithmeticException or IndexOutOfRangeException or ArgumentException or InvalidCastException or FormatException)
+        {
+            // Offsets, sizes and strides come from the file: whatever slipped past the checks is still a malformed file.
+            throw new ModelImportException($"malformed checkpoint ({ex.Message})", path, inner: ex);
+        }
     }
 
     private static object ReadZip(byte[] bytes, string? path)
@@ -134,7 +146,9 @@ public static class TorchCheckpoint
                 long count = reader.ReadInt64();
                 if (count != storage.Count)
                     throw new ModelImportException($"storage '{key}' holds {count} elements, its tensors say {storage.Count}", path);
-                storage.Fill(reader.ReadBytes(checked((int)(count * storage.Type.ElementSize))), path);
+                if (count < 0 || count > (stream.Length - stream.Position) / storage.Type.ElementSize)
+                    throw new ModelImportException($"storage '{key}' of {count} elements does not fit in the rest of the file (truncated?)", path);
+                storage.Fill(reader.ReadBytes((int)(count * storage.Type.ElementSize)), path);
             }
             catch (EndOfStreamException ex)
             {
@@ -167,18 +181,24 @@ public static class TorchCheckpoint
     /// <summary>The state_dict's float tensors: the root dict, or the dict under <c>state_dict</c> / <c>model</c>.</summary>
     private static Dictionary<string, NamedTensor> Tensors(object root, string? path)
     {
+        if (root is ClassDict module)
+            throw new ModelImportException($"the checkpoint pickles a whole object ({module.ClassName}), not a state_dict: save model.state_dict() instead", path);
         if (root is not IDictionary dict)
-            throw new ModelImportException($"the checkpoint holds a {root?.GetType().Name ?? "null"}, not a state_dict", path);
-        foreach (var inner in new[] { "state_dict", "model" })
-            if (dict.Contains(inner) && dict[inner] is IDictionary nested && !dict.Values.OfType<TensorReference>().Any())
+            throw new ModelImportException($"the checkpoint holds {Describe(root)}, not a state_dict", path);
+        // Training scripts wrap the state_dict with the epoch, the loss, the optimizer: take it from the usual keys.
+        foreach (var inner in new[] { "state_dict", "model_state_dict", "model", "net" })
+            if (dict.Contains(inner) && dict[inner] is IDictionary nested && nested.Values.OfType<TensorReference>().Any())
+            {
                 dict = nested;
+                break;
+            }
         var result = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in dict)
         {
             if (entry.Key is not string name)
                 throw new ModelImportException($"a state_dict key is a {entry.Key?.GetType().Name}, not a name", path);
             if (entry.Value is not TensorReference tensor)
-                throw new ModelImportException($"'{name}' holds a {entry.Value?.GetType().Name ?? "null"}, not a tensor", path, name);
+                throw new ModelImportException($"'{name}' holds {Describe(entry.Value)}, not a tensor (a state_dict holds only tensors)", path, name);
             result[name] = tensor.Materialize(name, path);
         }
         if (result.Count > 0 && result.Keys.All(k => k.StartsWith("module.", StringComparison.Ordinal)))
@@ -192,10 +212,16 @@ public static class TorchCheckpoint
         protected override object persistentLoad(object pid)
         {
             // zip: ('storage', type, key, location, numel); legacy: ('storage', type, root_key, location, numel, view_metadata)
+            if (pid is object[] { Length: > 1 } module && module[0] as string == "module")
+                throw new ModelImportException($"the checkpoint pickles a whole module ({Describe(module[1])}), not a state_dict: save model.state_dict() instead", path);
+            if (pid is object[] { Length: >= 5 } other && other[0] as string == "storage" && other[1] is not StorageType)
+                throw new ModelImportException($"tensors of {Describe(other[1])} are not supported (float32, float64, float16 and bfloat16 are)", path);
             if (pid is not object[] { Length: >= 5 } id || id[0] as string != "storage" || id[1] is not StorageType type)
                 throw new ModelImportException($"unsupported persistent object {Describe(pid)} (a state_dict holds only tensor storages)", path);
             string key = Convert.ToString(id[2], System.Globalization.CultureInfo.InvariantCulture) ?? "";
             long count = Convert.ToInt64(id[4], System.Globalization.CultureInfo.InvariantCulture);
+            if (count < 0)
+                throw new ModelImportException($"storage '{key}' has a negative size", path);
             if (!storages.TryGetValue(key, out var storage))
                 storages[key] = storage = new TorchStorage(key, type, count);
             if (legacy && id.Length >= 6 && id[5] is object[] { Length: 3 } view)
@@ -204,8 +230,23 @@ public static class TorchCheckpoint
             return new TorchStorageView(storage, 0, count);
         }
 
-        private static string Describe(object? o) => o is object[] a ? $"({string.Join(", ", a.Select(Describe))})" : o?.ToString() ?? "None";
     }
+
+    /// <summary>A pickled value in Python's terms, on one short line (for messages).</summary>
+    private static string Describe(object? o) => o switch
+    {
+        null => "None",
+        TensorReference => "a tensor",
+        StorageType t => $"torch.{t.Name}",
+        ClassDictConstructor c => $"{c.module}.{c.name}",
+        ClassDict d => $"a {d.ClassName} object",
+        IDictionary => "a dict",
+        string text => text.Length <= 40 ? $"'{text}'" : $"'{text[..37]}...'",
+        object[] tuple => tuple.Length <= 6 ? $"({string.Join(", ", tuple.Select(Describe))})" : $"a tuple of {tuple.Length}",
+        IList list => $"a list of {list.Count}",
+        int or long or double or bool or BigInteger => $"the {o.GetType().Name.ToLowerInvariant()} {o}",
+        _ => $"a {o.GetType().Name}",
+    };
 
     /// <summary>A torch storage class (<c>torch.FloatStorage</c> ...): the element type of the bytes.</summary>
     private sealed class StorageType(string name, int elementSize) : IObjectConstructor
@@ -258,9 +299,21 @@ public static class TorchCheckpoint
                 throw new ModelImportException($"'{name}' is a {s.Type.Name} tensor; the importer reads float tensors only", path, name);
             if (s.Bytes is null)
                 throw new ModelImportException($"'{name}': its storage '{s.Key}' has no data (truncated file?)", path, name);
-            long count = size.Aggregate(1L, (a, b) => a * b);
-            long last = storage.Offset + offset + size.Select((d, i) => d == 0 ? 0 : (d - 1) * stride[i]).Sum();
-            if (size.Any(d => d < 0) || stride.Any(d => d < 0) || (count > 0 && last >= storage.Offset + storage.Count) || storage.Offset + storage.Count > s.Count)
+            if (offset < 0 || size.Length != stride.Length || size.Any(d => d < 0) || stride.Any(d => d < 0) || storage.Offset < 0)
+                throw new ModelImportException($"'{name}' has a negative offset, size or stride, or as many strides as sizes", path, name);
+            long count, last;
+            try
+            {
+                count = size.Aggregate(1L, (a, b) => checked(a * b));
+                last = checked(storage.Offset + offset + size.Select((d, i) => d == 0 ? 0 : checked((d - 1) * stride[i])).Sum());
+            }
+            catch (OverflowException)
+            {
+                throw new ModelImportException($"'{name}' of shape [{string.Join(", ", size)}] is too large", path, name);
+            }
+            if (count > Array.MaxLength)
+                throw new ModelImportException($"'{name}' of shape [{string.Join(", ", size)}] is too large", path, name);
+            if ((count > 0 && last >= storage.Offset + storage.Count) || storage.Offset + storage.Count > s.Count)
                 throw new ModelImportException($"'{name}' of shape [{string.Join(", ", size)}] reaches past its storage of {storage.Count} elements", path, name);
             var data = new float[count];
             var index = new long[size.Length];
