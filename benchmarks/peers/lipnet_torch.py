@@ -14,7 +14,6 @@ A benchmark, not a test: it measures and asserts nothing.
 """
 import argparse
 import json
-import struct
 import sys
 import time
 import warnings
@@ -24,6 +23,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+# One safetensors reader/writer for the repository's Python scripts.
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "tests" / "fixtures"))
+import safetensors_io  # noqa: E402
 
 
 class LipNet(nn.Module):
@@ -56,40 +59,16 @@ class LipNet(nn.Module):
         return torch.log_softmax(x, dim=-1).permute(1, 0, 2).contiguous()   # (N, T, V)
 
 
-_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64}
 
 
-def load_safetensors(path):
-    """name -> float32 torch tensor (the format: 8-byte little-endian header length, JSON header, raw data)."""
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        array = np.frombuffer(data[a:b], dtype=_DTYPES[info["dtype"]]).reshape(info["shape"])
-        tensors[name] = torch.from_numpy(array.astype(np.float32))
-    return tensors
+def load_weights(path):
+    """name -> float32 torch tensor."""
+    return {name: torch.from_numpy(array.astype(np.float32)) for name, array in safetensors_io.load_safetensors(path).items()}
 
 
 def save_safetensors(path, tensors):
-    """name -> float32 numpy array, written F32 in name order."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        data = np.ascontiguousarray(tensors[name], dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+    """name -> float32 numpy array, written F32."""
+    safetensors_io.save_safetensors(path, {name: (array, "F32") for name, array in tensors.items()}, {})
 
 
 class Card:
@@ -112,7 +91,7 @@ class Card:
 
     def model(self, weights_path):
         model = LipNet(self.conv, self.hidden, len(self.tokens), self.height, self.width)
-        model.load_state_dict(load_safetensors(weights_path), strict=True)
+        model.load_state_dict(load_weights(weights_path), strict=True)
         return model
 
     def encode(self, text):

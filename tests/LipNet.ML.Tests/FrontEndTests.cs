@@ -178,12 +178,11 @@ public class FrontEndTests(ITestOutputHelper output)
         Assert.Throws<ModelLoadException>(() => new LandmarkMouthLocator(new LandmarkMouthLocatorOptions { Tracker = new FaceTrackerOptions { LandmarkModelPath = garbage } }));
     }
 
-    [Fact]
-    public void MeanFaceBoxesTurnWithTheHeadAndMouthCentredOnesDoNot()
+    /// <summary>A synthetic clip with every frame turned 12 degrees clockwise on screen about the mouth.</summary>
+    private static (SyntheticClip Clip, VideoFrames Frames) TurnedClip()
     {
         var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 23, ClipsPerSpeaker = 1 }, 1, 0);
         var frames = clip.Frames;
-        // Turn every frame 12 degrees clockwise on screen about the mouth.
         var centre = new Point2f(clip.MouthBoxes[0].CenterX, clip.MouthBoxes[0].CenterY);
         using var rotation = Cv2.GetRotationMatrix2D(centre, -12, 1);
         for (int t = 0; t < frames.FrameCount; t++)
@@ -197,6 +196,13 @@ public class FrontEndTests(ITestOutputHelper output)
                     turned.CopyTo(frame);
                 }
             }
+        return (clip, frames);
+    }
+
+    [Fact]
+    public void MeanFaceBoxesTurnWithTheHeadAndMouthCentredOnesDoNot()
+    {
+        var (clip, frames) = TurnedClip();
         using var meanFace = (LandmarkMouthLocator)CropProfile.MeanFace.CreateLocator();
         using var centred = (LandmarkMouthLocator)CropProfile.MouthCentred.CreateLocator();
         var turnedBoxes = meanFace.LocateTrack(frames, 88, 88).Boxes;
@@ -300,21 +306,7 @@ public class FrontEndTests(ITestOutputHelper output)
     [Fact]
     public void FaceAlignedBoxesTurnWithTheHeadAndCropAsOpenCvWarpsAndResizes()
     {
-        var clip = SyntheticCorpus.Render(new SyntheticCorpusOptions { Seed = 23, ClipsPerSpeaker = 1 }, 1, 0);
-        var frames = clip.Frames;
-        var centre = new Point2f(clip.MouthBoxes[0].CenterX, clip.MouthBoxes[0].CenterY);
-        using var rotation = Cv2.GetRotationMatrix2D(centre, -12, 1); // 12 degrees clockwise on screen
-        for (int t = 0; t < frames.FrameCount; t++)
-            unsafe
-            {
-                fixed (byte* p = frames.Pixels)
-                {
-                    using var frame = Mat.FromPixelData(frames.Height, frames.Width, MatType.CV_8UC3, (IntPtr)(p + (long)t * frames.FrameByteCount));
-                    using var turned = new Mat();
-                    Cv2.WarpAffine(frame, turned, rotation, frame.Size(), InterpolationFlags.Linear, BorderTypes.Replicate);
-                    turned.CopyTo(frame);
-                }
-            }
+        var (clip, frames) = TurnedClip();
         var profile = CropProfile.Get("Face-Aligned");
         Assert.Same(CropProfile.FaceAligned, profile);
         Assert.True(profile.UsesLandmarks);

@@ -143,14 +143,8 @@ public static class LipNetImport
         torch["FC.weight"] = new NamedTensor("FC.weight", [Classes, 2 * hidden], LipNetGraph.Transpose2D(dense.Data, 2 * hidden, Classes));
         torch["FC.bias"] = new NamedTensor("FC.bias", [Classes], weights["dense1/bias:0"].Data);
         arch.Validate(torch, path);
-        var card = ModelCard.For(arch, $"imported from rizkiarm/LipNet Keras weights {Path.GetFileName(path)}") with
-        {
-            Vocabulary = [.. CtcVocabulary.Grid(BlankPosition.Last).Tokens],
-            Blank = BlankPosition.Last,
-            CropProfile = Mouth.CropProfile.MouthCentred.Name,
-            ChannelOrder = PixelOrder.Rgb,
-        };
-        return new ImportedLipNet(arch, torch, card);
+        return new ImportedLipNet(arch, torch, Card(arch, $"imported from rizkiarm/LipNet Keras weights {Path.GetFileName(path)}",
+            BlankPosition.Last, Mouth.CropProfile.MouthCentred, PixelOrder.Rgb));
     }
 
     /// <summary>
@@ -190,14 +184,8 @@ public static class LipNetImport
         foreach (var name in parameters.Keys)
             if (!weights.ContainsKey(name))
                 throw new ModelImportException($"no tensor '{name}' of LipNet-PyTorch's network (truncated or another network?)", path, name);
-        var card = ModelCard.For(arch, $"imported from LipNet-PyTorch checkpoint {Path.GetFileName(path)}") with
-        {
-            Vocabulary = [.. CtcVocabulary.Grid(BlankPosition.First).Tokens],
-            Blank = BlankPosition.First,
-            CropProfile = Mouth.CropProfile.FaceAligned.Name,
-            ChannelOrder = PixelOrder.Bgr,
-        };
-        return new ImportedLipNet(arch, weights, card);
+        return new ImportedLipNet(arch, weights, Card(arch, $"imported from LipNet-PyTorch checkpoint {Path.GetFileName(path)}",
+            BlankPosition.First, Mouth.CropProfile.FaceAligned, PixelOrder.Bgr));
     }
 
     /// <summary>
@@ -217,6 +205,16 @@ public static class LipNetImport
         var card = ModelCard.For(arch, $"imported from {Path.GetFileName(path)}") with { Vocabulary = [.. vocab.Tokens], Blank = vocab.Blank };
         return new ImportedLipNet(arch, weights, card);
     }
+
+    /// <summary>An imported network's card: GRID's vocabulary with the blank where the project put it, its crop profile and channel order.</summary>
+    private static ModelCard Card(LipNetArchitecture arch, string provenance, BlankPosition blank, Mouth.CropProfile profile, PixelOrder order) =>
+        ModelCard.For(arch, provenance) with
+        {
+            Vocabulary = [.. CtcVocabulary.Grid(blank).Tokens],
+            Blank = blank,
+            CropProfile = profile.Name,
+            ChannelOrder = order,
+        };
 
     /// <summary>The trailing names of model2's weights.</summary>
     private static IEnumerable<string> KerasNames()
