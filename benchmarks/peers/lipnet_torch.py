@@ -27,36 +27,17 @@ import torch.nn.functional as F
 # One safetensors reader/writer for the repository's Python scripts.
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "tests" / "fixtures"))
 import safetensors_io  # noqa: E402
+import make_parity_fixture as parity  # noqa: E402
 
 
-class LipNet(nn.Module):
-    """LipNet-PyTorch's network (conv1..3, gru1..2, FC) with log-softmax, for a card's architecture."""
+class LipNet(parity.LipNet):
+    """LipNet-PyTorch's network (conv1..3, gru1..2, FC), the parity fixtures' module, with log-softmax: (N, C, T, H, W) -> (N, T, V)."""
 
     def __init__(self, conv=(32, 64, 96), hidden=256, vocab=28, height=50, width=100):
-        super().__init__()
-        c1, c2, c3 = conv
-        self.conv1 = nn.Conv3d(3, c1, (3, 5, 5), (1, 2, 2), (1, 2, 2))
-        self.pool1 = nn.MaxPool3d((1, 2, 2), (1, 2, 2))
-        self.conv2 = nn.Conv3d(c1, c2, (3, 5, 5), (1, 1, 1), (1, 2, 2))
-        self.pool2 = nn.MaxPool3d((1, 2, 2), (1, 2, 2))
-        self.conv3 = nn.Conv3d(c2, c3, (3, 3, 3), (1, 1, 1), (1, 1, 1))
-        self.pool3 = nn.MaxPool3d((1, 2, 2), (1, 2, 2))
-        h, w = (height + 4 - 5) // 2 + 1, (width + 4 - 5) // 2 + 1
-        h, w = h // 8, w // 8
-        self.gru1 = nn.GRU(c3 * h * w, hidden, 1, bidirectional=True)
-        self.gru2 = nn.GRU(2 * hidden, hidden, 1, bidirectional=True)
-        self.FC = nn.Linear(2 * hidden, vocab)
+        super().__init__(conv, hidden, vocab, height, width)
 
-    def forward(self, x):                                # (N, C, T, H, W)
-        x = self.pool1(torch.relu(self.conv1(x)))
-        x = self.pool2(torch.relu(self.conv2(x)))
-        x = self.pool3(torch.relu(self.conv3(x)))
-        x = x.permute(2, 0, 1, 3, 4).contiguous()        # (T, N, C, H, W)
-        x = x.view(x.size(0), x.size(1), -1)
-        x, _ = self.gru1(x)
-        x, _ = self.gru2(x)
-        x = self.FC(x)
-        return torch.log_softmax(x, dim=-1).permute(1, 0, 2).contiguous()   # (N, T, V)
+    def forward(self, x):
+        return torch.log_softmax(super().forward(x), dim=-1)
 
 
 
