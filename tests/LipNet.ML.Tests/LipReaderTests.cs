@@ -74,6 +74,21 @@ public class LipReaderTests
             Assert.Equal(reader.Transcribe(r.Source).Text, r.Text); // batching does not change results
         // Cancelled: the cancellation itself, not a wrapper of the workers' exceptions.
         Assert.ThrowsAny<OperationCanceledException>(() => reader.TranscribeMany(paths, cancellationToken: new CancellationToken(true)));
+        // A failing progress handler (a worker's exception) and a failing locator (the preprocessor's) come out as themselves.
+        var bug = new InvalidOperationException("progress handler bug");
+        Assert.Same(bug, Assert.Throws<InvalidOperationException>(() => reader.TranscribeMany(paths, new ThrowingProgress(bug))));
+        using var broken = new LipReader(RandomModel(dir), new LipReaderOptions { BeamWidth = 5, BatchSize = 2, ModelWorkers = workers, Locator = new ThrowingLocator() });
+        Assert.Equal("locator bug", Assert.Throws<InvalidOperationException>(() => broken.TranscribeMany(paths)).Message);
+    }
+
+    private sealed class ThrowingProgress(Exception exception) : IProgress<Transcription>
+    {
+        public void Report(Transcription value) => throw exception;
+    }
+
+    private sealed class ThrowingLocator : IMouthLocator
+    {
+        public MouthBox[] Locate(Video.VideoFrames frames, float aspect) => throw new InvalidOperationException("locator bug");
     }
 
     [Fact]

@@ -16,8 +16,8 @@ public sealed record LipNetSessionOptions
     /// <summary>
     /// Threads inside one operator; 0 = one per logical processor (ONNX Runtime's own default counts
     /// physical cores, which on 2-vCPU machines means one thread and about 40% less throughput). For
-    /// <see cref="LipReader.TranscribeMany"/> on few cores about half the logical processors is faster end to
-    /// end: the others decode and crop the next clips meanwhile.
+    /// <see cref="LipReader.TranscribeMany"/> throughput, 1 is faster end to end: then one model worker runs per core
+    /// (<see cref="LipReaderOptions.ModelWorkers"/>) while every core also decodes and crops the next clips.
     /// </summary>
     public int IntraOpThreads { get; init; }
 

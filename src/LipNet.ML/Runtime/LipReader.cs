@@ -55,11 +55,12 @@ public sealed record LipReaderOptions
     public int BatchSize { get; init; } = 8;
 
     /// <summary>
-    /// Batches <see cref="LipReader.TranscribeMany"/> runs through the model at once, each on its own thread with the session's
-    /// intra-op threads. 0 (default) = the logical processors divided by <see cref="LipNetSessionOptions.IntraOpThreads"/>
-    /// (1 when the session takes every processor, its default). With one intra-op thread per batch, the cores each run a clip
-    /// while the next clips are decoded and cropped, instead of one core running the model while the other waits on it:
-    /// measured on 2 cores, +60% clips/s end to end (<c>benchmarks/peers</c>).
+    /// Batches <see cref="LipReader.TranscribeMany"/> runs through the model at once, each from its own thread. 0 (default) = one
+    /// per logical processor when <see cref="LipNetSessionOptions.IntraOpThreads"/> is 1, else 1 (concurrent runs share the
+    /// session's intra-op thread pool, so several workers pay only with one intra-op thread each); never more than there are
+    /// batches. With one intra-op thread per worker the cores each run a clip while the next clips are decoded and cropped on
+    /// every core, instead of one core running the model while the other waits on it: measured on 2 cores, end to end
+    /// 0.95x → 1.3–1.44x the PyTorch + OpenCV peer (<c>benchmarks/peers</c>). <c>lipnet bench</c> uses it by default.
     /// </summary>
     public int ModelWorkers { get; init; }
     /// <summary>
@@ -561,27 +562,33 @@ public sealed class LipReader : IDisposable
         }
         int batchSize = Math.Max(1, Options.BatchSize);
         int intraOp = Options.Session.IntraOpThreads > 0 ? Options.Session.IntraOpThreads : Environment.ProcessorCount;
-        int workers = Options.ModelWorkers > 0 ? Options.ModelWorkers : Math.Max(1, Environment.ProcessorCount / intraOp);
+        // Workers share the session's intra-op thread pool, so several pay only with one intra-op thread each; no more of
+        // them than there are batches to run.
+        int workers = Options.ModelWorkers > 0 ? Options.ModelWorkers : intraOp == 1 ? Environment.ProcessorCount : 1;
+        workers = Math.Max(1, Math.Min(workers, (paths.Count + batchSize - 1) / batchSize));
         // A model on every core leaves one core less for decoding and cropping; model workers of one thread each share the cores
         // with as many preprocessing threads (the front end is then as fast as the model: Face Mesh crops cost as much as it).
         int preprocessors = Math.Max(1, Environment.ProcessorCount - (workers == 1 ? 1 : 0));
-        var ready = new BlockingCollection<(int Index, CroppedClip? Clip, Transcription? Done, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
+        // Stops the producer (and the other workers) when a worker fails or the caller cancels, so no thread stays blocked on a
+        // full collection with a video open.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var ready = new BlockingCollection<(int Index, CroppedClip? Clip, Transcription? Done, long Start, string? Error)>(boundedCapacity: 2 * batchSize);
         var producer = Task.Run(() =>
         {
             try
             {
-                Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = preprocessors, CancellationToken = cancellationToken }, i =>
+                Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = preprocessors, CancellationToken = stop.Token }, i =>
                 {
                     long start = Stopwatch.GetTimestamp();
                     try
                     {
                         using var reader = Video.VideoReader.Open(paths[i], _preprocessor.ReadOptions);
-                        var (clip, done) = Prepare(reader, start, cancellationToken);
-                        ready.Add((i, clip, done, start, null));
+                        var (clip, done) = Prepare(reader, start, stop.Token);
+                        ready.Add((i, clip, done, start, null), stop.Token);
                     }
                     catch (LipNetException ex)
                     {
-                        ready.Add((i, null, null, start, ex.Message));
+                        ready.Add((i, null, null, start, ex.Message), stop.Token);
                     }
                 });
             }
@@ -595,60 +602,85 @@ public sealed class LipReader : IDisposable
         // Each worker takes prepared clips as they come and runs its own batches; ONNX Runtime sessions run concurrently.
         void Consume()
         {
-            var batch = new Batch(this, batchSize);
-            var pending = new List<(int Index, CroppedClip Clip, long Start)>();
-            void Flush()
-            {
-                if (pending.Count == 0)
-                    return;
-                var outputs = batch.Run();
-                for (int k = 0; k < pending.Count; k++)
-                {
-                    var t = Finish(paths[pending[k].Index], pending[k].Clip, outputs[k], pending[k].Start);
-                    results[pending[k].Index] = t;
-                    progress?.Invoke(t);
-                }
-                pending.Clear();
-            }
-            foreach (var item in ready.GetConsumingEnumerable(cancellationToken))
-            {
-                if (item.Done is not null)
-                {
-                    results[item.Index] = item.Done;
-                    progress?.Invoke(item.Done);
-                    continue;
-                }
-                if (item.Clip is null)
-                {
-                    lock (errors)
-                        errors.Add(new TranscriptionFailure(paths[item.Index], item.Error!));
-                    if (Options.Logger is { } warn)
-                        Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(warn, "Skipped {Video}: {Reason}", paths[item.Index], item.Error);
-                    continue;
-                }
-                batch.Add(item.Clip.Crop.Frames);
-                pending.Add((item.Index, item.Clip, item.Start));
-                if (pending.Count == batchSize)
-                    Flush();
-            }
-            Flush();
-        }
-        if (workers == 1)
-            Consume();
-        else
-        {
-            var tasks = Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(Consume, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
             try
             {
-                Task.WaitAll(tasks);
+                var batch = new Batch(this, batchSize);
+                var pending = new List<(int Index, CroppedClip Clip, long Start)>();
+                void Flush()
+                {
+                    if (pending.Count == 0)
+                        return;
+                    var outputs = batch.Run();
+                    for (int k = 0; k < pending.Count; k++)
+                    {
+                        var t = Finish(paths[pending[k].Index], pending[k].Clip, outputs[k], pending[k].Start);
+                        results[pending[k].Index] = t;
+                        progress?.Invoke(t);
+                    }
+                    pending.Clear();
+                }
+                foreach (var item in ready.GetConsumingEnumerable(stop.Token))
+                {
+                    if (item.Done is not null)
+                    {
+                        results[item.Index] = item.Done;
+                        progress?.Invoke(item.Done);
+                        continue;
+                    }
+                    if (item.Clip is null)
+                    {
+                        lock (errors)
+                            errors.Add(new TranscriptionFailure(paths[item.Index], item.Error!));
+                        if (Options.Logger is { } warn)
+                            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(warn, "Skipped {Video}: {Reason}", paths[item.Index], item.Error);
+                        continue;
+                    }
+                    batch.Add(item.Clip.Crop.Frames);
+                    pending.Add((item.Index, item.Clip, item.Start));
+                    if (pending.Count == batchSize)
+                        Flush();
+                }
+                Flush();
             }
-            catch (AggregateException ex)
+            catch
             {
-                // As with one worker: the cancellation (or the first failure) itself, not a wrapper.
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions.FirstOrDefault(e => e is OperationCanceledException) ?? ex.InnerExceptions[0]).Throw();
+                stop.Cancel();
+                throw;
             }
         }
-        producer.GetAwaiter().GetResult();
+        Exception? failure = null;
+        try
+        {
+            if (workers == 1)
+                Consume();
+            else
+                Task.WaitAll([.. Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(Consume, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))]);
+        }
+        catch (AggregateException ex)
+        {
+            // As with one worker: the first real failure (or the caller's cancellation) itself, not a wrapper; the other workers'
+            // cancellations follow from it.
+            failure = ex.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? ex.InnerExceptions[0];
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        try
+        {
+            producer.GetAwaiter().GetResult(); // every video reader is closed once it returns
+        }
+        catch (Exception ex) when (failure is null)
+        {
+            // A preprocessing bug (not a LipNetException, which is reported per clip): the exception itself, as one worker saw it.
+            failure = ex is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[0] : ex;
+        }
+        catch (Exception)
+        {
+            // The producer stopped because a worker failed or the caller cancelled: that is what is reported.
+        }
+        if (failure is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         return new TranscriptionBatch(results.Where(r => r is not null).Select(r => r!).ToList(),
             errors.OrderBy(e => e.Source, StringComparer.Ordinal).ToList());
     }
