@@ -278,13 +278,34 @@ public static class TorchCheckpoint
             Bytes = bytes;
         }
 
-        public double this[long i] => Type.Name switch
+        private float[]? _values;
+
+        /// <summary>The storage as float32, decoded once (every tensor viewing it reads the same array).</summary>
+        public float[] Values()
         {
-            "FloatStorage" => MemoryMarshal.Cast<byte, float>(Bytes.AsSpan())[(int)i],
-            "DoubleStorage" => MemoryMarshal.Cast<byte, double>(Bytes.AsSpan())[(int)i],
-            "HalfStorage" => (double)MemoryMarshal.Cast<byte, Half>(Bytes.AsSpan())[(int)i],
-            _ => BitConverter.Int32BitsToSingle(MemoryMarshal.Cast<byte, ushort>(Bytes.AsSpan())[(int)i] << 16), // bfloat16
-        };
+            if (_values is not null)
+                return _values;
+            var bytes = Bytes.AsSpan(0, (int)(Count * Type.ElementSize));
+            var values = new float[Count];
+            switch (Type.Name)
+            {
+                case "FloatStorage":
+                    MemoryMarshal.Cast<byte, float>(bytes).CopyTo(values);
+                    break;
+                case "DoubleStorage":
+                    System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(MemoryMarshal.Cast<byte, double>(bytes), values);
+                    break;
+                case "HalfStorage":
+                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), values);
+                    break;
+                default: // bfloat16: the high half of a float32
+                    var raw = MemoryMarshal.Cast<byte, ushort>(bytes);
+                    for (int i = 0; i < values.Length; i++)
+                        values[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
+                    break;
+            }
+            return _values = values;
+        }
     }
 
     private sealed record TorchStorageView(TorchStorage Storage, long Offset, long Count);
@@ -315,19 +336,39 @@ public static class TorchCheckpoint
                 throw new ModelImportException($"'{name}' of shape [{string.Join(", ", size)}] is too large", path, name);
             if ((count > 0 && last >= storage.Offset + storage.Count) || storage.Offset + storage.Count > s.Count)
                 throw new ModelImportException($"'{name}' of shape [{string.Join(", ", size)}] reaches past its storage of {storage.Count} elements", path, name);
+            var values = s.Values();
             var data = new float[count];
+            long first = storage.Offset + offset;
+            if (IsContiguous(size, stride))
+            {
+                values.AsSpan((int)first, (int)count).CopyTo(data);
+                return new NamedTensor(name, size, data);
+            }
             var index = new long[size.Length];
             for (long i = 0; i < count; i++)
             {
-                long at = storage.Offset + offset;
+                long at = first;
                 for (int d = 0; d < size.Length; d++)
                     at += index[d] * stride[d];
-                data[i] = (float)s[at];
+                data[i] = values[at];
                 for (int d = size.Length - 1; d >= 0 && ++index[d] == size[d]; d--)
                     index[d] = 0;
             }
             return new NamedTensor(name, size, data);
         }
+    }
+
+    /// <summary>Row-major strides (a state_dict's usual tensors): the data is one run of the storage.</summary>
+    private static bool IsContiguous(long[] size, long[] stride)
+    {
+        long expected = 1;
+        for (int d = size.Length - 1; d >= 0; d--)
+        {
+            if (size[d] != 1 && stride[d] != expected)
+                return false;
+            expected *= size[d];
+        }
+        return true;
     }
 
     private sealed class TensorRebuild : IObjectConstructor
