@@ -4,6 +4,7 @@ using LipNet.ML.Corpora;
 using LipNet.ML.LipToSpeech;
 using LipNet.ML.Onnx;
 using LipNet.ML.Runtime;
+using LipNet.ML.Tensors;
 using LipNet.ML.Training;
 
 namespace LipNet.Cli;
@@ -65,8 +66,10 @@ internal static class SpeakCommand
         var threads = (new Option<int>("--threads") { Description = "ONNX Runtime threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 }).AtLeast(0);
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report clips without audio or face and go on." };
+        var augment = new Option<string>("--augment") { Description = "flip (horizontal flips), full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%) or strong (±6 px, ±12%, and time masks of up to 10 frames); never frame drop/duplicate, which would misalign the audio.", DefaultValueFactory = _ => "flip" };
+        augment.AcceptOnlyFromAmong("flip", "full", "strong");
         var command = new Command("train", "Train a lip-to-speech model (mouth crops → log-mel, L1), starting from a lipreading model's front end.")
-            { data, output, split, init, cropCache, epochs, batch, lr, dropout, seed, threads, resume, skipBad };
+            { data, output, split, init, cropCache, epochs, batch, lr, dropout, seed, threads, resume, skipBad, augment };
         command.SetAction(parse =>
         {
             var (bytes, source) = Lipreading(parse.GetValue(init)!);
@@ -84,6 +87,12 @@ internal static class SpeakCommand
                     Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
                 },
                 Epochs = parse.GetValue(epochs),
+                Augment = (parse.GetValue(augment) switch
+                {
+                    "full" => FrameAugmentOptions.Full,
+                    "strong" => FrameAugmentOptions.Strong,
+                    _ => FrameAugmentOptions.Default,
+                }) with { FrameJitterProbability = 0 },
                 Provenance = "lipnet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var (train, trainMel) = Data(trainItems, lipCard, options, parse.GetValue(cropCache),

@@ -232,3 +232,63 @@ public class LipToSpeechModelTests
         Assert.Equal(2 * 8 * 12, initial["mel.weight"].Length);
     }
 }
+
+/// <summary><see cref="LipToSpeech.LipToSpeechTraining"/> end to end on clips and mel targets the test makes.</summary>
+public class LipToSpeechTrainingTests
+{
+    private static readonly Onnx.LipNetArchitecture Visual = Onnx.LipNetArchitecture.Small with { Name = "tiny", ConvChannels = [4, 8, 8], GruHidden = 8, Frames = 8 };
+
+    /// <summary>Seeded random 100x50 clips of 8 frames (the sentence is not used by lip-to-speech).</summary>
+    private sealed class RandomClips(int count, int seed) : ITrainingClips
+    {
+        public int Count => count;
+        public (string Id, string Speaker, string Sentence) Describe(int index) => ($"clip{index}", "s1", "a");
+
+        public TrainingClip Load(int index)
+        {
+            var pixels = new byte[8 * 50 * 100 * 3];
+            new Random(seed * 1000 + index).NextBytes(pixels);
+            return new TrainingClip($"clip{index}", "s1", "a", new Video.VideoFrames(pixels, 8, 100, 50, 25, Video.PixelOrder.Rgb, $"clip{index}"));
+        }
+    }
+
+    private static (byte[] Lipreading, List<float[]> Mel) Setup(int clips)
+    {
+        var card = Onnx.ModelCard.For(Visual, "random weights for tests") with { Frames = 8 };
+        byte[] lipreading = Onnx.LipNetGraph.Build(Visual, Visual.InitialWeights(9), card).ToByteArray();
+        // [16, 6] log-mel per clip (2 per video frame, 6 bands): a smooth ramp per clip, so there is something to learn.
+        var mel = Enumerable.Range(0, clips).Select(c => Enumerable.Range(0, 16 * 6).Select(i => (float)Math.Sin(0.3 * (i / 6) + c) - 2 + 0.1f * (i % 6)).ToArray()).ToList();
+        return (lipreading, mel);
+    }
+
+    private static LipToSpeech.LipToSpeechTrainingOptions Options(Tensors.FrameAugmentOptions augment) => new()
+    {
+        Trainer = new TrainerOptions { BatchSize = 2, LearningRate = 5e-3f, WarmupSteps = 2, Seed = 3, Threads = 1 },
+        Epochs = 3,
+        Mel = new Audio.SpeechFeatureOptions { FeaturesPerVideoFrame = 2, MelBands = 6 },
+        Augment = augment,
+    };
+
+    [Fact]
+    public void SpatialAugmentationTrainsReproduciblyAndFrameJitterIsRefused()
+    {
+        var (lipreading, mel) = Setup(4);
+        var augment = Tensors.FrameAugmentOptions.Full with { FrameJitterProbability = 0 };
+        using var dir = new TempDir();
+        var first = LipToSpeech.LipToSpeechTraining.Train(new RandomClips(4, 1), mel, new RandomClips(2, 2), mel[..2], lipreading, "tiny", dir.File("a"), Options(augment));
+        var second = LipToSpeech.LipToSpeechTraining.Train(new RandomClips(4, 1), mel, new RandomClips(2, 2), mel[..2], lipreading, "tiny", dir.File("b"), Options(augment));
+        Assert.Equal(3, first.Epochs.Count);
+        Assert.True(first.Epochs[^1].TrainLoss < first.Epochs[0].TrainLoss, $"training loss {first.Epochs[0].TrainLoss} → {first.Epochs[^1].TrainLoss}");
+        // The same seed, the same augmented batches: identical runs.
+        Assert.Equal(first.Epochs.Select(e => e.TrainLoss), second.Epochs.Select(e => e.TrainLoss));
+        Assert.True(File.Exists(Path.Combine(dir.File("a"), LipToSpeech.LipToSpeechTraining.ModelFile)));
+        // Flips alone (the default) give other batches than the full set, so other losses.
+        var flips = LipToSpeech.LipToSpeechTraining.Train(new RandomClips(4, 1), mel, new RandomClips(2, 2), mel[..2], lipreading, "tiny", dir.File("c"),
+            Options(new LipToSpeech.LipToSpeechTrainingOptions().Augment));
+        Assert.NotEqual(first.Epochs[0].TrainLoss, flips.Epochs[0].TrainLoss);
+
+        var ex = Assert.Throws<ArgumentException>(() => LipToSpeech.LipToSpeechTraining.Train(new RandomClips(4, 1), mel, new RandomClips(2, 2), mel[..2],
+            lipreading, "tiny", dir.File("d"), Options(Tensors.FrameAugmentOptions.Full)));
+        Assert.Contains("misalign", ex.Message);
+    }
+}

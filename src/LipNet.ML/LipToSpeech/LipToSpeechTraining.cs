@@ -80,8 +80,13 @@ public sealed record LipToSpeechTrainingOptions
     /// <summary>How the log-mel targets are made (80 bands, 4 frames per video frame at 25 fps, 16 kHz by default).</summary>
     public SpeechFeatureOptions Mel { get; init; } = new() { FeaturesPerVideoFrame = 4 };
 
-    /// <summary>Horizontal flips of the crops (speech does not change with a mirror); frame jitter is off (it would misalign the audio).</summary>
-    public double FlipProbability { get; init; } = 0.5;
+    /// <summary>
+    /// Augmentation of the training crops. Default: horizontal flips only (speech does not change with a mirror);
+    /// <see cref="FrameAugmentOptions.Full"/>'s shifts, zoom, brightness and contrast and <see cref="FrameAugmentOptions.Strong"/>'s
+    /// time masks (the audio target stays: the model fills the gap from context) may be added. Frame drop/duplicate must stay 0:
+    /// it would misalign the video with its audio.
+    /// </summary>
+    public FrameAugmentOptions Augment { get; init; } = new() { FrameJitterProbability = 0 };
 
     /// <summary>Epoch checkpoints kept. Default 2.</summary>
     public int KeepCheckpoints { get; init; } = 2;
@@ -147,7 +152,8 @@ public static class LipToSpeechTraining
     /// <param name="progress">Told after every step; null = none.</param>
     /// <param name="cancellationToken">Checked before each step.</param>
     /// <returns>The final state.</returns>
-    /// <exception cref="ArgumentException">The clip and target counts differ, or there are no training clips.</exception>
+    /// <exception cref="ArgumentException">The clip and target counts differ, there are no training clips, or the augmentation drops or
+    /// duplicates frames.</exception>
     /// <exception cref="TensorShapeException">The lipreading model's card has no architecture, or its weights do not fit it.</exception>
     /// <exception cref="ModelLoadException">The lipreading model cannot be loaded.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
@@ -161,6 +167,8 @@ public static class LipToSpeechTraining
         logger ??= NullLogger.Instance;
         if (train.Count == 0 || train.Count != trainMel.Count || validation.Count != validationMel.Count)
             throw new ArgumentException($"{train.Count} training clips with {trainMel.Count} targets, {validation.Count} validation clips with {validationMel.Count}");
+        if (options.Augment.FrameJitterProbability > 0)
+            throw new ArgumentException("frame drop/duplicate would misalign the video with its audio targets: set FrameJitterProbability to 0", nameof(options));
         ModelCard lipCard;
         using (var lipreading = LipNetModel.Load(lipreadingModel, lipreadingSource))
             lipCard = lipreading.Card;
@@ -190,7 +198,7 @@ public static class LipToSpeechTraining
         var standardise = (float[] m) => ColumnStatistics.Standardise(m, card.MelMean, card.MelStd);
         var trainTargets = trainMel.Select(standardise).ToList();
         var validationTargets = validationMel.Select(standardise).ToList();
-        var assembler = new TrainingBatchAssembler(card.Normalize, new FrameAugmentOptions { FlipProbability = options.FlipProbability, FrameJitterProbability = 0 },
+        var assembler = new TrainingBatchAssembler(card.Normalize, options.Augment,
             Decoding.CtcVocabulary.Grid(Decoding.BlankPosition.First));
         var evaluation = new TrainingBatchAssembler(card.Normalize, null, Decoding.CtcVocabulary.Grid(Decoding.BlankPosition.First));
         int melFrames = visual.Frames * architecture.MelPerFrame, melValues = melFrames * architecture.MelBands;
