@@ -35,15 +35,47 @@ public static class CliApp
         root.Subcommands.Add(KeypointsCommand.Create(io));
         root.Subcommands.Add(SpeakCommand.Create(io));
         var result = root.Parse(args);
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        if (result.Errors.Count > 0 && result.CommandResult.Command is { Action: null, Subcommands.Count: > 0 })
+        {
+            // "lipnet" or "lipnet keypoints" alone: the group's help lists what it can do.
+            string[] path = [.. CommandPath(result.CommandResult), "--help"];
+            root.Parse(path).Invoke(config);
+            return 1;
+        }
+        if (result.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?"))
+        {
+            // Usage errors: one line each on stderr and a pointer to the help, exit 1; stdout stays empty (it may be redirected
+            // to the output file a command was asked for).
+            foreach (var error in result.Errors)
+                stderr.WriteLine($"error: {error.Message}");
+            string command = string.Join(' ', result.CommandResult.Command.Name == root.Name ? ["lipnet"] : ["lipnet", .. CommandPath(result.CommandResult)]);
+            stderr.WriteLine($"('{command} --help' lists the options)");
+            return 1;
+        }
         try
         {
-            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            return result.Invoke(config);
         }
         catch (LipNet.ML.LipNetException ex)
         {
             stderr.WriteLine($"error: {ex.Message}");
             return BadInput;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // An output that cannot be written (disk full, no permission): the runtime's message names the path.
+            stderr.WriteLine($"error: {ex.Message}");
+            return BadInput;
+        }
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (var r = result; r?.Parent is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Push(r.Command.Name);
+        return names;
     }
 }
 
@@ -62,6 +94,28 @@ public sealed class CliIO(TextWriter stdout, TextWriter stderr)
 
     /// <summary>Writes exactly one JSON document and a newline to stdout.</summary>
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    /// <summary>
+    /// An output file's checks before any work: its folder must exist (else a typed error naming it: exit 2, as bad input).
+    /// </summary>
+    public static string OutputFile(FileInfo file)
+    {
+        string? folder = Path.GetDirectoryName(file.FullName);
+        if (folder is not null && !Directory.Exists(folder))
+            throw new LipNet.ML.LipNetException($"cannot be written: the folder {folder} does not exist", file.FullName);
+        return file.FullName;
+    }
+
+    /// <summary>Accepts only file names ending in one of <paramref name="extensions"/> (lower case, with the dot): a usage error.</summary>
+    public static Option<FileInfo?> Extensions(Option<FileInfo?> option, params string[] extensions)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.TryValue(out FileInfo? f) && f is not null && !extensions.Contains(f.Extension.ToLowerInvariant()))
+                r.AddError($"{option.Name} must end in {string.Join(", ", extensions)} (got {f.Name})");
+        });
+        return option;
+    }
 
     /// <summary>Writes one JSON value to a file (snake_case, as stdout's).</summary>
     public static void WriteJsonTo<T>(string path, T value) => File.WriteAllText(path, JsonSerializer.Serialize(value, Json));

@@ -22,7 +22,7 @@ internal static class CropCommand
             Face.AcceptOnlyFromAmong("largest", "central", "leftmost", "rightmost");
             Fps.Validators.Add(r =>
             {
-                if (r.GetValueOrDefault<double>() is not (> 0 and <= 1000))
+                if (r.TryValue(out double fps) && fps is not (> 0 and <= 1000))
                     r.AddError("--fps must lie in (0, 1000]");
             });
         }
@@ -56,11 +56,6 @@ internal static class CropCommand
         var overlayEvery = (new Option<int>("--overlay-every") { Description = "Draw every N-th frame on the overlay sheet.", DefaultValueFactory = _ => 1 }).AtLeast(1);
         var overlayFormat = new Option<string>("--overlay-format") { Description = "Overlay image format: png or jpg.", DefaultValueFactory = _ => "png" };
         overlayFormat.AcceptOnlyFromAmong("png", "jpg");
-        overlayEvery.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-                r.AddError("--overlay-every must be at least 1");
-        });
         var frontEnd = new FrontEndOptions();
 
         var command = new Command("crop", "Locate the mouth in every frame and write the crops.") { video, output, json, frames, locator, profile, cascade, size, landmarks, overlay, overlayEvery, overlayFormat };

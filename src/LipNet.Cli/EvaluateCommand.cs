@@ -24,7 +24,7 @@ internal static class EvaluateCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and the plots.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (sentences, cer, wer, cer_mean, wer_mean, bleu, per_speaker ...)." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report unreadable videos and malformed labels and go on." };
-        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).AtLeast(0);
+        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();
         var grammar = new Option<string>("--grammar") { Description = "grid or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
         var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };

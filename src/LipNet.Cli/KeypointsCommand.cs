@@ -175,7 +175,8 @@ internal static class KeypointsCommand
     {
         var input = new Argument<FileInfo>("input") { Description = "A video with audio, or an audio file (wav, mp3, m4a …)." };
         var model = new Option<FileInfo?>("--model") { Description = "WAV2KP ONNX model with its card (default: the embedded model)." };
-        var output = new Option<FileInfo>("--out") { Description = "file.json (40 points per frame), file.mp4 (the points drawn; beside the video's own when the input is a video) or file.png (a strip of frames).", Required = true };
+        var output = CliIO.Extensions(new Option<FileInfo?>("--out") { Description = "file.json (40 points per frame), file.mp4 (the points drawn; beside the video's own when the input is a video) or file.png (a strip of frames).", Required = true },
+            ".json", ".mp4", ".png");
         var cache = CacheOption();
         var command = new Command("predict", "Predict the lip keypoints of speech: JSON, or an MP4 / PNG to judge them by eye.") { input, model, output, cache };
         command.SetAction(parse =>
@@ -183,6 +184,7 @@ internal static class KeypointsCommand
             string path = parse.GetValue(input)!.FullName;
             if (!File.Exists(path))
                 throw new LipNetException(Directory.Exists(path) ? "is a directory, not a video or audio file" : "file not found", path);
+            string file = CliIO.OutputFile(parse.GetValue(output)!);
             using var wav2kp = OpenModel(parse.GetValue(model));
             var audio = AudioReader.Open(path, new AudioReadOptions { SampleRate = wav2kp.Card.Features.SampleRate });
             KeypointSequence? truth = null;
@@ -200,7 +202,6 @@ internal static class KeypointsCommand
                 }
             }
             var predicted = wav2kp.Predict(audio.ReadAll(), truth?.Frames);
-            string file = parse.GetValue(output)!.FullName;
             switch (Path.GetExtension(file).ToLowerInvariant())
             {
                 case ".json":
@@ -220,8 +221,6 @@ internal static class KeypointsCommand
                 case ".png":
                     KeypointDrawing.WriteStrip(file, predicted, truth);
                     break;
-                default:
-                    throw new LipNetException("--out must end in .json, .mp4 or .png", file);
             }
             io.Out.WriteLine($"{file}: {predicted.Frames} frames" + (truth is null ? "" : $", RMSE against the video's own keypoints {LipKeypoints.Rmse(predicted.Points, truth.Points):F4} mouth widths"));
             return 0;
@@ -259,7 +258,8 @@ internal static class KeypointDrawing
 
     public static void WriteVideo(string file, KeypointSequence predicted, KeypointSequence? truth, double fps)
     {
-        using var writer = new VideoWriter(file, FourCC.MP4V, fps, new Size(truth is null ? Panel : 2 * Panel, Panel));
+        // The lower-case tag is the one FFmpeg's MP4 muxer takes ('MP4V' makes OpenCV print a fallback warning).
+        using var writer = new VideoWriter(file, VideoWriter.FourCC('m', 'p', '4', 'v'), fps, new Size(truth is null ? Panel : 2 * Panel, Panel));
         if (!writer.IsOpened())
             throw new LipNetException("cannot write the video (OpenCV's FFmpeg writer)", file);
         for (int t = 0; t < predicted.Frames; t++)

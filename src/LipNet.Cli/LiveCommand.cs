@@ -18,7 +18,7 @@ internal static class LiveCommand
         var input = new Option<string?>("--input") { Description = "A video file or a stream URL (rtsp://, http://, udp:// ...)." };
         var realtime = new Option<bool>("--realtime") { Description = "Deliver a file at its frame rate (a file standing in for a camera)." };
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
-        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).AtLeast(0);
+        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();
         var grammar = new Option<string>("--grammar") { Description = "grid (only GRID sentences) or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
         var partials = new Option<bool>("--partials") { Description = "Also print partial readings of the open segment (stderr)." };
@@ -28,7 +28,7 @@ internal static class LiveCommand
             { camera, input, realtime, model, beam, grammar, partials, json, openTimeout };
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(camera) is null) == (result.GetValue(input) is null))
+            if (result.TryValue(camera, out int? n) && result.TryValue(input, out string? path) && (n is null) == (path is null))
                 result.AddError("give exactly one of --camera N and --input FILE-OR-URL");
         });
         command.SetAction(async (parse, cancellationToken) =>

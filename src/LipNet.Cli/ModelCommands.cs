@@ -24,11 +24,11 @@ internal static class ModelCommands
         {
             Description = "Landmark profiles: run Face Mesh on every N-th frame and interpolate between (faster; 1 = every frame).",
             DefaultValueFactory = _ => new LipNet.ML.Mouth.LandmarkMouthLocatorOptions().LandmarkEvery,
-        }).AtLeast(1);
+        });
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 25)
-                r.AddError("--landmark-every must lie in 1..25");
+            if (r.TryValue(out int v) && v is < 1 or > 25)
+                r.AddError($"--landmark-every must lie in 1..25 (got {v})");
         });
         return option;
     }
@@ -105,7 +105,7 @@ internal static class ModelCommands
     {
         var videos = new Argument<FileInfo[]>("video") { Description = "Video files.", Arity = ArgumentArity.OneOrMore };
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
-        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).AtLeast(0);
+        var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();
         var grammar = new Option<string>("--grammar") { Description = "grid (only GRID sentences) or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
         var lm = new Option<FileInfo?>("--lm") { Description = "ARPA language model." };
@@ -132,8 +132,9 @@ internal static class ModelCommands
             { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, format, mirror, landmarkEvery };
         command.Validators.Add(result =>
         {
-            string? f = result.GetValue(format);
-            if (result.GetValue(json) && f is "srt" or "vtt")
+            if (!result.TryValue(format, out string? f) || !result.TryValue(json, out bool asJson))
+                return;
+            if (asJson && f is "srt" or "vtt")
                 result.AddError($"--json and --format {f} ask for two outputs: choose one");
             if (f is "srt" or "vtt" && result.GetValue(videos) is { Length: > 1 })
                 result.AddError($"--format {f} writes the subtitles of one video: give one video");
@@ -217,7 +218,7 @@ internal static class ModelCommands
             DefaultValueFactory = _ => "card",
         };
         locator.AcceptOnlyFromAmong("card", "haar", "landmarks", "fixed");
-        var beam = (new Option<int>("--beam") { Description = "CTC beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).AtLeast(0);
+        var beam = (new Option<int>("--beam") { Description = "CTC beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();
         var landmarkEvery = LandmarkEveryOption();
         var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads, locator, beam, landmarkEvery };
         command.SetAction(parse =>
@@ -237,7 +238,14 @@ internal static class ModelCommands
                     _ => null,
                 },
             });
-            reader.TranscribeMany(paths.Take(Math.Max(1, parse.GetValue(batch))).ToList()); // warm-up
+            // Warm-up: one pass over every video, which also finds the unreadable ones before anything is timed.
+            var failures = reader.TranscribeMany(paths).Failures;
+            if (failures.Count > 0)
+            {
+                foreach (var f in failures)
+                    io.Error.WriteLine($"error: {f.Reason}");
+                throw new LipNetException($"{failures.Count} of {paths.Count} videos cannot be read: nothing to time");
+            }
             // One call over all passes: the pipeline stays full instead of draining at the end of each pass.
             var passes = Enumerable.Repeat(paths, Math.Max(1, parse.GetValue(repeat))).SelectMany(p => p).ToList();
             var sw = Stopwatch.StartNew();

@@ -5,23 +5,67 @@ namespace LipNet.Cli;
 /// <summary>Range checks for numeric options: a value out of range is a usage error naming the option, before any work.</summary>
 internal static class OptionRanges
 {
+    /// <summary>
+    /// The option's value, or false when its text does not parse ("--beam abc"): validators run on such input too, and
+    /// System.CommandLine then throws from GetValue instead of reporting; the parse error itself is reported on its own.
+    /// </summary>
+    public static bool TryValue<T>(this System.CommandLine.Parsing.OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
+    /// <summary><see cref="TryValue{T}(System.CommandLine.Parsing.OptionResult, out T)"/> for a command's validator.</summary>
+    public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Option<T> option, out T value)
+    {
+        try
+        {
+            value = result.GetValue(option)!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
     public static Option<int> AtLeast(this Option<int> option, int min)
     {
         option.Validators.Add(r =>
         {
-            int v = r.GetValueOrDefault<int>();
-            if (v < min)
+            if (r.TryValue(out int v) && v < min)
                 r.AddError($"{option.Name} must be at least {min} (got {v})");
         });
         return option;
     }
 
+    public static Option<int> Within(this Option<int> option, int min, int max)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.TryValue(out int v) && (v < min || v > max))
+                r.AddError($"{option.Name} must be in {min}..{max} (got {v})");
+        });
+        return option;
+    }
+
+    /// <summary>Beam widths: 0 (greedy) to 1,000 — wider beams change nothing on GRID-length outputs and take minutes.</summary>
+    public static Option<int> BeamWidth(this Option<int> option) => option.Within(0, 1000);
+
     public static Option<float> Within(this Option<float> option, float min, float max, bool maxExclusive = false)
     {
         option.Validators.Add(r =>
         {
-            float v = r.GetValueOrDefault<float>();
-            if (!float.IsFinite(v) || v < min || v > max || (maxExclusive && v == max))
+            if (r.TryValue(out float v) && (!float.IsFinite(v) || v < min || v > max || (maxExclusive && v == max)))
                 r.AddError($"{option.Name} must be in {min}..{max}{(maxExclusive ? " (exclusive)" : "")} (got {v})");
         });
         return option;
@@ -31,8 +75,7 @@ internal static class OptionRanges
     {
         option.Validators.Add(r =>
         {
-            double v = r.GetValueOrDefault<double>();
-            if (!(v > 0) || !double.IsFinite(v))
+            if (r.TryValue(out double v) && (!(v > 0) || !double.IsFinite(v)))
                 r.AddError($"{option.Name} must be a positive number (got {v})");
         });
         return option;

@@ -121,24 +121,30 @@ internal static class SpeakCommand
     {
         var video = new Argument<FileInfo>("video") { Description = "A video of a speaking face (its own audio, if any, is not used).", Arity = ArgumentArity.ZeroOrOne };
         var model = new Option<FileInfo?>("--model") { Description = "Lip-to-speech ONNX model with its card (default: the embedded model)." };
-        var output = new Option<FileInfo?>("--out") { Description = "The WAV file to write (16-bit PCM, the card's rate, the video's length)." };
-        var spectrogram = new Option<FileInfo?>("--spectrogram") { Description = "Also write a PNG of the predicted log-mel (above it the video's own audio's, when it has audio)." };
+        var output = CliIO.Extensions(new Option<FileInfo?>("--out") { Description = "The WAV file to write (16-bit PCM, the card's rate, the video's length).", Required = true }, ".wav");
+        var spectrogram = CliIO.Extensions(new Option<FileInfo?>("--spectrogram") { Description = "Also write a PNG of the predicted log-mel (above it the video's own audio's, when it has audio)." }, ".png");
         speak.Arguments.Add(video);
         speak.Options.Add(model);
         speak.Options.Add(output);
         speak.Options.Add(spectrogram);
+        speak.Validators.Add(result =>
+        {
+            if (result.GetValue(video) is null)
+                result.AddError("give a video: lipnet speak <video> --out speech.wav (or lipnet speak train|evaluate)");
+        });
         speak.SetAction(parse =>
         {
-            if (parse.GetValue(video) is not { } input)
-                throw new LipNetException("give a video: lipnet speak <video> --out speech.wav (or lipnet speak train|evaluate)");
+            var input = parse.GetValue(video)!;
             if (!File.Exists(input.FullName))
                 throw new LipNetException(Directory.Exists(input.FullName) ? "is a directory, not a video" : "video file not found", input.FullName);
-            var file = parse.GetValue(output) ?? throw new LipNetException("--out <speech.wav> is required");
+            string file = CliIO.OutputFile(parse.GetValue(output)!);
+            if (parse.GetValue(spectrogram) is { } spectrogramFile)
+                CliIO.OutputFile(spectrogramFile);
             using var synthesizer = OpenModel(parse.GetValue(model));
             var started = System.Diagnostics.Stopwatch.StartNew();
             var mel = synthesizer.Mel(input.FullName);
             var speech = synthesizer.Vocode(mel, input.FullName);
-            speech.WriteWav(file.FullName);
+            speech.WriteWav(file);
             double seconds = started.Elapsed.TotalSeconds;
             if (parse.GetValue(spectrogram) is { } png)
             {
@@ -154,7 +160,7 @@ internal static class SpeakCommand
                 }
                 Spectrograms.Write(png.FullName, mel, truth);
             }
-            io.Out.WriteLine($"{file.FullName}: {speech.DurationSeconds:0.00} s of speech from {mel.VideoFrameCount} frames ({seconds:0.00} s)");
+            io.Out.WriteLine($"{file}: {speech.DurationSeconds:0.00} s of speech from {mel.VideoFrameCount} frames ({seconds:0.00} s)");
             return 0;
         });
 

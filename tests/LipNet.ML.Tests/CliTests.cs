@@ -112,11 +112,23 @@ public class CliTests
     [InlineData("train", "--out", "x", "--synthetic", "1x1", "--lr", "-0.1")]
     [InlineData("bench", "x.mp4", "--repeat", "0")]
     [InlineData("live", "--input", "x.mp4", "--open-timeout", "0")]
-    public void OutOfRangeNumbersAreUsageErrorsNamingTheOption(params string[] args)
+    [InlineData("transcribe", "x.mp4", "--beam", "abc")]
+    [InlineData("transcribe", "x.mp4", "--format", "xml")]
+    [InlineData("transcribe", "x.mp4", "--landmark-every", "x")]
+    [InlineData("transcribe", "x.mp4", "--alpha", "abc")]
+    [InlineData("live", "--camera", "abc")]
+    [InlineData("crop", "x.mp4", "--out", "o", "--fps", "fast")]
+    public void OutOfRangeOrUnparsableNumbersAreUsageErrorsNamingTheOption(params string[] args)
     {
-        var (code, _, stderr) = Run(args);
+        var (code, stdout, stderr) = Run(args);
         Assert.Equal(1, code);
-        Assert.Contains(args[^2], stderr);
+        Assert.Contains(args[^1], stderr);
+        if (args[^2] != "--format") // System.CommandLine names the value and the choices, not the option, for a value out of a list
+            Assert.Contains(args[^2], stderr);
+        Assert.DoesNotContain("Unhandled", stderr);
+        // One line per error and a pointer to the help on stderr; nothing on stdout (it may be redirected to a file).
+        Assert.Equal("", stdout);
+        Assert.Contains("--help' lists the options", stderr);
     }
 
     [Fact]

@@ -97,6 +97,16 @@ public class AudioVisualCliTests
         (code, _, stderr) = CliTests.Run("speak", dir.File("absent.mp4"), "--model", model, "--out", dir.File("x.wav"));
         Assert.Equal(LipNet.Cli.CliApp.BadInput, code);
         Assert.Contains("absent.mp4", stderr);
+        // --out is required and must be a .wav; its folder must exist.
+        (code, _, stderr) = CliTests.Run("speak", clip, "--model", model);
+        Assert.Equal(1, code);
+        Assert.Contains("--out", stderr);
+        (code, _, stderr) = CliTests.Run("speak", clip, "--model", model, "--out", dir.File("speech.mp3"));
+        Assert.Equal(1, code);
+        Assert.Contains(".wav", stderr);
+        (code, _, stderr) = CliTests.Run("speak", clip, "--model", model, "--out", Path.Combine(dir.Path, "absent", "speech.wav"));
+        Assert.Equal(LipNet.Cli.CliApp.BadInput, code);
+        Assert.Contains("does not exist", stderr);
     }
 
     [Fact]
@@ -129,8 +139,12 @@ public class AudioVisualCliTests
             Assert.Equal(2, doc.RootElement.GetProperty("clips").GetInt32());
             Assert.True(doc.RootElement.GetProperty("baseline_rmse").GetDouble() > 0);
         }
+        // A wrong extension is a usage error before any work; a folder that does not exist, bad input naming it.
         (code, _, stderr) = CliTests.Run("keypoints", "predict", clip, "--model", model, "--out", dir.File("lips.txt"), "--cache", "none");
+        Assert.Equal(1, code);
+        Assert.Contains(".json, .mp4, .png", stderr);
+        (code, _, stderr) = CliTests.Run("keypoints", "predict", clip, "--model", model, "--out", Path.Combine(dir.Path, "absent", "lips.json"), "--cache", "none");
         Assert.Equal(LipNet.Cli.CliApp.BadInput, code);
-        Assert.Contains(".json, .mp4 or .png", stderr);
+        Assert.Contains("does not exist", stderr);
     }
 }

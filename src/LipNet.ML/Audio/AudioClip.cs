@@ -44,6 +44,6 @@ public sealed record AudioClip
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="NativeLibraryException">A float WAV is asked for and ffmpeg is not installed.</exception>
     /// <exception cref="AudioDecodeException">ffmpeg fails to write the float WAV.</exception>
-    /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="LipNetException">The file cannot be written (no such folder, no permission, disk full).</exception>
     public void WriteWav(string path, WavSampleFormat format = WavSampleFormat.Pcm16) => WavFile.Write(path, this, format);
 }

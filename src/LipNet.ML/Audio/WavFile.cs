@@ -34,7 +34,7 @@ public static class WavFile
     /// <exception cref="ArgumentNullException"><paramref name="path"/> or <paramref name="clip"/> is null.</exception>
     /// <exception cref="NativeLibraryException">A float WAV is asked for and ffmpeg is not installed.</exception>
     /// <exception cref="AudioDecodeException">ffmpeg fails to write the float WAV.</exception>
-    /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="LipNetException">The file cannot be written (no such folder, no permission, disk full): names it and why.</exception>
     public static void Write(string path, AudioClip clip, WavSampleFormat format = WavSampleFormat.Pcm16)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -44,8 +44,15 @@ public static class WavFile
             WriteFloat(path, clip);
             return;
         }
-        using var file = File.Create(path);
-        Write(file, clip);
+        try
+        {
+            using var file = File.Create(path);
+            Write(file, clip);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LipNetException($"cannot be written: {ex.Message}", path, ex);
+        }
     }
 
     /// <summary>Writes <paramref name="clip"/> to <paramref name="stream"/> as a mono 16-bit PCM WAV (NWaves' writer).</summary>

@@ -93,6 +93,31 @@ public sealed class NativeLibraryException(string message, string? path = null, 
         $"{program} was not found ({tried}): install it with apt-get install {FfmpegAptPackage} " +
         "(Debian/Ubuntu; scripts/setup.sh does), or point AudioReadOptions.FfmpegFolder at a folder holding ffmpeg and ffprobe", path, inner);
 
+    private static readonly Lazy<Exception?> OpenCvFailure = new(() =>
+    {
+        try
+        {
+            using var probe = new OpenCvSharp.Mat(1, 1, OpenCvSharp.MatType.CV_8UC1);
+            return null;
+        }
+        catch (Exception ex) when (IsMissingNative(ex))
+        {
+            return ex;
+        }
+    });
+
+    /// <summary>
+    /// Loads OpenCV's native library once, where a stage that needs it is made, so that a missing runtime package is this
+    /// typed error naming it rather than a TypeInitializationException from the first image operation.
+    /// </summary>
+    /// <param name="path">The file the stage was made for, if any.</param>
+    /// <exception cref="NativeLibraryException">OpenCvSharp's native library cannot be loaded.</exception>
+    internal static void EnsureOpenCv(string? path = null)
+    {
+        if (OpenCvFailure.Value is { } ex)
+            throw OpenCv(ex, path);
+    }
+
     internal static NativeLibraryException OpenCv(Exception ex, string? path = null) => new(
         $"OpenCV's native library could not be loaded ({FirstLine(ex)}): add the package {OpenCvPackage} to the application " +
         "and, on Debian/Ubuntu, apt-get install libgtk-3-0", path, ex);

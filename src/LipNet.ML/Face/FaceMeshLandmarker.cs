@@ -55,16 +55,18 @@ public sealed class FaceMeshLandmarker : IDisposable
     private readonly InferenceSession _session;
     private readonly float[] _input = new float[3 * InputSize * InputSize];
     private readonly int[] _zero = [0], _cropSize = [InputSize * Precision];
-    private readonly Mat _crop = new(InputSize, InputSize, MatType.CV_8UC3);
+    private readonly Mat _crop; // made after the check that OpenCV loads (EnsureOpenCv)
 
     /// <summary>Opens the Face Mesh model in an ONNX Runtime session (CPU).</summary>
     /// <param name="modelPath">A Face Mesh ONNX file with its post-processing (inputs <c>input</c>, <c>crop_x1</c>,
     /// <c>crop_y1</c>, <c>crop_width</c>, <c>crop_height</c>; outputs <c>final_landmarks</c>, <c>score</c>); null = the embedded one.</param>
     /// <param name="threads">ONNX Runtime threads per call.</param>
     /// <exception cref="Runtime.ModelLoadException">The file is missing or not that graph.</exception>
-    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's or OpenCV's native library is not installed.</exception>
     public FaceMeshLandmarker(string? modelPath = null, int threads = 1)
     {
+        NativeLibraryException.EnsureOpenCv(modelPath);
+        _crop = new(InputSize, InputSize, MatType.CV_8UC3);
         _session = FaceModels.Open(modelPath, FaceModels.LandmarkerName, threads,
             ["input", "crop_x1", "crop_y1", "crop_width", "crop_height"], ["final_landmarks", "score"]);
     }

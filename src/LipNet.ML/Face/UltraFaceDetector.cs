@@ -52,18 +52,20 @@ public sealed class UltraFaceDetector : IDisposable
 
     private readonly InferenceSession _session;
     private readonly float[] _input = new float[3 * InputWidth * InputHeight];
-    private readonly Mat _resized = new();
+    private readonly Mat _resized; // made after the check that OpenCV loads (EnsureOpenCv)
 
     /// <summary>Opens the UltraFace RFB-320 model in an ONNX Runtime session (CPU).</summary>
     /// <param name="options">Model file, score threshold, NMS overlap, threads; null = defaults (the embedded model).</param>
     /// <exception cref="Runtime.ModelLoadException">The model file is missing or not the UltraFace graph.</exception>
     /// <exception cref="MouthLocatorException">Options out of range.</exception>
-    /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
+    /// <exception cref="NativeLibraryException">ONNX Runtime's or OpenCV's native library is not installed.</exception>
     public UltraFaceDetector(UltraFaceOptions? options = null)
     {
         Options = options ?? new UltraFaceOptions();
         if (Options.ScoreThreshold is < 0 or > 1 || Options.NmsIou is <= 0 or > 1)
             throw new MouthLocatorException($"invalid face detector options {Options}");
+        NativeLibraryException.EnsureOpenCv(Options.ModelPath);
+        _resized = new();
         _session = FaceModels.Open(Options.ModelPath, FaceModels.DetectorName, Options.Threads, ["input"], ["scores", "boxes"]);
     }
 

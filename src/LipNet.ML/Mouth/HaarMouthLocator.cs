@@ -82,12 +82,14 @@ public sealed class HaarMouthLocator : IMouthLocator, IDisposable
     /// An option out of range (e.g. <see cref="HaarMouthLocatorOptions.DetectEvery"/> &lt; 1, a scale factor &lt;= 1), or a
     /// cascade file that is missing or not a valid OpenCV cascade.
     /// </exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public HaarMouthLocator(HaarMouthLocatorOptions? options = null)
     {
         Options = options ?? new HaarMouthLocatorOptions();
         if (Options.DetectEvery < 1 || Options.DetectionWidth < 32 || Options.MinFaceFraction is <= 0 or >= 1 || Options.MouthWidth <= 0 || Options.SmoothingWindow < 1 || Options.ScaleFactor <= 1.0 || Options.TrackingMargin < 0)
             throw new MouthLocatorException($"invalid Haar locator options {Options}");
         string path = Options.FaceCascadePath;
+        NativeLibraryException.EnsureOpenCv(path);
         if (!File.Exists(path))
             throw new MouthLocatorException(
                 "face cascade file not found (install the 'opencv-data' package, or set FaceCascadePath)", path);

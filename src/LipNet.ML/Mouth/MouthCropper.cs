@@ -35,12 +35,14 @@ public sealed class MouthCropper
     /// <param name="options">Crop size; null = <see cref="MouthCropOptions.Default"/> (100 x 50).</param>
     /// <exception cref="ArgumentNullException"><paramref name="locator"/> is null.</exception>
     /// <exception cref="TensorShapeException">Crop width or height outside 4..4096 pixels.</exception>
+    /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public MouthCropper(IMouthLocator locator, MouthCropOptions? options = null)
     {
         Locator = locator ?? throw new ArgumentNullException(nameof(locator));
         Options = options ?? MouthCropOptions.Default;
         if (Options.Width is < 4 or > 4096 || Options.Height is < 4 or > 4096)
             throw new TensorShapeException($"crop size {Options.Width}x{Options.Height} outside 4..4096");
+        NativeLibraryException.EnsureOpenCv();
     }
 
     /// <summary>The locator that places the boxes.</summary>
