@@ -261,7 +261,7 @@ public sealed class BeamSearchCtcDecoder : CtcDecoder
                 beamCount++;
             }
         }
-        return Finish(w, beamCount, frames, lm, space);
+        return Finish(w, beamCount, logProbs, frames, lm, space);
     }
 
     /// <summary>Candidate tokens of a frame (never the blank), most likely first, after top-k and cutoff pruning.</summary>
@@ -370,7 +370,7 @@ public sealed class BeamSearchCtcDecoder : CtcDecoder
         return scratch[target];
     }
 
-    private CtcDecodeResult Finish(Workspace w, int beamCount, int frames, NGramLanguageModel? lm, int space)
+    private CtcDecodeResult Finish(Workspace w, int beamCount, ReadOnlySpan<float> logProbs, int frames, NGramLanguageModel? lm, int space)
     {
         var finals = new List<(int Node, float Score, float Acoustic, bool Complete)>(beamCount);
         bool anyComplete = false;
@@ -414,7 +414,10 @@ public sealed class BeamSearchCtcDecoder : CtcDecoder
             tokens.Reverse();
             starts.Reverse();
             var ids = tokens.ToArray();
-            nbest.Add(new CtcHypothesis(Vocabulary.Decode(ids), ids, starts.ToArray(), score, acoustic, complete));
+            // The frames each token was emitted at (Viterbi): the search's own are where a prefix was first extended.
+            var aligned = CtcAlignment.Align(logProbs, frames, Vocabulary.Size, Vocabulary.BlankId, ids);
+            var frameOf = aligned is null ? starts.ToArray() : aligned.Select(a => a.Start).ToArray();
+            nbest.Add(new CtcHypothesis(Vocabulary.Decode(ids), ids, frameOf, score, acoustic, complete));
         }
         if (nbest.Count == 0)
             nbest.Add(new CtcHypothesis("", [], [], float.NegativeInfinity, float.NegativeInfinity, Options.Constraint is null));

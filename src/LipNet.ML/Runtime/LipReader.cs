@@ -463,38 +463,17 @@ public sealed class LipReader : IDisposable
     }
 
     /// <summary>
-    /// The one segment of a clip read in one window: its words timed by frame at the clip's rate; with landmarks the
-    /// segment spans where the lips moved (<paramref name="speech"/>) and its words are kept inside (CTC places them only
-    /// roughly), as in streamed segments.
+    /// The one segment of a clip read in one window, timed at the clip's rate: with landmarks it spans where the lips moved
+    /// (<paramref name="speech"/>), else the clip; its words share that span (<see cref="WordTimes"/>), as in streamed segments.
     /// </summary>
     private TranscriptSegment ClipSegment(CtcDecodeResult result, float[] scores, int frames, double fps, (int From, int To)? speech)
     {
         fps = fps > 0 ? fps : 25;
         TimeSpan At(int frame) => TimeSpan.FromSeconds(frame / fps);
         var best = result.Best;
-        var words = new List<TranscriptWord>();
-        int first = -1;
-        for (int i = 0; i <= best.Tokens.Length; i++)
-        {
-            if (i < best.Tokens.Length && best.Tokens[i] != Vocabulary.SpaceId)
-            {
-                if (first < 0)
-                    first = i;
-                continue;
-            }
-            if (first >= 0)
-            {
-                float confidence = 0;
-                for (int k = first; k < i; k++)
-                    confidence += TokenProbability(scores, best.TokenFrames[k], best.Tokens[k]);
-                int lo = speech?.From ?? 0, hi = Math.Min(frames, speech?.To ?? frames);
-                int startFrame = Math.Clamp(best.TokenFrames[first], lo, Math.Max(lo, hi - 1));
-                int endFrame = Math.Clamp(best.TokenFrames[i - 1] + 1, startFrame + 1, Math.Max(startFrame + 1, hi));
-                words.Add(new TranscriptWord(string.Concat(best.Tokens[first..i].Select(id => Vocabulary[id])), At(startFrame), At(endFrame),
-                    confidence / (i - first)));
-            }
-            first = -1;
-        }
+        int lo = speech?.From ?? 0, hi = Math.Max(lo + 1, Math.Min(frames, speech?.To ?? frames));
+        var words = WordTimes.Spread(best, Vocabulary, lo, hi, k => TokenProbability(scores, best.TokenFrames[k], best.Tokens[k]))
+            .Select(w => new TranscriptWord(w.Word, At(w.Start), At(w.End), w.Confidence)).ToList();
         var start = speech is { } s ? At(s.From) : words.Count > 0 ? words[0].Start : TimeSpan.Zero;
         var end = speech is { } e ? At(Math.Min(frames, e.To)) : words.Count > 0 ? words[^1].End : At(frames);
         return new TranscriptSegment(start, end, best.Text, words, best.Confidence(frames), true, At(frames - 1));

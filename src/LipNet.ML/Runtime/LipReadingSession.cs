@@ -288,7 +288,7 @@ public sealed class LipReadingSession : IDisposable
             for (int t = a; t < b; t++)
                 _merged[t - _base].CopyTo(merged, (t - a) * _width);
             var decoded = (partial ? _reader.StreamGreedy : _reader.StreamDecoder).Decode(merged);
-            return [ToSegment(decoded.Best, merged, a, a, b, b - a, partial, (speechFrom, Math.Min(speechTo, b)))];
+            return [ToSegment(decoded.Best, merged, a, b, b - a, partial, (speechFrom, Math.Min(speechTo, b)))];
         }
         if (to - from <= _window && b - a > _window)
         {
@@ -305,7 +305,7 @@ public sealed class LipReadingSession : IDisposable
             var logProbs = RunModel(start, start + _window, a, end);
             var result = (partial ? _reader.StreamGreedy : _reader.StreamDecoder).Decode(logProbs);
             int pieceFrom = Math.Clamp(speechFrom, a, end - 1);
-            pieces.Add(ToSegment(result.Best, logProbs, start, a, end, _window, partial, (pieceFrom, Math.Clamp(Math.Min(end, speechTo), pieceFrom + 1, end))));
+            pieces.Add(ToSegment(result.Best, logProbs, a, end, _window, partial, (pieceFrom, Math.Clamp(Math.Min(end, speechTo), pieceFrom + 1, end))));
             a = end;
         }
         return pieces;
@@ -362,45 +362,25 @@ public sealed class LipReadingSession : IDisposable
     private MouthFrame Frame(int index) => _frames[index - _base];
 
     /// <summary>
-    /// A segment from a hypothesis decoded over <paramref name="frames"/> frames that start at global frame
-    /// <paramref name="offset"/>; times come from the crops' timestamps, clamped to [<paramref name="from"/>, <paramref name="to"/>).
+    /// A segment from a hypothesis decoded over <paramref name="frames"/> frames; times come from the crops' timestamps, inside
+    /// [<paramref name="from"/>, <paramref name="to"/>).
     /// </summary>
-    /// <param name="best">The decoded hypothesis; its token frames count from <paramref name="offset"/>.</param>
+    /// <param name="best">The decoded hypothesis; its token frames count from the first decoded frame.</param>
     /// <param name="logProbs">The log-probabilities it was decoded from, [frames x vocabulary width] (word confidences).</param>
-    /// <param name="offset">Global frame index of the first decoded frame.</param>
     /// <param name="from">First global frame the segment may span.</param>
     /// <param name="to">Global frame after the last one the segment may span.</param>
     /// <param name="frames">Frames decoded (the segment's confidence is per frame of these).</param>
     /// <param name="partial">True for a partial segment of a segment still open.</param>
-    /// <param name="speech">Where the lips moved: the segment's times, and the words are kept inside it (CTC places its
-    /// emissions only roughly in time); null: the segment spans its words.</param>
-    private TranscriptSegment ToSegment(CtcHypothesis best, float[] logProbs, int offset, int from, int to, int frames, bool partial,
+    /// <param name="speech">Where the lips moved: the segment's times, shared by its words (<see cref="WordTimes"/>); null: the
+    /// frames from <paramref name="from"/> to <paramref name="to"/>.</param>
+    private TranscriptSegment ToSegment(CtcHypothesis best, float[] logProbs, int from, int to, int frames, bool partial,
         (int From, int To)? speech = null)
     {
         if (speech is { } s)
             (from, to) = (s.From, s.To);
-        var words = new List<TranscriptWord>();
-        int first = -1;
-        double confidence = 0;
-        for (int i = 0; i <= best.Tokens.Length; i++)
-        {
-            if (i == best.Tokens.Length || best.Tokens[i] == _reader.Vocabulary.SpaceId)
-            {
-                if (first >= 0)
-                {
-                    var text = string.Concat(best.Tokens[first..i].Select(id => _reader.Vocabulary[id]));
-                    int startFrame = Math.Clamp(offset + best.TokenFrames[first], from, to - 1);
-                    int endFrame = Math.Clamp(offset + best.TokenFrames[i - 1] + 1, startFrame + 1, to);
-                    words.Add(new TranscriptWord(text, Frame(startFrame).Time, EndTime(endFrame), (float)(confidence / (i - first))));
-                }
-                first = -1;
-                confidence = 0;
-                continue;
-            }
-            if (first < 0)
-                first = i;
-            confidence += MathF.Exp(logProbs[best.TokenFrames[i] * _width + best.Tokens[i]]);
-        }
+        var words = WordTimes.Spread(best, _reader.Vocabulary, from, Math.Max(from + 1, to),
+                k => MathF.Exp(logProbs[best.TokenFrames[k] * _width + best.Tokens[k]]))
+            .Select(w => new TranscriptWord(w.Word, Frame(w.Start).Time, EndTime(w.End), w.Confidence)).ToList();
         var segmentStart = speech is not null || words.Count == 0 ? Frame(from).Time : words[0].Start;
         var segmentEnd = speech is not null || words.Count == 0 ? EndTime(to) : words[^1].End;
         return new TranscriptSegment(segmentStart, segmentEnd, string.Join(' ', words.Select(w => w.Word)), words, best.Confidence(frames), !partial,
@@ -422,7 +402,7 @@ public sealed class LipReadingSession : IDisposable
         var clip = _reader.RunWindow(Stack(count));
         ModelMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         var result = _reader.StreamDecoder.Decode(clip.AsSpan(0, count * _width));
-        return ToSegment(result.Best, clip, 0, 0, count, count, partial: false);
+        return ToSegment(result.Best, clip, 0, count, count, partial: false);
     }
 
     private VideoFrames Stack(int count)

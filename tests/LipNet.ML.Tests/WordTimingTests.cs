@@ -1,0 +1,74 @@
+using LipNet.ML.Decoding;
+using LipNet.ML.Runtime;
+
+namespace LipNet.ML.Tests;
+
+/// <summary>CTC forced alignment (token frames of a hypothesis) and the word times of segments.</summary>
+public class WordTimingTests
+{
+    private static readonly CtcVocabulary Vocabulary = CtcVocabulary.Grid(BlankPosition.Last);
+
+    /// <summary>Log-probabilities [T, V] whose best path is the given per-frame labels (p = 0.9 on the label).</summary>
+    private static float[] Peaked(params int[] path)
+    {
+        int v = Vocabulary.Size;
+        var scores = new float[path.Length * v];
+        for (int t = 0; t < path.Length; t++)
+            for (int k = 0; k < v; k++)
+                scores[t * v + k] = MathF.Log(k == path[t] ? 0.9f : 0.1f / (v - 1));
+        return scores;
+    }
+
+    [Fact]
+    public void AlignmentFindsTheFramesEachTokenWasEmittedAt()
+    {
+        int blank = Vocabulary.BlankId, a = Vocabulary.Encode("a")[0], b = Vocabulary.Encode("b")[0];
+        // blank blank a a blank blank b blank a a: tokens a, b, a emitted at frames 2-3, 6, 8-9.
+        var scores = Peaked(blank, blank, a, a, blank, blank, b, blank, a, a);
+        var spans = CtcAlignment.Align(scores, 10, Vocabulary.Size, blank, [a, b, a]);
+        Assert.Equal([(2, 3), (6, 6), (8, 9)], spans!);
+        // A repeated token needs a blank between: "aa" fits 3 frames, not 2.
+        Assert.Null(CtcAlignment.Align(scores, 2, Vocabulary.Size, blank, [a, a]));
+        Assert.NotNull(CtcAlignment.Align(scores, 3, Vocabulary.Size, blank, [a, a]));
+        Assert.Empty(CtcAlignment.Align(scores, 10, Vocabulary.Size, blank, [])!);
+        Assert.Throws<ArgumentException>(() => CtcAlignment.Align(scores, 10, Vocabulary.Size, blank, [blank]));
+        Assert.Throws<ArgumentException>(() => CtcAlignment.Align(scores, 11, Vocabulary.Size, blank, [a]));
+    }
+
+    [Fact]
+    public void BeamSearchReportsTheAlignedFramesNotWhereAPrefixWasFirstExtended()
+    {
+        int blank = Vocabulary.BlankId, a = Vocabulary.Encode("a")[0], b = Vocabulary.Encode("b")[0];
+        var scores = Peaked(blank, blank, blank, a, blank, blank, blank, b, b, blank);
+        // Some mass on b early: the search extends "a" with "b" long before b's emission peaks.
+        int v = Vocabulary.Size;
+        scores[4 * v + b] = MathF.Log(0.3f);
+        var best = new BeamSearchCtcDecoder(Vocabulary, new BeamSearchOptions { BeamWidth = 8 }, inputsAreLogProbs: true).Decode(scores).Best;
+        Assert.Equal("ab", best.Text);
+        Assert.Equal([3, 7], best.TokenFrames);
+    }
+
+    [Fact]
+    public void WordsShareTheirStretchInOrderWithoutOverlapInProportionToTheirLength()
+    {
+        var tokens = Vocabulary.Encode("bin blue at f four please");
+        var best = new CtcHypothesis("bin blue at f four please", tokens, new int[tokens.Length], 0, 0);
+        var words = WordTimes.Spread(best, Vocabulary, 10, 50, _ => 0.5f);
+        Assert.Equal(["bin", "blue", "at", "f", "four", "please"], words.Select(w => w.Word));
+        Assert.Equal(10, words[0].Start);
+        Assert.Equal(50, words[^1].End);
+        for (int i = 0; i < words.Count; i++)
+        {
+            Assert.True(words[i].End > words[i].Start, $"{words[i].Word} has no frames");
+            if (i > 0)
+                Assert.Equal(words[i - 1].End, words[i].Start);
+        }
+        // please (6 letters) gets three times what f (counted as 2: a spelled letter is a syllable) gets, within rounding.
+        Assert.InRange((words[5].End - words[5].Start) / (double)(words[3].End - words[3].Start), 2.0, 4.0);
+        Assert.All(words, w => Assert.Equal(0.5f, w.Confidence));
+        // A stretch shorter than the word count still gives every word a frame inside it, in order.
+        var squeezed = WordTimes.Spread(best, Vocabulary, 0, 3, _ => 1f);
+        Assert.All(squeezed, w => Assert.InRange(w.Start, 0, 2));
+        Assert.All(squeezed, w => Assert.InRange(w.End, w.Start + 1, 3));
+    }
+}
