@@ -72,3 +72,31 @@ public class WordTimingTests
         Assert.All(squeezed, w => Assert.InRange(w.End, w.Start + 1, 3));
     }
 }
+
+/// <summary>Clips read in one window that hold no speech: a still face, a clip too short for a word.</summary>
+public class NoSpeechTests
+{
+    private static readonly string Clip = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data", "grid", "video", "s1", "bbaf4p.mp4");
+
+    [Fact]
+    public void AStillFaceAndAOneFrameClipReadAsNoSpeechWhileTheClipItCameFromReadsAsBefore()
+    {
+        using var dir = new TempDir();
+        string still = dir.File("still.mp4"), one = dir.File("one.mp4");
+        // The clip's first frame held for 3 s (a photo of the speaker), and that frame alone.
+        FrameRateTests.Ffmpeg("-i", Clip, "-vf", "select=eq(n\\,0),loop=loop=74:size=1:start=0,setpts=N/25/TB", "-r", "25", "-c:v", "libx264", "-an", still);
+        FrameRateTests.Ffmpeg("-i", Clip, "-frames:v", "1", "-c:v", "libx264", "-an", one);
+        using var reader = LipReader.Default(new LipReaderOptions { BeamWidth = 50, GridGrammar = true });
+        foreach (var path in new[] { still, one })
+        {
+            var t = reader.Transcribe(path);
+            Assert.Equal("", t.Text);
+            Assert.Empty(t.Segments);
+            Assert.Equal(0, t.Confidence);
+        }
+        Assert.Equal(75, Video.VideoLoader.Load(still).FrameCount);
+        var read = reader.Transcribe(Clip);
+        Assert.Equal(6, read.Text.Split(' ').Length);
+        Assert.Single(read.Segments);
+    }
+}

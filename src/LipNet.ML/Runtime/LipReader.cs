@@ -453,13 +453,21 @@ public sealed class LipReader : IDisposable
         long t0 = Stopwatch.GetTimestamp();
         // Only real frames are decoded: padding past the clip's end is not speech.
         int frames = Math.Min(output.Frames, Math.Max(1, output.Length));
+        var speech = clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null;
+        if (output.Length < Options.Streaming.MinSpeechFrames || (speech is null && LipActivity.IsStill(clip.Crop.Frames)))
+        {
+            // Too short to hold a word, or the mouth never moved (a photo, a still face): no speech, as a stream reads such a
+            // stretch, rather than the sentence a GRID model makes of any input. Both the landmarks and the crops must be still:
+            // Face Mesh can lose the lips of a real speaker (then its landmarks hold still while the crops still move).
+            return new Transcription(source, "", [], [], 0, Stopwatch.GetElapsedTime(start).TotalSeconds,
+                clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, 0);
+        }
         var result = _decoder.Decode(output.LogProbs.AsSpan(0, frames * Model.OutputWidth));
         double decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         var words = result.Best.Words(Vocabulary, frames);
         return new Transcription(source, result.Text, result.NBest, words, result.Best.Confidence(frames),
             Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs,
-            [ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps,
-                clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null)]);
+            [ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps, speech)]);
     }
 
     /// <summary>

@@ -443,6 +443,27 @@ public sealed class LipReadingSession : IDisposable
 /// <summary>Visual voice activity: where the lips move, from the lip opening (landmarks).</summary>
 internal static class LipActivity
 {
+    /// <summary>
+    /// True when the mouth crops do not change: in 90% of consecutive frame pairs the mean absolute difference is under half
+    /// an 8-bit level (a photo or still face encoded as video: 0; real speech, GRID s1/s26 and synthetic clips: 4 or more).
+    /// </summary>
+    public static bool IsStill(Video.VideoFrames crops)
+    {
+        if (crops.FrameCount < 2)
+            return true;
+        var differences = new double[crops.FrameCount - 1];
+        for (int t = 1; t < crops.FrameCount; t++)
+        {
+            ReadOnlySpan<byte> a = crops.Frame(t - 1), b = crops.Frame(t);
+            long sum = 0;
+            for (int i = 0; i < a.Length; i++)
+                sum += Math.Abs(a[i] - b[i]);
+            differences[t - 1] = sum / (double)a.Length;
+        }
+        Array.Sort(differences);
+        return differences[(int)(0.9 * (differences.Length - 1))] < 0.5;
+    }
+
     /// <summary>Inner-lip gap on the mid-line over the corner-to-corner mouth width, in percent (Face Mesh points 13/14, 61/291).</summary>
     public static double Opening(Face.FaceLandmarks l)
     {
