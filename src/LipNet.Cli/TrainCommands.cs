@@ -27,7 +27,7 @@ internal static class TrainCommands
                           "ROOT*W weighting one: its clips appear W times an epoch (W = 0.5: a fixed seeded half).",
             AllowMultipleArgumentsPerToken = true,
         };
-        var profile = new Option<string>("--profile") { Description = "Crop profile of the training crops, written into the model card: haar, mouth-centred, mean-face or face-aligned.", DefaultValueFactory = _ => "haar" };
+        var profile = new Option<string?>("--profile") { Description = "Crop profile of the training crops, written into the model card: haar, mouth-centred, mean-face or face-aligned (default: the profile of the --resume run or of the --init model's card, else haar)." };
         profile.AcceptOnlyFromAmong([.. LipNet.ML.Mouth.CropProfile.All.Select(p => p.Name)]);
         var cropCache = new Option<string?>("--crop-cache") { Description = $"Folder keeping crops between runs, keyed by video and profile (default {CropCache.DefaultDirectory}; 'none' = off)." };
         var augment = new Option<string>("--augment") { Description = "none, basic (flip + frame drop/duplicate) or full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%) or strong (±6 px, ±12%, and time masks of up to 10 frames per second).", DefaultValueFactory = _ => "basic" };
@@ -62,7 +62,11 @@ internal static class TrainCommands
             var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
             string outDir = parse.GetValue(output)!.FullName;
             int trainSeed = parse.GetValue(seed);
-            var cropProfile = LipNet.ML.Mouth.CropProfile.Get(parse.GetValue(profile)!);
+            // Crops as the weights were trained on unless told otherwise: fine-tuning the embedded model (mouth-centred) on Haar
+            // crops would train it on another front end than the one it reads with.
+            string profileName = parse.GetValue(profile) ?? ResumeProfile(parse.GetValue(resume)?.FullName)
+                ?? (parse.GetValue(init) is { } initFrom ? InitProfile(initFrom) : null) ?? LipNet.ML.Mouth.CropProfile.Haar.Name;
+            var cropProfile = LipNet.ML.Mouth.CropProfile.Get(profileName);
             var cache = parse.GetValue(cropCache) is "none" ? null : new CropCache(parse.GetValue(cropCache) ?? CropCache.DefaultDirectory,
                 $"{cropProfile.Name} {architecture.Width}x{architecture.Height} {TrainingFps}fps");
             var (train, validation, description) = Clips(parse.GetValue(data) ?? [], parse.GetValue(synthetic), parse.GetValue(split)!, trainSeed, parse.GetValue(skipBad), io,
@@ -148,6 +152,35 @@ internal static class TrainCommands
         var weights = SafeTensors.Load(file);
         architecture.Validate(weights, file);
         return (weights, file);
+    }
+
+    /// <summary>
+    /// The crop profile the <c>--init</c> weights were trained on: their model card's (the embedded model, an ONNX file) or their
+    /// checkpoint's; null when nothing says (a bare .safetensors file, a card or checkpoint from before crop profiles).
+    /// </summary>
+    internal static string? InitProfile(string path)
+    {
+        byte[]? model = path == "default" && !File.Exists(path) ? LipNetModel.DefaultModelBytes() : null;
+        if (model is null)
+        {
+            string file = InitialWeightsFile(path);
+            if (file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                model = File.ReadAllBytes(file);
+            else
+                return ResumeProfile(Path.GetDirectoryName(file));
+        }
+        var json = LipNet.ML.Onnx.Proto.ModelProto.Parser.ParseFrom(model).MetadataProps.FirstOrDefault(p => p.Key == ModelCard.MetadataKey)?.Value;
+        return json is null ? null : ModelCard.FromJson(json).CropProfile;
+    }
+
+    /// <summary>The crop profile a checkpoint (or a run's newest checkpoint) recorded; null when there is none or it predates profiles.</summary>
+    private static string? ResumeProfile(string? path)
+    {
+        if (path is null)
+            return null;
+        string? directory = File.Exists(Path.Combine(path, TrainingCheckpoint.StateFile)) ? path : TrainingRun.LatestCheckpoint(path);
+        return directory is not null && File.Exists(Path.Combine(directory, TrainingCheckpoint.StateFile))
+            ? TrainingCheckpoint.LoadState(directory).CropProfile : null;
     }
 
     /// <summary>The file behind <c>--init</c>: the file itself, a checkpoint's parameters, or a run's best/ checkpoint.</summary>

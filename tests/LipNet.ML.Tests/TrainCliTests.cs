@@ -77,6 +77,12 @@ public class TrainCliTests
         Assert.True(code == 0, stderr);
         Assert.Contains("initialized from embedded:lipnet-default.onnx", stderr);
 
+        // Without --profile, a run crops as its --init weights were trained: the embedded model's card says mouth-centred; a run
+        // of synthetic clips (no front end) says nothing, so haar, as before profiles.
+        Assert.Equal("mouth-centred", LipNet.Cli.TrainCommands.InitProfile("default"));
+        Assert.Equal("mouth-centred", LipNet.Cli.TrainCommands.InitProfile(Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "onnx", "lipnet-default.onnx")));
+        Assert.Null(LipNet.Cli.TrainCommands.InitProfile(first));
+
         (code, _, stderr) = CliTests.Run(["train", .. common, "--out", dir.File("third"), "--init", dir.Path]);
         Assert.Equal(2, code);
         Assert.Contains("neither a checkpoint", stderr);
