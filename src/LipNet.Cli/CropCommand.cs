@@ -155,7 +155,7 @@ internal static class CropCommand
         var parts = text.ToLowerInvariant().Split('x');
         if (parts.Length == 2 && int.TryParse(parts[0], out int w) && int.TryParse(parts[1], out int h) && w > 0 && h > 0)
             return (w, h);
-        throw new LipNet.ML.TensorShapeException($"size '{text}' is not WxH (e.g. 100x50)");
+        throw new LipNet.ML.TensorShapeException($"size '{text}' is not WxH with both sides positive (e.g. 100x50)");
     }
 
     private sealed record FrameLandmarks(int Frame, float Confidence, bool Interpolated, float[][] Points, float[][] Lips);

@@ -76,7 +76,8 @@ internal static class KeypointsCommand
         var context = (new Option<int>("--context") { Description = "Frames of audio context on each side of a frame.", DefaultValueFactory = _ => 2 }).AtLeast(0);
         var dropout = (new Option<float>("--dropout") { Description = "Dropout after each GRU layer, in [0, 1).", DefaultValueFactory = _ => 0.1f }).Within(0f, 1f, maxExclusive: true);
         var seed = new Option<int>("--seed") { Description = "Seed of the weights, the shuffles and the dropout masks.", DefaultValueFactory = _ => 0 };
-        var perFrame = (new Option<int>("--mfcc-per-frame") { Description = "MFCC frames per video frame: 1 (40 ms hop at 25 fps) or 4 (10 ms hop, side by side).", DefaultValueFactory = _ => 1 }).AtLeast(1);
+        var perFrame = new Option<int>("--mfcc-per-frame") { Description = "MFCC frames per video frame: 1 (40 ms hop at 25 fps) or 4 (10 ms hop, side by side).", DefaultValueFactory = _ => 1 };
+        perFrame.AcceptOnlyFromAmong("1", "4");
         var loss = new Option<string>("--loss") { Description = "l1 (default) or mse (the square of the RMSE the model is judged by).", DefaultValueFactory = _ => "l1" };
         loss.AcceptOnlyFromAmong("l1", "mse");
         var noise = (new Option<float>("--feature-noise") { Description = "Std of Gaussian noise on the standardised training features (0 = none).", DefaultValueFactory = _ => 0f }).Within(0f, 10f);

@@ -30,8 +30,7 @@ public sealed class ChineseLipsCorpus(string root, CorpusReadOptions? options = 
     /// </exception>
     public override IEnumerable<CorpusItem> Read()
     {
-        if (!Directory.Exists(Root))
-            throw new CorpusFormatException("corpus directory not found", Root);
+        CorpusReader.RequireDirectory(Root);
         var splits = Splits.Count > 0 ? Splits : ["train", "valid", "test"];
         foreach (var split in splits)
         {

@@ -114,11 +114,18 @@ public abstract class CorpusReader(string root, CorpusReadOptions? options)
         }
     }
 
+    /// <summary>The corpus root's check before reading: a typed error that says whether it is missing or a file.</summary>
+    /// <exception cref="CorpusFormatException">The root is not an existing directory.</exception>
+    internal static void RequireDirectory(string root)
+    {
+        if (!Directory.Exists(root))
+            throw new CorpusFormatException(File.Exists(root) ? "is a file, not a corpus directory" : "corpus directory not found", root);
+    }
+
     /// <summary>Opens the reader that fits the folder's layout: Chinese-LiPS (meta_*.csv), Lombard GRID (.json + .mov), LRS (.txt + .mp4) or GRID.</summary>
     public static CorpusReader Open(string root, CorpusReadOptions? options = null)
     {
-        if (!Directory.Exists(root))
-            throw new CorpusFormatException("corpus directory not found", root);
+        RequireDirectory(root);
         if (Directory.EnumerateFiles(root, "meta_*.csv").Any())
             return new ChineseLipsCorpus(root, options);
         var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Take(2000).Select(Path.GetExtension).ToHashSet(StringComparer.OrdinalIgnoreCase);

@@ -23,8 +23,7 @@ public sealed class GridCorpus(string root, CorpusReadOptions? options = null) :
     /// as its name.</exception>
     public override IEnumerable<CorpusItem> Read()
     {
-        if (!Directory.Exists(Root))
-            throw new CorpusFormatException("corpus directory not found", Root);
+        CorpusReader.RequireDirectory(Root);
         foreach (var video in CorpusFiles.Walk(Root, CorpusFiles.IsVideo))
         {
             var item = Guard(video, () => ReadItem(video));

@@ -25,8 +25,7 @@ public sealed class LombardCorpus(string root, CorpusReadOptions? options = null
     /// <exception cref="ArgumentException">Two videos, or two labels, have the same file stem.</exception>
     public LombardMatch Match()
     {
-        if (!Directory.Exists(Root))
-            throw new CorpusFormatException("corpus directory not found", Root);
+        CorpusReader.RequireDirectory(Root);
         var videos = CorpusFiles.Walk(Root, CorpusFiles.IsVideo).ToDictionary(Stem, StringComparer.Ordinal);
         var labels = CorpusFiles.Walk(Root, f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).ToDictionary(Stem, StringComparer.Ordinal);
         var pairs = videos.Keys.Intersect(labels.Keys).Order(StringComparer.Ordinal).Select(k => (videos[k], labels[k])).ToList();

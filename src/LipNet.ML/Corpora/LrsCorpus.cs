@@ -23,8 +23,7 @@ public sealed class LrsCorpus(string root, CorpusReadOptions? options = null) : 
     /// <see cref="CorpusReadOptions.SkipBad"/>, a video has no transcript or a transcript is malformed.</exception>
     public override IEnumerable<CorpusItem> Read()
     {
-        if (!Directory.Exists(Root))
-            throw new CorpusFormatException("corpus directory not found", Root);
+        CorpusReader.RequireDirectory(Root);
         foreach (var video in CorpusFiles.Walk(Root, CorpusFiles.IsVideo))
         {
             string txt = Path.ChangeExtension(video, ".txt");
