@@ -43,7 +43,7 @@ public static class CliApp
             root.Parse(path).Invoke(config);
             return 1;
         }
-        if (result.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?"))
+        if (result.Errors.Count > 0 && result.Action is not System.CommandLine.Help.HelpAction)
         {
             // Usage errors: one line each on stderr and a pointer to the help, exit 1; stdout stays empty (it may be redirected
             // to the output file a command was asked for).

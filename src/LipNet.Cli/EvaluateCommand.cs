@@ -113,8 +113,7 @@ internal static class EvaluateCommand
             throw new LipNetException($"--split '{spec}' is not all, overlapped:N, unseen:N or list:FILE");
         return (parts[0] switch
         {
-            "overlapped" => CorpusSplits.Overlapped(items, n, seed),
-            "unseen" => CorpusSplits.Unseen(items, n, seed),
+            "overlapped" or "unseen" => TrainCommands.Split(parts[0], items, n, seed),
             _ => throw new LipNetException($"--split protocol '{parts[0]}' is not overlapped or unseen"),
         }).Test.ToList();
     }

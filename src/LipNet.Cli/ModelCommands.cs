@@ -132,11 +132,13 @@ internal static class ModelCommands
             { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, format, mirror, landmarkEvery };
         command.Validators.Add(result =>
         {
+            if (result.TryValue(videos, out var paths) && paths is not null && paths.Any(p => p is null || p.Name.Length == 0))
+                result.AddError("a video path is empty");
             if (!result.TryValue(format, out string? f) || !result.TryValue(json, out bool asJson))
                 return;
             if (asJson && f is "srt" or "vtt")
                 result.AddError($"--json and --format {f} ask for two outputs: choose one");
-            if (f is "srt" or "vtt" && result.GetValue(videos) is { Length: > 1 })
+            if (f is "srt" or "vtt" && paths is { Length: > 1 })
                 result.AddError($"--format {f} writes the subtitles of one video: give one video");
         });
         command.SetAction(parse =>

@@ -23,6 +23,21 @@ internal static class OptionRanges
         }
     }
 
+    /// <summary><see cref="TryValue{T}(System.CommandLine.Parsing.OptionResult, out T)"/> of an argument, for a command's validator.</summary>
+    public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Argument<T> argument, out T value)
+    {
+        try
+        {
+            value = result.GetValue(argument)!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
     /// <summary><see cref="TryValue{T}(System.CommandLine.Parsing.OptionResult, out T)"/> for a command's validator.</summary>
     public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Option<T> option, out T value)
     {

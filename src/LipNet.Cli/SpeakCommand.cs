@@ -129,7 +129,7 @@ internal static class SpeakCommand
         speak.Options.Add(spectrogram);
         speak.Validators.Add(result =>
         {
-            if (result.GetValue(video) is null)
+            if (result.TryValue(video, out var given) && given is null)
                 result.AddError("give a video: lipnet speak <video> --out speech.wav (or lipnet speak train|evaluate)");
         });
         speak.SetAction(parse =>

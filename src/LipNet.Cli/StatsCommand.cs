@@ -71,8 +71,7 @@ internal sealed record CorpusStats(
             throw new LipNet.ML.LipNetException($"--split '{spec}' is not overlapped:N or unseen:N");
         var split = parts[0] switch
         {
-            "overlapped" => CorpusSplits.Overlapped(items, n, seed),
-            "unseen" => CorpusSplits.Unseen(items, n, seed),
+            "overlapped" or "unseen" => TrainCommands.Split(parts[0], items, n, seed),
             _ => throw new LipNet.ML.LipNetException($"--split protocol '{parts[0]}' is not overlapped or unseen"),
         };
         static Dictionary<string, int> Count(IEnumerable<CorpusItem> s) => s.GroupBy(i => i.Speaker).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());

@@ -155,6 +155,22 @@ internal static class TrainCommands
     }
 
     /// <summary>
+    /// A seeded overlapped or unseen split (the protocol already checked); a split the corpus cannot give (all its speakers
+    /// held out, say) is a typed error naming the corpus, not an exception from the library's argument check.
+    /// </summary>
+    internal static CorpusSplit Split(string protocol, IReadOnlyList<CorpusItem> items, int n, int seed, string? root = null)
+    {
+        try
+        {
+            return protocol == "unseen" ? CorpusSplits.Unseen(items, n, seed) : CorpusSplits.Overlapped(items, n, seed);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new LipNetException($"--split {protocol}:{n} does not fit the corpus: {ex.Message.Split(" (Parameter", 2)[0]}", root);
+        }
+    }
+
+    /// <summary>
     /// The crop profile the <c>--init</c> weights were trained on: their model card's (the embedded model, an ONNX file) or their
     /// checkpoint's; null when nothing says (a bare .safetensors file, a card or checkpoint from before crop profiles).
     /// </summary>
@@ -169,8 +185,15 @@ internal static class TrainCommands
             else
                 return ResumeProfile(Path.GetDirectoryName(file));
         }
-        var json = LipNet.ML.Onnx.Proto.ModelProto.Parser.ParseFrom(model).MetadataProps.FirstOrDefault(p => p.Key == ModelCard.MetadataKey)?.Value;
-        return json is null ? null : ModelCard.FromJson(json).CropProfile;
+        try
+        {
+            var json = LipNet.ML.Onnx.Proto.ModelProto.Parser.ParseFrom(model).MetadataProps.FirstOrDefault(p => p.Key == ModelCard.MetadataKey)?.Value;
+            return json is null ? null : ModelCard.FromJson(json).CropProfile;
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null; // not ONNX: reading its weights reports that, naming the file
+        }
     }
 
     /// <summary>The crop profile a checkpoint (or a run's newest checkpoint) recorded; null when there is none or it predates profiles.</summary>
@@ -234,7 +257,7 @@ internal static class TrainCommands
             if (items.Count == 0)
                 throw new LipNetException("the corpus has no clips", root);
             var divided = listed is not null ? new CorpusSplit(items.Where(i => !listed.Contains(ClipKey(i))).ToList(), items.Where(i => listed.Contains(ClipKey(i))).ToList())
-                : held == 0 ? new CorpusSplit(items, []) : parts[0] == "unseen" ? CorpusSplits.Unseen(items, held, seed) : CorpusSplits.Overlapped(items, held, seed);
+                : held == 0 ? new CorpusSplit(items, []) : Split(parts[0], items, held, seed, root);
             train.AddRange(Weighted(divided.Train, weight, seed));
             validation.AddRange(divided.Test);
             described.Add($"{reader.Name} corpus {root} x{weight.ToString(CultureInfo.InvariantCulture)}: {divided.Train.Count} training clips, {divided.Test.Count} validation clips");

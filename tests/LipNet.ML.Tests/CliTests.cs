@@ -118,6 +118,9 @@ public class CliTests
     [InlineData("transcribe", "x.mp4", "--alpha", "abc")]
     [InlineData("live", "--camera", "abc")]
     [InlineData("crop", "x.mp4", "--out", "o", "--fps", "fast")]
+    [InlineData("transcribe", "", "x.mp4")]
+    [InlineData("speak", "")]
+    [InlineData("transcribe", "x.mp4", "--truth", "-h", "--beam", "abc")]
     public void OutOfRangeOrUnparsableNumbersAreUsageErrorsNamingTheOption(params string[] args)
     {
         var (code, stdout, stderr) = Run(args);

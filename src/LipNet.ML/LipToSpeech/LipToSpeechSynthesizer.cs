@@ -46,6 +46,8 @@ public sealed class LipToSpeechSynthesizer : IDisposable
         catch (Exception ex) when (ex is LipNetException or ArgumentException or KeyNotFoundException)
         {
             _session.Dispose();
+            if (ex is NativeLibraryException)
+                throw;
             throw ex as ModelLoadException ?? new ModelLoadException($"the lip-to-speech card is not usable ({ex.Message})", source, ex);
         }
     }

@@ -477,7 +477,7 @@ public sealed class LipReader : IDisposable
     private TranscriptSegment ClipSegment(CtcDecodeResult result, float[] scores, int frames, double fps, (int From, int To)? speech)
     {
         fps = fps > 0 ? fps : 25;
-        TimeSpan At(int frame) => TimeSpan.FromSeconds(frame / fps);
+        TimeSpan At(double frame) => TimeSpan.FromSeconds(frame / fps);
         var best = result.Best;
         int lo = speech?.From ?? 0, hi = Math.Max(lo + 1, Math.Min(frames, speech?.To ?? frames));
         var words = WordTimes.Spread(best, Vocabulary, lo, hi, k => TokenProbability(scores, best.TokenFrames[k], best.Tokens[k]))

@@ -200,8 +200,8 @@ public sealed class LipReadingSession : IDisposable
         {
             // A stream no longer than one window is read whole at its end, exactly as a clip (padding is not decoded);
             // so nothing is read before a stream has proved longer.
-            if (final)
-                updates.Add(ReadWhole(Available));
+            if (final && ReadWhole(Available) is { } whole)
+                updates.Add(whole);
             return;
         }
         if (_options.Decoding == SegmentDecoding.Merged)
@@ -380,11 +380,21 @@ public sealed class LipReadingSession : IDisposable
             (from, to) = (s.From, s.To);
         var words = WordTimes.Spread(best, _reader.Vocabulary, from, Math.Max(from + 1, to),
                 k => MathF.Exp(logProbs[best.TokenFrames[k] * _width + best.Tokens[k]]))
-            .Select(w => new TranscriptWord(w.Word, Frame(w.Start).Time, EndTime(w.End), w.Confidence)).ToList();
+            .Select(w => new TranscriptWord(w.Word, TimeAt(w.Start, to), TimeAt(w.End, to), w.Confidence)).ToList();
         var segmentStart = speech is not null || words.Count == 0 ? Frame(from).Time : words[0].Start;
         var segmentEnd = speech is not null || words.Count == 0 ? EndTime(to) : words[^1].End;
         return new TranscriptSegment(segmentStart, segmentEnd, string.Join(' ', words.Select(w => w.Word)), words, best.Confidence(frames), !partial,
             Frame(_base + _frames.Count - 1).Time);
+    }
+
+    /// <summary>The time at fractional frame <paramref name="frame"/> of a stretch ending at frame <paramref name="to"/>: between the
+    /// timestamps of the frames around it (frame <paramref name="to"/> begins when frame to − 1 ends).</summary>
+    private TimeSpan TimeAt(double frame, int to)
+    {
+        int i = Math.Clamp((int)Math.Floor(frame), _base, to - 1);
+        var at = Frame(i).Time;
+        var next = i + 1 < to ? Frame(i + 1).Time : EndTime(to);
+        return at + (next - at) * Math.Clamp(frame - i, 0, 1);
     }
 
     /// <summary>The time at which frame <paramref name="end"/> − 1 ends.</summary>
@@ -395,9 +405,18 @@ public sealed class LipReadingSession : IDisposable
         return last + TimeSpan.FromSeconds(1 / fps);
     }
 
-    /// <summary>A stream no longer than one window, read as a whole clip: padded as the clip path pads, padding not decoded.</summary>
-    private TranscriptSegment ReadWhole(int count)
+    /// <summary>
+    /// A stream no longer than one window, read as a whole clip: padded as the clip path pads, padding not decoded; null when it
+    /// holds no speech, as for a clip.
+    /// </summary>
+    private TranscriptSegment? ReadWhole(int count)
     {
+        // As LipReader reads a clip: too short for a word, or a mouth that never moved (no lip activity, still crops), is no speech.
+        bool moved = false;
+        for (int t = 0; t < count && !moved && t - _base < _opening.Count; t++)
+            moved = LipActivity.IsSpeech(k => _opening[k - _base], t, _base, Math.Min(count, _base + _opening.Count) - 1, _options);
+        if (count < _options.MinSpeechFrames || (!moved && LipActivity.IsStill(Stack(count))))
+            return null;
         long t0 = Stopwatch.GetTimestamp();
         var clip = _reader.RunWindow(Stack(count));
         ModelMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;

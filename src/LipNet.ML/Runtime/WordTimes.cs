@@ -12,13 +12,16 @@ namespace LipNet.ML.Runtime;
 /// </summary>
 internal static class WordTimes
 {
-    /// <summary>The words of <paramref name="best"/> with frames [Start, End) inside [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    /// <summary>
+    /// The words of <paramref name="best"/> with fractional frame bounds [Start, End) that tile [<paramref name="from"/>,
+    /// <paramref name="to"/>): strictly increasing, however many words share however few frames.
+    /// </summary>
     /// <param name="best">The hypothesis (token frames as the decoder aligned them).</param>
     /// <param name="vocabulary">Its vocabulary (the space token separates words).</param>
     /// <param name="from">First frame of the stretch.</param>
     /// <param name="to">End of the stretch (exclusive), after <paramref name="from"/>.</param>
     /// <param name="tokenProbability">The probability (0..1) of the hypothesis's token i at its frame.</param>
-    public static List<(string Word, int Start, int End, float Confidence)> Spread(CtcHypothesis best, CtcVocabulary vocabulary, int from, int to,
+    public static List<(string Word, double Start, double End, float Confidence)> Spread(CtcHypothesis best, CtcVocabulary vocabulary, int from, int to,
         Func<int, float> tokenProbability)
     {
         var words = new List<(string Word, float Confidence)>();
@@ -40,17 +43,14 @@ internal static class WordTimes
             }
             first = -1;
         }
-        var timed = new List<(string, int, int, float)>(words.Count);
         to = Math.Max(to, from + 1);
         double total = words.Sum(w => Math.Max(2, w.Word.Length)), done = 0;
-        int start = from, n = words.Count;
-        for (int k = 0; k < n; k++)
+        var timed = new List<(string, double, double, float)>(words.Count);
+        double start = from;
+        for (int k = 0; k < words.Count; k++)
         {
             done += Math.Max(2, words[k].Word.Length);
-            int end = k == n - 1 ? to : from + (int)Math.Round(done / total * (to - from));
-            // At least one frame each where the stretch has room, and room left for the words after.
-            start = Math.Min(start, to - 1);
-            end = Math.Min(Math.Clamp(end, start + 1, Math.Max(start + 1, to - (n - 1 - k))), to);
+            double end = k == words.Count - 1 ? to : from + done / total * (to - from);
             timed.Add((words[k].Word, start, end, words[k].Confidence));
             start = end;
         }
