@@ -6,14 +6,14 @@ namespace LipNet.Cli;
 internal static class OptionRanges
 {
     /// <summary>
-    /// The option's value, or false when its text does not parse ("--beam abc"): validators run on such input too, and
-    /// System.CommandLine then throws from GetValue instead of reporting; the parse error itself is reported on its own.
+    /// An option's or argument's value, or false when its text does not parse ("--beam abc"): validators run on such input too,
+    /// and System.CommandLine then throws from GetValue instead of reporting; the parse error itself is reported on its own.
     /// </summary>
-    public static bool TryValue<T>(this System.CommandLine.Parsing.OptionResult result, out T value)
+    private static bool Try<T>(Func<T> get, out T value)
     {
         try
         {
-            value = result.GetValueOrDefault<T>();
+            value = get();
             return true;
         }
         catch (InvalidOperationException)
@@ -23,35 +23,16 @@ internal static class OptionRanges
         }
     }
 
-    /// <summary><see cref="TryValue{T}(System.CommandLine.Parsing.OptionResult, out T)"/> of an argument, for a command's validator.</summary>
-    public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Argument<T> argument, out T value)
-    {
-        try
-        {
-            value = result.GetValue(argument)!;
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            value = default!;
-            return false;
-        }
-    }
+    /// <summary>The option's value in its own validator (see <see cref="Try{T}"/>).</summary>
+    public static bool TryValue<T>(this System.CommandLine.Parsing.OptionResult result, out T value) => Try(result.GetValueOrDefault<T>, out value);
 
-    /// <summary><see cref="TryValue{T}(System.CommandLine.Parsing.OptionResult, out T)"/> for a command's validator.</summary>
-    public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Option<T> option, out T value)
-    {
-        try
-        {
-            value = result.GetValue(option)!;
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            value = default!;
-            return false;
-        }
-    }
+    /// <summary>An option's value in a command's validator (see <see cref="Try{T}"/>).</summary>
+    public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Option<T> option, out T value) =>
+        Try(() => result.GetValue(option)!, out value);
+
+    /// <summary>An argument's value in a command's validator (see <see cref="Try{T}"/>).</summary>
+    public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Argument<T> argument, out T value) =>
+        Try(() => result.GetValue(argument)!, out value);
 
     public static Option<int> AtLeast(this Option<int> option, int min)
     {
