@@ -27,7 +27,7 @@ internal static class EvaluateCommand
         var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();
         var grammar = new Option<string>("--grammar") { Description = "grid or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
-        var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var device = OptionRanges.DeviceOption();
         var mirror = new Option<bool>("--mirror-average") { Description = "Also read every clip mirrored and average both outputs (twice the model time)." };
         var landmarkEvery = ModelCommands.LandmarkEveryOption();
         var command = new Command("evaluate", "Transcribe a corpus and report CER/WER/BLEU overall and per speaker, with plots.")

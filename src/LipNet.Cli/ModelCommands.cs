@@ -113,7 +113,7 @@ internal static class ModelCommands
         lmUnit.AcceptOnlyFromAmong("word", "char");
         var alpha = new Option<float>("--alpha") { Description = "Language model weight.", DefaultValueFactory = _ => 0.5f }.Within(0, 100);
         var beta = new Option<float>("--beta") { Description = "Word insertion bonus.", DefaultValueFactory = _ => 0f }.Within(-100, 100);
-        var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var device = OptionRanges.DeviceOption();
         var truth = new Option<string?>("--truth") { Description = "Ground-truth text (else from a GRID .align or the GRID file name)." };
         var json = new Option<bool>("--json")
         {

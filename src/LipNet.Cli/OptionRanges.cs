@@ -54,6 +54,18 @@ internal static class OptionRanges
         return option;
     }
 
+    /// <summary><c>--device</c>: cpu (default) or cuda:N, checked as a usage error before any model is loaded.</summary>
+    public static Option<string> DeviceOption()
+    {
+        var option = new Option<string>("--device") { Description = "cpu or cuda:N (CUDA needs the Microsoft.ML.OnnxRuntime.Gpu native package).", DefaultValueFactory = _ => "cpu" };
+        option.Validators.Add(r =>
+        {
+            if (r.TryValue(out string? v) && v is not null && v != "cpu" && !System.Text.RegularExpressions.Regex.IsMatch(v, @"^cuda(:\d+)?$"))
+                r.AddError($"--device must be cpu or cuda:N (got '{v}')");
+        });
+        return option;
+    }
+
     /// <summary>Beam widths: 0 (greedy) to 1,000 — wider beams change nothing on GRID-length outputs and take minutes.</summary>
     public static Option<int> BeamWidth(this Option<int> option) => option.Within(0, 1000);
 

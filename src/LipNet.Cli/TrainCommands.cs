@@ -47,7 +47,7 @@ internal static class TrainCommands
         var seed = new Option<int>("--seed") { Description = "Seed of the data order, augmentation, dropout and initialisation: the same seed, the same run.", DefaultValueFactory = _ => 0 };
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Checkpoint folder to continue from (or the run folder: its newest checkpoint)." };
         var init = new Option<string?>("--init") { Description = "Start from these weights with a fresh optimizer and schedule: 'default' (the embedded model), a float .onnx model of `lipnet export`, a checkpoint folder, a run folder (its best/) or a PyTorch-named .safetensors file." };
-        var device = new Option<string>("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var device = OptionRanges.DeviceOption();
         var patience = (new Option<int>("--patience") { Description = "Early stop after N epochs without a better validation CER (0 = off).", DefaultValueFactory = _ => 0 }).AtLeast(0);
         var checkpointEvery = (new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps.", DefaultValueFactory = _ => 0 }).AtLeast(0);
         var keep = (new Option<int>("--keep") { Description = "Step checkpoints kept.", DefaultValueFactory = _ => 2 }).AtLeast(1);

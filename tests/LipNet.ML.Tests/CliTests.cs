@@ -120,6 +120,7 @@ public class CliTests
     [InlineData("crop", "x.mp4", "--out", "o", "--fps", "fast")]
     [InlineData("transcribe", "", "x.mp4")]
     [InlineData("speak", "")]
+    [InlineData("transcribe", "x.mp4", "--device", "gpu")]
     [InlineData("transcribe", "x.mp4", "--truth", "-h", "--beam", "abc")]
     public void OutOfRangeOrUnparsableNumbersAreUsageErrorsNamingTheOption(params string[] args)
     {
