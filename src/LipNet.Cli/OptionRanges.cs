@@ -54,6 +54,24 @@ internal static class OptionRanges
         return option;
     }
 
+    /// <summary>
+    /// Checks a <c>--split</c> value's form up front (a usage error): one of <paramref name="words"/>, <c>list:FILE</c>, or, when
+    /// <paramref name="counted"/>, <c>overlapped:N</c> / <c>unseen:N</c> with N a whole number of at least 0.
+    /// </summary>
+    public static Option<string> SplitSyntax(this Option<string> option, bool counted, params string[] words)
+    {
+        option.Validators.Add(r =>
+        {
+            if (!r.TryValue(out string? v) || v is null || words.Contains(v) || (v.StartsWith("list:", StringComparison.Ordinal) && v.Length > 5))
+                return;
+            var parts = v.Split(':');
+            if (counted && parts.Length == 2 && parts[0] is "overlapped" or "unseen" && int.TryParse(parts[1], out int n) && n >= 0)
+                return;
+            r.AddError($"--split must be {string.Join(", ", [.. words, .. counted ? new[] { "overlapped:N", "unseen:N" } : [], "list:FILE"])} (got '{v}')");
+        });
+        return option;
+    }
+
     /// <summary><c>--device</c>: cpu (default) or cuda:N, checked as a usage error before any model is loaded.</summary>
     public static Option<string> DeviceOption()
     {

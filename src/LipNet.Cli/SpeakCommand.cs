@@ -55,7 +55,7 @@ internal static class SpeakCommand
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "Corpus root of videos with audio (GRID layout and the others `stats` reads).", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints, epochs.csv, model.onnx (the best epoch's).", Required = true };
-        var split = new Option<string>("--split") { Description = "list:FILE (the held-out clips, speaker/id a line: validation, never trained on) or none.", DefaultValueFactory = _ => "none" };
+        var split = new Option<string>("--split") { Description = "list:FILE (the held-out clips, speaker/id a line: validation, never trained on) or none.", DefaultValueFactory = _ => "none" }.SplitSyntax(counted: false, "none");
         var init = new Option<string>("--init") { Description = "Lipreading model whose front end (conv blocks, GRUs), crop profile and normalisation to start from: default or a .onnx file.", DefaultValueFactory = _ => "default" };
         var cropCache = new Option<string?>("--crop-cache") { Description = $"Folder keeping crops between runs (default {CropCache.DefaultDirectory}; 'none' = off)." };
         var epochs = (new Option<int>("--epochs") { Description = "Passes over the training clips.", DefaultValueFactory = _ => 20 }).AtLeast(1);
@@ -166,7 +166,7 @@ internal static class SpeakCommand
 
         var corpus = new Argument<DirectoryInfo>("corpus-dir") { Description = "Corpus root of videos with their own audio." };
         var evalModel = new Option<FileInfo?>("--model") { Description = "Lip-to-speech ONNX model (default: the embedded model)." };
-        var split = new Option<string>("--split") { Description = "list:FILE (only the clips FILE names, speaker/id a line) or all.", DefaultValueFactory = _ => "all" };
+        var split = new Option<string>("--split") { Description = "list:FILE (only the clips FILE names, speaker/id a line) or all.", DefaultValueFactory = _ => "all" }.SplitSyntax(counted: false, "all");
         var json = new Option<bool>("--json") { Description = "Print one object: {\"clips\", \"stoi\", \"estoi\", \"mel_l1\"}." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report clips without audio or face and go on." };
         var record = new Option<bool>("--record") { Description = "Write the figures into the --model file's card." };

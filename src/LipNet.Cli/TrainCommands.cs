@@ -35,7 +35,7 @@ internal static class TrainCommands
         var synthetic = new Option<string?>("--synthetic") { Description = "SxC: render S speakers x C clips in memory instead (true mouth boxes, no codec)." };
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };
-        var split = new Option<string>("--split") { Description = "Validation split: unseen:N (N held-out speakers), overlapped:N (N clips per speaker), list:FILE (the clips FILE names, e.g. onnx/splits/s1-validation.txt) or none.", DefaultValueFactory = _ => "unseen:1" };
+        var split = new Option<string>("--split") { Description = "Validation split: unseen:N (N held-out speakers), overlapped:N (N clips per speaker), list:FILE (the clips FILE names, e.g. onnx/splits/s1-validation.txt) or none.", DefaultValueFactory = _ => "unseen:1" }.SplitSyntax(counted: true, "none");
         var epochs = (new Option<int>("--epochs") { Description = "Passes over the training draws.", DefaultValueFactory = _ => 10 }).AtLeast(1);
         var batchSize = (new Option<int>("--batch-size") { Description = "Clips per optimizer step (split into --accumulate micro-batches).", DefaultValueFactory = _ => 8 }).AtLeast(1);
         var accumulate = (new Option<int>("--accumulate") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 }).AtLeast(1);

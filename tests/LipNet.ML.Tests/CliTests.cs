@@ -121,6 +121,8 @@ public class CliTests
     [InlineData("transcribe", "", "x.mp4")]
     [InlineData("speak", "")]
     [InlineData("transcribe", "x.mp4", "--device", "gpu")]
+    [InlineData("evaluate", "x", "--out", "o", "--split", "overlapped:-1")]
+    [InlineData("train", "--out", "x", "--synthetic", "1x1", "--split", "unseen:x")]
     [InlineData("transcribe", "x.mp4", "--truth", "-h", "--beam", "abc")]
     public void OutOfRangeOrUnparsableNumbersAreUsageErrorsNamingTheOption(params string[] args)
     {
