@@ -454,11 +454,10 @@ public sealed class LipReader : IDisposable
         // Only real frames are decoded: padding past the clip's end is not speech.
         int frames = Math.Min(output.Frames, Math.Max(1, output.Length));
         var speech = clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null;
-        if (output.Length < Options.Streaming.MinSpeechFrames || (speech is null && LipActivity.IsStill(clip.Crop.Frames)))
+        if (LipActivity.HoldsNoSpeech(output.Length, speech, clip.Crop.Frames, Options.Streaming))
         {
-            // Too short to hold a word, or the mouth never moved (a photo, a still face): no speech, as a stream reads such a
-            // stretch, rather than the sentence a GRID model makes of any input. Both the landmarks and the crops must be still:
-            // Face Mesh can lose the lips of a real speaker (then its landmarks hold still while the crops still move).
+            // No speech (a photo, a still face, a frame or two), as a stream reads such a stretch, rather than the sentence a
+            // GRID model makes of any input.
             return new Transcription(source, "", [], [], 0, Stopwatch.GetElapsedTime(start).TotalSeconds,
                 clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, 0);
         }

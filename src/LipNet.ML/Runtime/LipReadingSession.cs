@@ -411,14 +411,13 @@ public sealed class LipReadingSession : IDisposable
     /// </summary>
     private TranscriptSegment? ReadWhole(int count)
     {
-        // As LipReader reads a clip: too short for a word, or a mouth that never moved (no lip activity, still crops), is no speech.
-        bool moved = false;
-        for (int t = 0; t < count && !moved && t - _base < _opening.Count; t++)
-            moved = LipActivity.IsSpeech(k => _opening[k - _base], t, _base, Math.Min(count, _base + _opening.Count) - 1, _options);
-        if (count < _options.MinSpeechFrames || (!moved && LipActivity.IsStill(Stack(count))))
+        // As LipReader reads a clip (nothing is pruned yet: frames 0..count − 1 are all here).
+        var crops = Stack(count);
+        var speech = LipActivity.SpeechSpan(k => _opening[k], Math.Min(count, _opening.Count), _options);
+        if (LipActivity.HoldsNoSpeech(count, speech, crops, _options))
             return null;
         long t0 = Stopwatch.GetTimestamp();
-        var clip = _reader.RunWindow(Stack(count));
+        var clip = _reader.RunWindow(crops);
         ModelMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         var result = _reader.StreamDecoder.Decode(clip.AsSpan(0, count * _width));
         return ToSegment(result.Best, clip, 0, count, count, partial: false);
@@ -519,10 +518,16 @@ internal static class LipActivity
     public static (int From, int To)? SpeechSpan(IReadOnlyList<Face.FaceLandmarks> landmarks, StreamingOptions options)
     {
         var opening = landmarks.Select(Opening).ToArray();
+        return SpeechSpan(k => opening[k], opening.Length, options);
+    }
+
+    /// <summary><see cref="SpeechSpan(IReadOnlyList{Face.FaceLandmarks}, StreamingOptions)"/> of frames 0..count − 1's lip openings.</summary>
+    public static (int From, int To)? SpeechSpan(Func<int, double> opening, int count, StreamingOptions options)
+    {
         int from = -1, to = -1;
-        for (int t = 0; t < opening.Length; t++)
+        for (int t = 0; t < count; t++)
         {
-            if (!IsSpeech(k => opening[k], t, 0, opening.Length - 1, options))
+            if (!IsSpeech(opening, t, 0, count - 1, options))
                 continue;
             if (from < 0)
                 from = t;
@@ -533,4 +538,12 @@ internal static class LipActivity
         int trim = Math.Min(options.ActivityRadiusFrames, (to - from - 1) / 2);
         return (from + trim, to - trim);
     }
+
+    /// <summary>
+    /// A stretch read in one window holds no speech: too short for a word, or the mouth never moved — no lip activity
+    /// (<paramref name="speech"/> null) and still crops (<see cref="IsStill"/>). Both must be still: Face Mesh can lose a real
+    /// speaker's lips (its landmarks then hold still while the crops move).
+    /// </summary>
+    public static bool HoldsNoSpeech(int frames, (int From, int To)? speech, Video.VideoFrames crops, StreamingOptions options) =>
+        frames < options.MinSpeechFrames || (speech is null && IsStill(crops));
 }
