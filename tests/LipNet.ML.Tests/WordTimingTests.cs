@@ -112,5 +112,10 @@ public class NoSpeechTests
         var read = reader.Transcribe(Clip);
         Assert.Equal(6, read.Text.Split(' ').Length);
         Assert.Single(read.Segments);
+        // The transcript's word list is its segment's words, timed the same way (frames at 25 fps), in order.
+        Assert.Equal(read.Segments[0].Words.Select(w => w.Word), read.Words.Select(w => w.Word));
+        for (int i = 1; i < read.Words.Count; i++)
+            Assert.True(read.Words[i].StartFrame >= read.Words[i - 1].StartFrame, $"{read.Words[i]} before {read.Words[i - 1]}");
+        Assert.Equal((int)Math.Round(read.Segments[0].Words[1].Start.TotalSeconds * 25), read.Words[1].StartFrame);
     }
 }

@@ -318,12 +318,17 @@ public sealed class LipReader : IDisposable
             new StageTimings(decodeMs, Math.Max(0, pushMs - session.ModelMs), 0), session.ModelMs);
     }
 
-    private Transcription FromSegments(string source, List<TranscriptSegment> segments, double seconds, StageTimings timings, double modelMs)
+    /// <summary>The segments' words in frames at the model's rate: the transcript's word list, timed as its segments are.</summary>
+    private List<WordSpan> WordSpans(IEnumerable<TranscriptSegment> segments)
     {
         double fps = Model.Card.Fps > 0 ? Model.Card.Fps : 25;
-        var words = segments.SelectMany(s => s.Words).Select(w =>
+        return segments.SelectMany(s => s.Words).Select(w =>
             new WordSpan(w.Word, (int)Math.Round(w.Start.TotalSeconds * fps), (int)Math.Round(w.End.TotalSeconds * fps))).ToList();
-        return new Transcription(source, string.Join(' ', segments.Select(s => s.Text)), [], words,
+    }
+
+    private Transcription FromSegments(string source, List<TranscriptSegment> segments, double seconds, StageTimings timings, double modelMs)
+    {
+        return new Transcription(source, string.Join(' ', segments.Select(s => s.Text)), [], WordSpans(segments),
             segments.Count == 0 ? 0 : segments.Average(s => s.Confidence), seconds, timings, modelMs, 0, segments);
     }
 
@@ -463,10 +468,9 @@ public sealed class LipReader : IDisposable
         }
         var result = _decoder.Decode(output.LogProbs.AsSpan(0, frames * Model.OutputWidth));
         double decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        var words = result.Best.Words(Vocabulary, frames);
-        return new Transcription(source, result.Text, result.NBest, words, result.Best.Confidence(frames),
-            Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs,
-            [ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps, speech)]);
+        var segment = ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps, speech);
+        return new Transcription(source, result.Text, result.NBest, WordSpans([segment]), result.Best.Confidence(frames),
+            Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs, [segment]);
     }
 
     /// <summary>
