@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-clips=(samples/data/grid/video/s1/bbaf4p.mp4 samples/data/grid/video/s1/lgal9s.mp4 samples/data/synthetic/video/s1/sbwb8s.mp4)
+clips=(samples/data/grid/video/s1/bwwbzp.mp4 samples/data/grid/video/s1/bbaf4p.mp4 samples/data/synthetic/video/s1/sbwb8s.mp4)
 dotnet build src/LipNet.Cli -c Release --no-restore --verbosity quiet -nologo >/dev/null
 dotnet src/LipNet.Cli/bin/Release/net10.0/lipnet.dll transcribe "${clips[@]}" --beam 50 --grammar grid "$@"

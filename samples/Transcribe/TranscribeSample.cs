@@ -6,12 +6,20 @@ namespace LipNet.Samples;
 
 public static class TranscribeSample
 {
-    /// <summary>The clip bundled with the repository (made by `lipnet synth`, with its GRID align file).</summary>
-    public static string BundledClip => Path.Combine(RepositoryRoot(), "samples", "data", "synthetic", "video", "s1", "sbwb8s.mp4");
+    /// <summary>
+    /// The clips bundled with the repository, each with its GRID align file: two real GRID s1 clips from the held-out list
+    /// (CC BY 4.0; samples/data/README.md) and a synthetic one made by `lipnet synth`.
+    /// </summary>
+    public static IReadOnlyList<string> BundledClips =>
+    [
+        Path.Combine(RepositoryRoot(), "samples", "data", "grid", "video", "s1", "bwwbzp.mp4"),
+        Path.Combine(RepositoryRoot(), "samples", "data", "grid", "video", "s1", "bbaf4p.mp4"),
+        Path.Combine(RepositoryRoot(), "samples", "data", "synthetic", "video", "s1", "sbwb8s.mp4"),
+    ];
 
     public static int Run(string[] args, TextWriter output)
     {
-        var videos = args.Length > 0 ? args : [BundledClip];
+        var videos = args.Length > 0 ? args : BundledClips;
         // Beam search constrained to the GRID grammar: the default model reads GRID-style sentences.
         using var reader = LipReader.Default(new LipReaderOptions { BeamWidth = 50, GridGrammar = true });
         foreach (var video in videos)
@@ -21,7 +29,7 @@ public static class TranscribeSample
             if (GridAlign.FindFor(video) is { } align)
             {
                 string truth = string.Join(' ', GridAlign.Load(align).Select(w => w.Word));
-                output.WriteLine($"  truth: \"{truth}\", CER {ErrorRates.Score(truth, result.Text).Cer:P1}");
+                output.WriteLine($"  truth: \"{truth}\", CER {100 * ErrorRates.Score(truth, result.Text).Cer:F1} %");
             }
         }
         return 0;

@@ -62,16 +62,12 @@ public class PackageTests(ITestOutputHelper output)
                 </configuration>
                 """);
             File.WriteAllText(Path.Combine(app, "Program.cs"), quickStart);
-            File.Copy(Path.Combine(Repository, "samples", "data", "grid", "video", "s1", "bbaf4p.mp4"), Path.Combine(app, "clip.mp4"));
+            File.Copy(Path.Combine(Repository, "samples", "data", "grid", "video", "s1", "bwwbzp.mp4"), Path.Combine(app, "clip.mp4"));
 
             Run("dotnet", "build -c Release -o out -nologo", app);
             string stdout = Run("dotnet", "out/app.dll", app);
-            // The same text as the library read in this process (the embedded model misreads one letter of this clip:
-            // "u" for "f" — the packaging is what is tested here; the model's accuracy has its own tests and report).
-            using var reader = Runtime.LipReader.Default(new Runtime.LipReaderOptions { BeamWidth = 50, GridGrammar = true });
-            string expected = reader.Transcribe(Path.Combine(app, "clip.mp4")).Text;
-            Assert.Equal(6, expected.Split(' ').Length);
-            Assert.StartsWith(expected + " (", stdout.Trim());
+            // The bundled held-out clip the embedded model reads right (its align file's sentence), and the confidence after it.
+            Assert.StartsWith("bin white with b zero please (", stdout.Trim());
             Assert.Contains("-->", File.ReadAllText(Path.Combine(app, "clip.srt")));
 
             // Without OpenCV's native library, then also without ONNX Runtime's, the app gets the typed error that names the
@@ -112,10 +108,9 @@ public class PackageTests(ITestOutputHelper output)
             Assert.All(packages, p => Assert.True(p.Length < 150_000_000, $"{p.Name} is {p.Length / 1e6:F1} MB"));
 
             Run("dotnet", $"tool install LipNet.Cli --tool-path \"{tools}\" --add-source \"{feed}\" --version {version}", dir.Path);
-            string clip = Path.Combine(Repository, "samples", "data", "grid", "video", "s1", "bbaf4p.mp4");
+            string clip = Path.Combine(Repository, "samples", "data", "grid", "video", "s1", "bwwbzp.mp4");
             string stdout = Run(Path.Combine(tools, "lipnet"), $"transcribe \"{clip}\" --beam 50 --grammar grid", dir.Path);
-            Assert.Contains("truth \"bin blue at f four please\"", stdout);
-            Assert.Matches(@"WER [0-9.]+ %", stdout);
+            Assert.Contains("\"bin white with b zero please\"  truth \"bin white with b zero please\"  CER 0.0 %  WER 0.0 %", stdout);
         }
         finally
         {
