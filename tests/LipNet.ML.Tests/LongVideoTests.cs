@@ -61,10 +61,29 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
             Assert.InRange(t.Segments[k].End.TotalSeconds, end - 0.5, end + 0.5);
             Assert.Equal(6, t.Segments[k].Words.Count); // the grammar's sentence, one per cue
         }
-        // The goal is WER < 10%; the shipped model reads this unseen synthetic speaker at about the WER of its
-        // 3 s clips (see the README); this bound catches a stitching regression (sentences lost or merged read ~80%).
-        Assert.True(wer < 0.3, $"WER {wer:P1}");
+        // The goal is WER < 10%; the shipped model reads this unseen synthetic speaker at 13.3% (see the README); this
+        // bound catches a stitching regression (sentences lost or merged read ~80%; segments centred in the window ~23%).
+        Assert.True(wer < 0.2, $"WER {wer:P1}");
         Assert.All(t.Words, w => Assert.True(w.StartFrame < w.EndFrame && w.EndFrame <= 750, $"word {w}"));
+    }
+
+    [Fact]
+    public void SegmentsPlacedInTheWindowAsInTrainingClipsReadBetterThanCentred()
+    {
+        // LipNet models emit words by their position in the window: a segment whose speech starts where GRID clips' speech
+        // starts (StreamingOptions.SpeechStartFrame, 7 by default) reads better than one centred in the window (null).
+        string truth = string.Join(' ', monologue.Sentences.Select(s => s.Text));
+        using var centred = LipReader.Default(new LipReaderOptions
+        {
+            BeamWidth = 50, GridGrammar = true, Streaming = new StreamingOptions { SpeechStartFrame = null },
+        });
+        var c = centred.Transcribe(monologue.Video);
+        double placedWer = ErrorRates.CorpusWer([truth], [monologue.Result.Text]), centredWer = ErrorRates.CorpusWer([truth], [c.Text]);
+        output.WriteLine($"placed as in training clips: WER {placedWer:P1}; centred: {centredWer:P1}");
+        Assert.Equal(10, c.Segments.Count);
+        // The same cues: the placement changes what is read, not where the speech is.
+        Assert.Equal(monologue.Result.Segments.Select(s => s.Start), c.Segments.Select(s => s.Start));
+        Assert.True(placedWer < centredWer, $"placed {placedWer:P1}, centred {centredWer:P1}");
     }
 
     [Fact]

@@ -377,9 +377,9 @@ public sealed class LipReader : IDisposable
     /// Log-probabilities [card frames x vocabulary] of the model on one stack of mouth crops (padded as a clip is when
     /// shorter), mirror-averaged when configured.
     /// </summary>
-    internal float[] RunWindow(Video.VideoFrames crops)
+    internal float[] RunWindow(Video.VideoFrames crops, Batch? reuse = null)
     {
-        var batch = new Batch(this, 1);
+        var batch = reuse ?? new Batch(this, 1);
         batch.Add(crops);
         var output = batch.Run()[0];
         if (!Model.Card.OutputIsLogProbs)
@@ -395,7 +395,7 @@ public sealed class LipReader : IDisposable
     /// Clips normalized straight into one [N, C, T, H, W] buffer that the session reads in place
     /// (no per-clip tensor, no copy between tensor and session); reused across batches.
     /// </summary>
-    private sealed class Batch(LipReader owner, int capacity)
+    internal sealed class Batch(LipReader owner, int capacity)
     {
         private readonly long _perClip = (long)owner.Model.Card.Channels * owner.Model.Card.Frames * owner.Model.Card.Height * owner.Model.Card.Width;
         private readonly int _views = owner.Options.MirrorAverage ? 2 : 1;

@@ -35,9 +35,10 @@ public sealed record TranscriptSegment(TimeSpan Start, TimeSpan End, string Text
 public enum SegmentDecoding
 {
     /// <summary>
-    /// The segment's own crops (plus a margin of pause) centred in one model window, the rest of the window filled by
-    /// repeating its first and last frames (a still mouth), then decoded whole — as the model was trained: one utterance
-    /// framed by silence. Segments longer than a window fall back to <see cref="Merged"/>.
+    /// The segment's own crops (plus a margin of pause) placed in one model window where the model's training clips hold their
+    /// speech (<see cref="StreamingOptions.SpeechStartFrame"/>), the rest of the window filled by repeating its first and last
+    /// frames (a still mouth), then decoded whole — as the model was trained: one utterance framed by silence. Segments longer
+    /// than a window are read in pieces cut where the lips open least.
     /// </summary>
     Recentred,
 
@@ -85,6 +86,15 @@ public sealed record StreamingOptions
     /// <summary>How segments are read (default <see cref="SegmentDecoding.Recentred"/>; measured in the README).</summary>
     public SegmentDecoding Decoding { get; init; } = SegmentDecoding.Recentred;
 
+    /// <summary>
+    /// <see cref="SegmentDecoding.Recentred"/>: the frame of the model window at which a segment's speech (as the lip activity
+    /// finds it) starts; null centres the segment in the window instead. Default 7: LipNet models emit words by their position in
+    /// the window, so a segment reads best where the model's training clips hold their speech. In real GRID s1 clips the lip
+    /// activity starts at frame 8.2 on average (60 held-out clips; the align files' first word at 13.8: the lips move before
+    /// the voice); frames 6–8 read best (README: Long videos). Segments too long for the window start earlier so they fit.
+    /// </summary>
+    public int? SpeechStartFrame { get; init; } = 7;
+
     /// <summary>Emit partial segments (greedy reading of the open segment) after each window.</summary>
     public bool Partials { get; init; } = true;
 }
@@ -94,10 +104,10 @@ public sealed record StreamingOptions
 /// model's frame rate as they come, get segments back — partial ones while a segment is open, a final one after each pause
 /// and at <see cref="Complete"/>. Frames are cropped as they arrive and the full frames dropped. Pauses are found where the
 /// lips rest (visual voice activity: the variation of the lip opening from the landmarks); each stretch of speech between
-/// pauses is read by the model in one window of its card's frame count, centred, the rest of the window a still mouth
-/// (<see cref="SegmentDecoding.Recentred"/>) — as the model was trained: one utterance framed by silence. Memory is bounded
-/// by the longest segment (<see cref="StreamingOptions.MaxSegmentFrames"/>), not by the stream. Not thread-safe (one
-/// session per stream); the reader behind it is shared.
+/// pauses is read by the model in one window of its card's frame count, placed as in its training clips, the rest of the
+/// window a still mouth (<see cref="SegmentDecoding.Recentred"/>) — as the model was trained: one utterance framed by
+/// silence. Memory is bounded by the longest segment (<see cref="StreamingOptions.MaxSegmentFrames"/>), not by the stream.
+/// Not thread-safe (one session per stream); the reader behind it is shared.
 /// </summary>
 public sealed class LipReadingSession : IDisposable
 {
@@ -111,6 +121,8 @@ public sealed class LipReadingSession : IDisposable
     private readonly List<LocatedFrame> _activityReady = [];
     private readonly List<float[]> _merged = []; // Merged decoding only: merged log-probabilities from _base on
     private readonly List<MouthFrame> _ready = [];
+    private byte[]? _windowPixels;
+    private LipReader.Batch? _batch;
     private int _base, _received, _nextWindow, _mergedEnd, _scan, _segmentStart = -1, _lastSpeech = -1, _lastPartial;
     private bool _completed;
 
@@ -301,7 +313,7 @@ public sealed class LipReadingSession : IDisposable
         while (a < b)
         {
             int end = b - a <= _window ? b : Quietest(a + _window / 2, Math.Min(a + _window, b - _window / 4));
-            int start = (a + end) / 2 - _window / 2;
+            int start = WindowStart(a, end, Math.Clamp(speechFrom, a, end - 1));
             var logProbs = RunModel(start, start + _window, a, end);
             var result = (partial ? _reader.StreamGreedy : _reader.StreamDecoder).Decode(logProbs);
             int pieceFrom = Math.Clamp(speechFrom, a, end - 1);
@@ -310,6 +322,15 @@ public sealed class LipReadingSession : IDisposable
         }
         return pieces;
     }
+
+    /// <summary>
+    /// The first frame of the model window that reads frames [<paramref name="from"/>, <paramref name="to"/>) (at most a window):
+    /// the speech start <paramref name="speech"/> at <see cref="StreamingOptions.SpeechStartFrame"/> of the window, or the frames
+    /// centred where that is null; never so early that the window ends before <paramref name="to"/>.
+    /// </summary>
+    private int WindowStart(int from, int to, int speech) => _options.SpeechStartFrame is { } lead
+        ? Math.Max(to - _window, speech - Math.Clamp(lead, 0, _window - 1))
+        : (from + to) / 2 - _window / 2;
 
     /// <summary>The frame in [<paramref name="from"/>, <paramref name="to"/>) where the lips open least: where a long segment is cut.</summary>
     private int Quietest(int from, int to)
@@ -349,12 +370,16 @@ public sealed class LipReadingSession : IDisposable
     {
         var card = _reader.Model.Card;
         int w = _crops.Width, h = _crops.Height, bytes = w * h * VideoFrames.Channels, count = end - start;
-        var pixels = GC.AllocateUninitializedArray<byte>(count * bytes);
+        // One window's pixels and input tensor (1 MB and 4.5 MB for GRID models) reused by every window of the stream: a
+        // fresh pair per window churned the large-object heap and left the peak memory of long streams to the GC.
+        if (_windowPixels?.Length != count * bytes)
+            _windowPixels = GC.AllocateUninitializedArray<byte>(count * bytes);
+        var pixels = _windowPixels;
         for (int i = 0; i < count; i++)
             Frame(Math.Clamp(start + i, from, to - 1)).Crop.CopyTo(pixels, i * bytes);
         var stack = new VideoFrames(pixels, count, w, h, card.Fps, _frames[0].Order, Source);
         long t0 = Stopwatch.GetTimestamp();
-        var output = _reader.RunWindow(stack);
+        var output = _reader.RunWindow(stack, _batch ??= new LipReader.Batch(_reader, 1));
         ModelMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         return output;
     }
