@@ -285,8 +285,42 @@ public sealed class LipReader : IDisposable
     private Transcription RunClip(string source, CroppedClip clip, long start)
     {
         var batch = new Batch(this, 1);
-        batch.Add(clip.Crop.Frames);
+        batch.Add(WindowInput(clip.Crop.Frames, ClipSpeech(clip)));
         return Finish(source, clip, batch.Run()[0], start);
+    }
+
+    /// <summary>Where the lips move in a clip (its landmarks' lip activity), or null without landmarks or movement.</summary>
+    private (int From, int To)? ClipSpeech(CroppedClip clip) =>
+        clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null;
+
+    /// <summary>
+    /// How many frames crops shorter than the model window are moved into it so that their speech starts at
+    /// <see cref="StreamingOptions.SpeechStartFrame"/>, as in the model's training clips (and as a stream's segments are
+    /// read); null where they are read as they are: a clip of the window's length (a GRID clip reads as before), no speech
+    /// found, or no <see cref="StreamingOptions.SpeechStartFrame"/>.
+    /// </summary>
+    internal int? WindowShift(int count, (int From, int To)? speech)
+    {
+        int window = Model.Card.Frames;
+        if (count >= window || count == 0 || Options.Streaming.SpeechStartFrame is not { } lead || speech is not { } s)
+            return null;
+        return Math.Clamp(lead - s.From, 0, window - count);
+    }
+
+    /// <summary>
+    /// The crops the model reads for a clip: as they are, or for a clip shorter than the window a whole window of them, moved
+    /// by <see cref="WindowShift"/> with the first and last frames repeated around them (a still mouth, as a stream's segment
+    /// is filled) — zeros past a short clip's end are not what LipNet models were trained on.
+    /// </summary>
+    internal Video.VideoFrames WindowInput(Video.VideoFrames crops, (int From, int To)? speech)
+    {
+        if (WindowShift(crops.FrameCount, speech) is not { } shift)
+            return crops;
+        int window = Model.Card.Frames, bytes = crops.FrameByteCount;
+        var pixels = GC.AllocateUninitializedArray<byte>(window * bytes);
+        for (int t = 0; t < window; t++)
+            crops.Pixels.AsSpan(Math.Clamp(t - shift, 0, crops.FrameCount - 1) * bytes, bytes).CopyTo(pixels.AsSpan(t * bytes));
+        return new Video.VideoFrames(pixels, window, crops.Width, crops.Height, crops.Fps, crops.Order, crops.Source);
     }
 
     /// <summary>Streams frames through a session and gathers its final segments into one transcription.</summary>
@@ -456,10 +490,12 @@ public sealed class LipReader : IDisposable
     private Transcription Finish(string source, CroppedClip clip, (float[] LogProbs, int Frames, int Length, double ModelMs, double NormalizeMs) output, long start)
     {
         long t0 = Stopwatch.GetTimestamp();
-        // Only real frames are decoded: padding past the clip's end is not speech.
-        int frames = Math.Min(output.Frames, Math.Max(1, output.Length));
-        var speech = clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null;
-        if (LipActivity.HoldsNoSpeech(output.Length, speech, clip.Crop.Frames, Options.Streaming))
+        var speech = ClipSpeech(clip);
+        int clipFrames = Math.Min(clip.Crop.Frames.FrameCount, output.Frames);
+        // Only real frames are decoded: zero padding past a clip's end is not speech. A short clip moved into the window
+        // (WindowShift) is decoded whole: the model may emit its words anywhere in the window.
+        int frames = WindowShift(clip.Crop.Frames.FrameCount, speech) is null ? Math.Min(output.Frames, Math.Max(1, clipFrames)) : output.Frames;
+        if (LipActivity.HoldsNoSpeech(clipFrames, speech, clip.Crop.Frames, Options.Streaming))
         {
             // No speech (a photo, a still face, a frame or two), as a stream reads such a stretch, rather than the sentence a
             // GRID model makes of any input.
@@ -468,7 +504,7 @@ public sealed class LipReader : IDisposable
         }
         var result = _decoder.Decode(output.LogProbs.AsSpan(0, frames * Model.OutputWidth));
         double decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        var segment = ClipSegment(result, output.LogProbs, frames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps, speech);
+        var segment = ClipSegment(result, output.LogProbs, frames, clipFrames, clip.Source.Fps > 0 ? clip.Source.Fps : Model.Card.Fps, speech);
         return new Transcription(source, result.Text, result.NBest, WordSpans([segment]), result.Best.Confidence(frames),
             Stopwatch.GetElapsedTime(start).TotalSeconds, clip.Timings with { NormalizeMs = output.NormalizeMs }, output.ModelMs, decodeMs, [segment]);
     }
@@ -477,17 +513,24 @@ public sealed class LipReader : IDisposable
     /// The one segment of a clip read in one window, timed at the clip's rate: with landmarks it spans where the lips moved
     /// (<paramref name="speech"/>), else the clip; its words share that span (<see cref="WordTimes"/>), as in streamed segments.
     /// </summary>
-    private TranscriptSegment ClipSegment(CtcDecodeResult result, float[] scores, int frames, double fps, (int From, int To)? speech)
+    /// <param name="result">The decoded output.</param>
+    /// <param name="scores">The model's output rows the result was decoded from.</param>
+    /// <param name="decoded">Rows decoded (the confidence is per decoded row).</param>
+    /// <param name="frames">The clip's frames (times).</param>
+    /// <param name="fps">The clip's frame rate.</param>
+    /// <param name="speech">Where the lips moved, in the clip's frames.</param>
+    private TranscriptSegment ClipSegment(CtcDecodeResult result, float[] scores, int decoded, int frames, double fps, (int From, int To)? speech)
     {
         fps = fps > 0 ? fps : 25;
         TimeSpan At(double frame) => TimeSpan.FromSeconds(frame / fps);
         var best = result.Best;
+        frames = Math.Max(1, frames);
         int lo = speech?.From ?? 0, hi = Math.Max(lo + 1, Math.Min(frames, speech?.To ?? frames));
         var words = WordTimes.Spread(best, Vocabulary, lo, hi, k => TokenProbability(scores, best.TokenFrames[k], best.Tokens[k]))
             .Select(w => new TranscriptWord(w.Word, At(w.Start), At(w.End), w.Confidence)).ToList();
         var start = speech is { } s ? At(s.From) : words.Count > 0 ? words[0].Start : TimeSpan.Zero;
         var end = speech is { } e ? At(Math.Min(frames, e.To)) : words.Count > 0 ? words[^1].End : At(frames);
-        return new TranscriptSegment(start, end, best.Text, words, best.Confidence(frames), true, At(frames - 1));
+        return new TranscriptSegment(start, end, best.Text, words, best.Confidence(decoded), true, At(frames - 1));
     }
 
     /// <summary>Probability of <paramref name="token"/> at <paramref name="frame"/> from the model's output row (log-probabilities or logits).</summary>
@@ -625,7 +668,7 @@ public sealed class LipReader : IDisposable
                             Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(warn, "Skipped {Video}: {Reason}", paths[item.Index], item.Error);
                         continue;
                     }
-                    batch.Add(item.Clip.Crop.Frames);
+                    batch.Add(WindowInput(item.Clip.Crop.Frames, ClipSpeech(item.Clip)));
                     pending.Add((item.Index, item.Clip, item.Start));
                     if (pending.Count == batchSize)
                         Flush();

@@ -87,9 +87,10 @@ public sealed record StreamingOptions
     public SegmentDecoding Decoding { get; init; } = SegmentDecoding.Recentred;
 
     /// <summary>
-    /// <see cref="SegmentDecoding.Recentred"/>: the frame of the model window at which a segment's speech (as the lip activity
-    /// finds it) starts; null centres the segment in the window instead. Default 7: LipNet models emit words by their position in
-    /// the window, so a segment reads best where the model's training clips hold their speech. In real GRID s1 clips the lip
+    /// The frame of the model window at which the speech (as the lip activity finds it) of a segment
+    /// (<see cref="SegmentDecoding.Recentred"/>) or of a clip shorter than the window starts; null centres a segment in the
+    /// window and zero-pads a short clip instead. Default 7: LipNet models emit words by their position in the window, so
+    /// speech reads best where the model's training clips hold theirs. In real GRID s1 clips the lip
     /// activity starts at frame 8.2 on average (60 held-out clips; the align files' first word at 13.8: the lips move before
     /// the voice); frames 6–8 read best (README: Long videos). Segments too long for the window start earlier so they fit.
     /// </summary>
@@ -431,8 +432,8 @@ public sealed class LipReadingSession : IDisposable
     }
 
     /// <summary>
-    /// A stream no longer than one window, read as a whole clip: padded as the clip path pads, padding not decoded; null when it
-    /// holds no speech, as for a clip.
+    /// A stream no longer than one window, read as a whole clip is (<see cref="LipReader.WindowInput"/>: a shorter one moved into
+    /// the window with its speech placed as in training clips); null when it holds no speech, as for a clip.
     /// </summary>
     private TranscriptSegment? ReadWhole(int count)
     {
@@ -442,10 +443,12 @@ public sealed class LipReadingSession : IDisposable
         if (LipActivity.HoldsNoSpeech(count, speech, crops, _options))
             return null;
         long t0 = Stopwatch.GetTimestamp();
-        var clip = _reader.RunWindow(crops);
+        var clip = _reader.RunWindow(_reader.WindowInput(crops, speech));
         ModelMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        var result = _reader.StreamDecoder.Decode(clip.AsSpan(0, count * _width));
-        return ToSegment(result.Best, clip, 0, count, count, partial: false);
+        // Zero padding past the end is not decoded; a window filled by moved crops is, all of it.
+        int decoded = _reader.WindowShift(count, speech) is null ? count : _window;
+        var result = _reader.StreamDecoder.Decode(clip.AsSpan(0, decoded * _width));
+        return ToSegment(result.Best, clip, 0, count, decoded, partial: false, speech);
     }
 
     private VideoFrames Stack(int count)
