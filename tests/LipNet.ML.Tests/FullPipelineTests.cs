@@ -73,10 +73,16 @@ public class FullPipelineTests
         // The bundled clips read right or nearly (greedy, no grammar): not another vocabulary's letters or normalisation.
         Assert.Equal("bin white with b zero please", texts[0]);
         Assert.True(Metrics.ErrorRates.Score("bin blue at f four please", texts[1]).Cer < 0.2, texts[1]);
+        // With the README's decoder settings (beam 50, GRID grammar), as a LipReader so set reads them.
+        using var beam = Runtime.LipReader.Default(new Runtime.LipReaderOptions { BeamWidth = 50, GridGrammar = true });
+        var beamTexts = ReadWithMLNet(modelPath, card, paths, beamWidth: 50, gridGrammar: true);
+        Assert.Equal(paths.Select(p => beam.Transcribe(p).Text), beamTexts);
+        Assert.Equal("bin white with b zero please", beamTexts[0]);
     }
 
     /// <summary>The README's card-driven ML.NET pipeline (load, crop, normalize, ONNX, greedy CTC) over <paramref name="paths"/>.</summary>
-    internal static List<string> ReadWithMLNet(string modelPath, Onnx.ModelCard card, IEnumerable<string> paths)
+    internal static List<string> ReadWithMLNet(string modelPath, Onnx.ModelCard card, IEnumerable<string> paths, int beamWidth = 0,
+        bool gridGrammar = false)
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(paths.Select(p => new VideoRow { VideoPath = p }));
@@ -86,7 +92,7 @@ public class FullPipelineTests
             .Append(ml.Transforms.ApplyOnnxModel(["log_probs"], ["video"], modelPath,
                 shapeDictionary: new Dictionary<string, int[]> { ["video"] = [1, card.Channels, card.Frames, card.Height, card.Width] },
                 gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
-            .Append(ml.Transforms.CtcDecode("Text", "log_probs", CtcDecodeOptions.For(card, beamWidth: 0), "video.Length"));
+            .Append(ml.Transforms.CtcDecode("Text", "log_probs", CtcDecodeOptions.For(card, beamWidth: beamWidth, gridGrammar: gridGrammar), "video.Length"));
         return pipeline.Fit(data).Transform(data).GetColumn<string>("Text").ToList();
     }
 }

@@ -118,4 +118,32 @@ public class NoSpeechTests
             Assert.True(read.Words[i].StartFrame >= read.Words[i - 1].StartFrame, $"{read.Words[i]} before {read.Words[i - 1]}");
         Assert.Equal((int)Math.Round(read.Segments[0].Words[1].Start.TotalSeconds * 25), read.Words[1].StartFrame);
     }
+
+    [Fact]
+    public async Task ANoisyOrMovingStillAndASilentStretchReadAsNoSpeech()
+    {
+        using var dir = new TempDir();
+        string noisy = dir.File("noisy.mp4"), zoom = dir.File("zoom.mp4"), silence = dir.File("silence.mp4");
+        // A photo as a camera films it (sensor grain changes every frame) and slowly zoomed: the crops change, the lips do not.
+        FrameRateTests.Ffmpeg("-i", Clip, "-vf", "select=eq(n\\,0),loop=loop=49:size=1:start=0,setpts=N/25/TB,noise=alls=12:allf=t", "-r", "25",
+            "-c:v", "libx264", "-an", noisy);
+        FrameRateTests.Ffmpeg("-i", Clip, "-vf", "select=eq(n\\,0),loop=loop=49:size=1:start=0,setpts=N/25/TB,zoompan=z='1+0.002*on':d=1:s=360x288:fps=25",
+            "-r", "25", "-c:v", "libx264", "-an", zoom);
+        // The clip's last 20 frames: the speaker silent after the sentence.
+        FrameRateTests.Ffmpeg("-i", Clip, "-vf", "trim=start_frame=55,setpts=PTS-STARTPTS", "-c:v", "libx264", "-an", silence);
+        using var reader = LipReader.Default(new LipReaderOptions { BeamWidth = 50, GridGrammar = true });
+        foreach (var path in new[] { noisy, zoom, silence })
+        {
+            var t = reader.Transcribe(path);
+            Assert.True(t.Text == "", $"{Path.GetFileName(path)} read as \"{t.Text}\"");
+            Assert.Empty(t.Segments);
+            using var video = Video.VideoReader.Open(path, new Video.VideoReadOptions { TargetFps = 25 });
+            var segments = new List<TranscriptSegment>();
+            await foreach (var segment in reader.TranscribeAsync(video.ReadFramesAsync()))
+                segments.Add(segment);
+            Assert.Empty(segments);
+        }
+        Assert.False(Video.VideoLoader.Load(noisy).Pixels.AsSpan(0, 1000).SequenceEqual(Video.VideoLoader.Load(noisy).Pixels.AsSpan(360 * 288 * 3, 1000)),
+            "the grain changes the frames");
+    }
 }

@@ -294,9 +294,9 @@ public sealed class LipReader : IDisposable
         clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null;
 
     /// <summary>
-    /// How many frames crops shorter than the model window are moved into it so that their speech starts at
-    /// <see cref="StreamingOptions.SpeechStartFrame"/>, as in the model's training clips (and as a stream's segments are
-    /// read); null where they are read as they are: a clip of the window's length (a GRID clip reads as before), no speech
+    /// How many frames (negative: to the left) crops shorter than the model window are moved in it so that their speech
+    /// starts at <see cref="StreamingOptions.SpeechStartFrame"/>, as in the model's training clips (and as a stream's segments
+    /// are read); null where they are read as they are: a clip of the window's length (a GRID clip reads as before), no speech
     /// found, or no <see cref="StreamingOptions.SpeechStartFrame"/>.
     /// </summary>
     internal int? WindowShift(int count, (int From, int To)? speech)
@@ -304,7 +304,8 @@ public sealed class LipReader : IDisposable
         int window = Model.Card.Frames;
         if (count >= window || count == 0 || Options.Streaming.SpeechStartFrame is not { } lead || speech is not { } s)
             return null;
-        return Math.Clamp(lead - s.From, 0, window - count);
+        // Later speech moves left (the stillness before it drops out of the window); the clip's end stays in the window.
+        return Math.Min(lead - s.From, window - count);
     }
 
     /// <summary>
@@ -495,7 +496,8 @@ public sealed class LipReader : IDisposable
         // Only real frames are decoded: zero padding past a clip's end is not speech. A short clip moved into the window
         // (WindowShift) is decoded whole: the model may emit its words anywhere in the window.
         int frames = WindowShift(clip.Crop.Frames.FrameCount, speech) is null ? Math.Min(output.Frames, Math.Max(1, clipFrames)) : output.Frames;
-        if (LipActivity.HoldsNoSpeech(clipFrames, speech, clip.Crop.Frames, Options.Streaming))
+        bool faceOnEveryFrame = clip.Crop.Landmarks is { Count: > 0 } && clip.Crop.MissingFrames is not { Count: > 0 };
+        if (LipActivity.HoldsNoSpeech(clipFrames, speech, clip.Crop.Frames, faceOnEveryFrame, Options.Streaming))
         {
             // No speech (a photo, a still face, a frame or two), as a stream reads such a stretch, rather than the sentence a
             // GRID model makes of any input.

@@ -440,7 +440,9 @@ public sealed class LipReadingSession : IDisposable
         // As LipReader reads a clip (nothing is pruned yet: frames 0..count − 1 are all here).
         var crops = Stack(count);
         var speech = LipActivity.SpeechSpan(k => _opening[k], Math.Min(count, _opening.Count), _options);
-        if (LipActivity.HoldsNoSpeech(count, speech, crops, _options))
+        // Landmarks of every frame from the crop locator itself (a Haar or fixed locator's landmark track is not trusted so).
+        bool faceOnEveryFrame = _activity is null && _frames.Take(count).All(f => f.FaceFound && f.Landmarks is not null);
+        if (LipActivity.HoldsNoSpeech(count, speech, crops, faceOnEveryFrame, _options))
             return null;
         long t0 = Stopwatch.GetTimestamp();
         var clip = _reader.RunWindow(_reader.WindowInput(crops, speech));
@@ -541,7 +543,8 @@ internal static class LipActivity
 
     /// <summary>
     /// The first and last frame of speech in a clip's landmarks, each brought in by the activity radius (the window widens
-    /// what it detects by that much); null when the lips never move.
+    /// what it detects by that much); null when the lips never move, or move for fewer than
+    /// <see cref="StreamingOptions.MinSpeechFrames"/> frames from first to last (a twitch, as a stream skips it).
     /// </summary>
     public static (int From, int To)? SpeechSpan(IReadOnlyList<Face.FaceLandmarks> landmarks, StreamingOptions options)
     {
@@ -561,17 +564,20 @@ internal static class LipActivity
                 from = t;
             to = t + 1;
         }
-        if (from < 0)
+        if (from < 0 || to - from < options.MinSpeechFrames)
             return null;
         int trim = Math.Min(options.ActivityRadiusFrames, (to - from - 1) / 2);
         return (from + trim, to - trim);
     }
 
     /// <summary>
-    /// A stretch read in one window holds no speech: too short for a word, or the mouth never moved — no lip activity
-    /// (<paramref name="speech"/> null) and still crops (<see cref="IsStill"/>). Both must be still: Face Mesh can lose a real
-    /// speaker's lips (its landmarks then hold still while the crops move).
+    /// A stretch read in one window holds no speech: too short for a word, or the lips never move (<paramref name="speech"/>
+    /// null) while either the face was found on every frame (a photo, a still face, a camera on a silent person: codec noise
+    /// and camera motion change the crops, not the landmarks' lip opening) or the crops are still (<see cref="IsStill"/>).
+    /// Where the face was lost on some frames the landmarks cannot say: Face Mesh can lose a real speaker's lips (GRID s1
+    /// pbio7a, whose first 36 frames are grey smears), and then only still crops mean no speech.
     /// </summary>
-    public static bool HoldsNoSpeech(int frames, (int From, int To)? speech, Video.VideoFrames crops, StreamingOptions options) =>
-        frames < options.MinSpeechFrames || (speech is null && IsStill(crops));
+    public static bool HoldsNoSpeech(int frames, (int From, int To)? speech, Video.VideoFrames crops, bool faceOnEveryFrame,
+        StreamingOptions options) =>
+        frames < options.MinSpeechFrames || (speech is null && (faceOnEveryFrame || IsStill(crops)));
 }
