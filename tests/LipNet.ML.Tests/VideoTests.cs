@@ -104,6 +104,18 @@ public class VideoTests
     }
 
     [Fact]
+    public void AnAudioOnlyFileIsATypedErrorThatSaysItHasNoVideoStream()
+    {
+        using var dir = new TempDir();
+        string clip = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data", "grid", "video", "s1", "bbaf4p.mp4");
+        var path = dir.File("audio-only.mp4");
+        FrameRateTests.Ffmpeg("-i", clip, "-vn", "-c:a", "copy", path);
+        var ex = Assert.Throws<VideoDecodeException>(() => VideoLoader.Load(path));
+        Assert.Equal(path, ex.FilePath);
+        Assert.Contains("no video stream", ex.Reason);
+    }
+
+    [Fact]
     public void GarbageFileIsATypedError()
     {
         using var dir = new TempDir();

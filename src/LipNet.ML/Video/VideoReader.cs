@@ -202,7 +202,7 @@ public sealed class VideoReader : IDisposable
         {
             capture.Dispose();
             throw new VideoDecodeException(IsUrl(path) ? $"the stream did not answer within {options.OpenTimeout.TotalSeconds:0.#} s or is not a video"
-                : "unreadable or corrupt video (no decoder could open it)", source);
+                : "not a readable video: no video stream (an audio-only file?), or corrupt, or a codec OpenCV's FFmpeg cannot decode", source);
         }
         return Checked(new VideoReader(capture, source, tempFile, options), options);
     }
