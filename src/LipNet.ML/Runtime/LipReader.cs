@@ -305,7 +305,7 @@ public sealed class LipReader : IDisposable
         if (count >= window || count == 0 || Options.Streaming.SpeechStartFrame is not { } lead || speech is not { } s)
             return null;
         // Later speech moves left (the stillness before it drops out of the window); the clip's end stays in the window.
-        return Math.Min(lead - s.From, window - count);
+        return Math.Min(Math.Clamp(lead, 0, window - 1) - s.From, window - count);
     }
 
     /// <summary>

@@ -89,10 +89,11 @@ public sealed record StreamingOptions
     /// <summary>
     /// The frame of the model window at which the speech (as the lip activity finds it) of a segment
     /// (<see cref="SegmentDecoding.Recentred"/>) or of a clip shorter than the window starts; null centres a segment in the
-    /// window and zero-pads a short clip instead. Default 7: LipNet models emit words by their position in the window, so
-    /// speech reads best where the model's training clips hold theirs. In real GRID s1 clips the lip
-    /// activity starts at frame 8.2 on average (60 held-out clips; the align files' first word at 13.8: the lips move before
-    /// the voice); frames 6–8 read best (README: Long videos). Segments too long for the window start earlier so they fit.
+    /// window and zero-pads a short clip instead; values outside the window are clamped to it. Default 7: LipNet models emit
+    /// words by their position in the window, so speech reads best where the model's training clips hold theirs. In real
+    /// GRID s1 clips the lip activity starts at frame 8.2 on average (60 held-out clips; the align files' first word at 13.8:
+    /// the lips move before the voice); frames 6–8 read best (README: Long videos). Segments too long for the window start
+    /// earlier so that they fit.
     /// </summary>
     public int? SpeechStartFrame { get; init; } = 7;
 
