@@ -108,14 +108,7 @@ internal static class EvaluateCommand
             var listed = TrainCommands.ReadClipList(spec[5..]);
             return items.Where(i => listed.Contains(TrainCommands.ClipKey(i))).ToList();
         }
-        var parts = spec.Split(':');
-        if (parts.Length != 2 || !int.TryParse(parts[1], out int n) || n < 0)
-            throw new LipNetException($"--split '{spec}' is not all, overlapped:N, unseen:N or list:FILE");
-        return (parts[0] switch
-        {
-            "overlapped" or "unseen" => TrainCommands.Split(parts[0], items, n, seed),
-            _ => throw new LipNetException($"--split protocol '{parts[0]}' is not overlapped or unseen"),
-        }).Test.ToList();
+        return TrainCommands.Split(spec, items, seed, "all, overlapped:N, unseen:N or list:FILE").Test.ToList();
     }
 
     private static string Markdown(EvaluationReport r)

@@ -66,14 +66,7 @@ internal sealed record CorpusStats(
 
     private static SplitStats ComputeSplit(IReadOnlyList<CorpusItem> items, string spec, int seed)
     {
-        var parts = spec.Split(':');
-        if (parts.Length != 2 || !int.TryParse(parts[1], out int n) || n < 0)
-            throw new LipNet.ML.LipNetException($"--split '{spec}' is not overlapped:N or unseen:N");
-        var split = parts[0] switch
-        {
-            "overlapped" or "unseen" => TrainCommands.Split(parts[0], items, n, seed),
-            _ => throw new LipNet.ML.LipNetException($"--split protocol '{parts[0]}' is not overlapped or unseen"),
-        };
+        var split = TrainCommands.Split(spec, items, seed);
         static Dictionary<string, int> Count(IEnumerable<CorpusItem> s) => s.GroupBy(i => i.Speaker).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
         return new SplitStats(spec, split.Train.Count, split.Test.Count, Count(split.Train), Count(split.Test));
     }

@@ -154,6 +154,19 @@ internal static class TrainCommands
         return (weights, file);
     }
 
+    /// <summary>A split given as <c>overlapped:N</c> or <c>unseen:N</c> (<see cref="Split(string, IReadOnlyList{CorpusItem}, int, int, string?)"/>).</summary>
+    /// <param name="spec">The --split value.</param>
+    /// <param name="items">The corpus's clips.</param>
+    /// <param name="seed">Seed of the split.</param>
+    /// <param name="forms">The forms the command takes, for the error on any other value.</param>
+    internal static CorpusSplit Split(string spec, IReadOnlyList<CorpusItem> items, int seed, string forms = "overlapped:N or unseen:N")
+    {
+        var parts = spec.Split(':');
+        if (parts.Length != 2 || parts[0] is not ("overlapped" or "unseen") || !int.TryParse(parts[1], out int n) || n < 0)
+            throw new LipNetException($"--split '{spec}' is not {forms}");
+        return Split(parts[0], items, n, seed);
+    }
+
     /// <summary>
     /// A seeded overlapped or unseen split (the protocol already checked); a split the corpus cannot give (all its speakers
     /// held out, say) is a typed error naming the corpus, not an exception from the library's argument check.
