@@ -134,4 +134,47 @@ public class TensorTests
         var same = new FrameAugmenter(new FrameAugmentOptions { FlipProbability = 0, FrameJitterProbability = 0 }).Apply(frames, new Random(1));
         Assert.Equal(frames.Pixels, same.Pixels);
     }
+
+    [Fact]
+    public void WordSpansCutWordsByTheirTimesAndHoldTheEdgesStill()
+    {
+        // Frame t holds the value t; at 25 fps "bin" spans frames 10-19, "blue" 20-29, "at" 30-34.
+        var frames = TestVideos.Frames(75, 4, 2, (t, y, x, c) => (byte)t);
+        Assert.Equal(25, frames.Fps);
+        IReadOnlyList<Corpora.WordTiming> words = [new("bin", 0.4, 0.8), new("blue", 0.8, 1.2), new("at", 1.2, 1.4)];
+        var spans = new FrameAugmenter(new FrameAugmentOptions { WordSpanProbability = 1 });
+        var seen = new HashSet<string>();
+        var offsets = new HashSet<int>();
+        for (int seed = 0; seed < 60; seed++)
+        {
+            var (cut, sentence) = spans.WordSpan(frames, "bin blue at", words, 75, new Random(seed));
+            Assert.Equal(75, cut.FrameCount);
+            seen.Add(sentence);
+            var spoken = sentence.Split(' ');
+            Assert.InRange(spoken.Length, 1, 2); // one to all but one word
+            Assert.Contains(sentence, new[] { "bin", "blue", "at", "bin blue", "blue at" });
+            var first = words.First(w => w.Word == spoken[0]);
+            var last = words.First(w => w.Word == spoken[^1]);
+            int from = (int)(first.Start * 25) - FrameAugmenter.WordSpanMarginFrames;
+            int to = (int)Math.Ceiling(last.End * 25) + FrameAugmenter.WordSpanMarginFrames; // exclusive
+            var values = Enumerable.Range(0, 75).Select(t => (int)cut.Frame(t)[0]).ToArray();
+            int offset = Array.IndexOf(values, from + 1) - 1;
+            offsets.Add(offset);
+            for (int t = 0; t < 75; t++)
+                Assert.Equal(Math.Clamp(from + t - offset, from, to - 1), values[t]); // the span in order, its edges held
+            // The same random state, the same span.
+            var (again, againSentence) = spans.WordSpan(frames, "bin blue at", words, 75, new Random(seed));
+            Assert.Equal(cut.Pixels, again.Pixels);
+            Assert.Equal(sentence, againSentence);
+        }
+        Assert.Equal(5, seen.Count);
+        Assert.True(offsets.Count > 10, "spans land at many places in the window");
+
+        // Off, or nothing to cut: the clip as it is.
+        var off = new FrameAugmenter(new FrameAugmentOptions()).WordSpan(frames, "bin blue at", words, 75, new Random(1));
+        Assert.Same(frames, off.Frames);
+        var oneWord = spans.WordSpan(frames, "bin", [words[0]], 75, new Random(1));
+        Assert.Same(frames, oneWord.Frames);
+        Assert.Equal("bin", oneWord.Sentence);
+    }
 }

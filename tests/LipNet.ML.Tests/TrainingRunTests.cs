@@ -152,6 +152,37 @@ public class TrainingRunTests
     }
 
     [Fact]
+    public void WordSpansChangeTheTargetsWithTheFramesAndLeaveOtherRunsAsTheyWere()
+    {
+        var words = new Corpora.WordTiming[] { new("a", 0.04, 0.12), new("b", 0.12, 0.2), new("c", 0.2, 0.28) };
+        var clips = new TimedClips(new RandomClips(2, 6), words);
+        var normalize = FrameNormalizeOptions.Standardized with { FrameCount = 8 };
+        var vocabulary = Decoding.CtcVocabulary.Grid(Decoding.BlankPosition.First);
+        var plain = new TrainingBatchAssembler(normalize, FrameAugmentOptions.Default, vocabulary).Assemble(clips, [0, 1], 3, 0, 0);
+        var spans = new TrainingBatchAssembler(normalize, FrameAugmentOptions.Default with { WordSpanProbability = 1 }, vocabulary)
+            .Assemble(clips, [0, 1], 3, 0, 0);
+        var whole = vocabulary.Encode("a b c");
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(whole, plain.Targets[i]);
+            var text = vocabulary.Decode(spans.Targets[i]);
+            Assert.True(text is "a" or "b" or "c" or "a b" or "b c", text);
+        }
+        // Off by default: the same batch as a run without the option (its draws come from their own stream).
+        var again = new TrainingBatchAssembler(normalize, FrameAugmentOptions.Default with { WordSpanProbability = 0 }, vocabulary)
+            .Assemble(clips, [0, 1], 3, 0, 0);
+        Assert.Equal(plain.Video.ToArray(), again.Video.ToArray());
+    }
+
+    /// <summary>Clips of another set with the sentence "a b c" and its word times.</summary>
+    private sealed class TimedClips(ITrainingClips inner, IReadOnlyList<Corpora.WordTiming> words) : ITrainingClips
+    {
+        public int Count => inner.Count;
+        public (string Id, string Speaker, string Sentence) Describe(int index) => (inner.Describe(index).Id, inner.Describe(index).Speaker, "a b c");
+        public TrainingClip Load(int index) => inner.Load(index) with { Sentence = "a b c", Words = words };
+    }
+
+    [Fact]
     public void DropoutMasksAreSeededAndEvaluationUsesNone()
     {
         var clips = new RandomClips(2, 4);

@@ -1,3 +1,4 @@
+using LipNet.ML.Corpora;
 using LipNet.ML.Video;
 using OpenCvSharp;
 
@@ -30,6 +31,15 @@ public sealed record FrameAugmentOptions
     /// 0.4 s per second of video), which keeps a model from leaning on any single moment.
     /// </summary>
     public int MaxTimeMaskFrames { get; init; }
+
+    /// <summary>
+    /// Chance that a training clip is replaced by a span of its words (one to all but one, from its word times, e.g. a GRID
+    /// align file) placed at a random position in the model window with its first and last frames held around it (0 = off):
+    /// the LipNet paper's individual words as extra training instances (Assael et al., 2016, §4.1), generalised to spans as
+    /// rizkiarm/LipNet's curriculum does. The model learns words wherever they sit in the window, as a stream's segments and
+    /// short clips place them. CTC training only (the label changes with the frames); clips without word times are left whole.
+    /// </summary>
+    public double WordSpanProbability { get; init; }
 
     /// <summary>Flip and frame jitter only (LipNet's training augmentation).</summary>
     public static FrameAugmentOptions Default { get; } = new();
@@ -83,6 +93,42 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
         if (Options.MaxTimeMaskFrames > 0)
             TimeMask(output, Options.MaxTimeMaskFrames, random);
         return output;
+    }
+
+    /// <summary>Frames kept on each side of a word span beyond its words' times (80 ms at 25 fps): the lips move before the voice.</summary>
+    public const int WordSpanMarginFrames = 2;
+
+    /// <summary>
+    /// With <see cref="FrameAugmentOptions.WordSpanProbability"/>, a span of the clip's words as an instance of its own: the
+    /// span's frames (its words' times, <see cref="WordSpanMarginFrames"/> more on each side) at a random position in a window
+    /// of <paramref name="window"/> frames, the span's first frame repeated before it and its last after it, labelled with
+    /// the span's words. Otherwise, or for a clip with fewer than two timed words, the clip and sentence as they are.
+    /// </summary>
+    /// <param name="frames">The clip's frames, [T, H, W, 3] bytes, at <see cref="VideoFrames.Fps"/>.</param>
+    /// <param name="sentence">The clip's transcript.</param>
+    /// <param name="words">The transcript's words with their times in seconds (empty: unknown).</param>
+    /// <param name="window">Frames of the model window (e.g. 75).</param>
+    /// <param name="random">The random source; the same state gives the same span.</param>
+    /// <returns>The frames and sentence to train on.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="window"/> is not positive.</exception>
+    public (VideoFrames Frames, string Sentence) WordSpan(VideoFrames frames, string sentence, IReadOnlyList<WordTiming> words, int window, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(words);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
+        if (Options.WordSpanProbability <= 0 || words.Count < 2 || frames.FrameCount == 0 || !(frames.Fps > 0)
+            || random.NextDouble() >= Options.WordSpanProbability)
+            return (frames, sentence);
+        int count = random.Next(1, words.Count), first = random.Next(0, words.Count - count + 1), last = first + count - 1;
+        int from = Math.Clamp((int)Math.Floor(words[first].Start * frames.Fps) - WordSpanMarginFrames, 0, frames.FrameCount - 1);
+        int to = Math.Clamp((int)Math.Ceiling(words[last].End * frames.Fps) + WordSpanMarginFrames, from + 1, frames.FrameCount);
+        int length = Math.Min(to - from, window), offset = random.Next(0, window - length + 1), bytes = frames.FrameByteCount;
+        var pixels = GC.AllocateUninitializedArray<byte>(window * bytes);
+        for (int t = 0; t < window; t++)
+            frames.Frame(from + Math.Clamp(t - offset, 0, length - 1)).CopyTo(pixels.AsSpan(t * bytes, bytes));
+        string span = string.Join(' ', words.Skip(first).Take(count).Select(w => w.Word));
+        return (new VideoFrames(pixels, window, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source), span);
     }
 
     private static VideoFrames Reorder(VideoFrames frames, List<int> order, bool flip)

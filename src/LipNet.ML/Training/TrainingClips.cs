@@ -7,7 +7,18 @@ using LipNet.ML.Video;
 namespace LipNet.ML.Training;
 
 /// <summary>A labelled training clip: its mouth crops (8-bit frames, e.g. 100x50) and sentence.</summary>
-public sealed record TrainingClip(string Id, string Speaker, string Sentence, VideoFrames Crops);
+/// <param name="Id">Clip id.</param>
+/// <param name="Speaker">Speaker id.</param>
+/// <param name="Sentence">Transcript, words separated by single spaces.</param>
+/// <param name="Crops">The mouth crops, [T, H, W, 3] bytes.</param>
+public sealed record TrainingClip(string Id, string Speaker, string Sentence, VideoFrames Crops)
+{
+    /// <summary>
+    /// The sentence's words with their times in the clip (seconds; a GRID align file's), or empty when unknown; what
+    /// <see cref="FrameAugmentOptions.WordSpanProbability"/> cuts spans of words by.
+    /// </summary>
+    public IReadOnlyList<WordTiming> Words { get; init; } = [];
+}
 
 /// <summary>
 /// An indexable set of labelled clips a training run draws from; clips are produced on demand (decoded and
@@ -67,7 +78,7 @@ public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<Cl
             if (cache)
                 _cache[item.VideoPath] = crops;
         }
-        return new TrainingClip(item.Id, item.Speaker, item.Sentence, crops);
+        return new TrainingClip(item.Id, item.Speaker, item.Sentence, crops) { Words = item.Words };
     }
 
     /// <summary>Disposes the per-thread preprocessors (the disk cache, owned by the caller, is left alone).</summary>
@@ -231,11 +242,16 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
         var targets = new int[n][];
         Parallel.For(0, n, i =>
         {
-            var frames = loaded[i].Crops;
+            var (frames, sentence) = (loaded[i].Crops, loaded[i].Sentence);
             if (_augmenter is not null)
+            {
+                // The word span draws from its own stream, so runs without it see the same augmentation as before.
+                (frames, sentence) = _augmenter.WordSpan(frames, sentence, loaded[i].Words, _normalizer.Options.FrameCount,
+                    new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0x5b5)));
                 frames = _augmenter.Apply(frames, new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0xa06)));
+            }
             lengths[i] = _normalizer.Normalize(frames, memory.Span.Slice(i * perClip, perClip));
-            targets[i] = vocabulary.Encode(loaded[i].Sentence);
+            targets[i] = vocabulary.Encode(sentence);
         });
         return new TrainingBatch(memory, targets, lengths);
     }
