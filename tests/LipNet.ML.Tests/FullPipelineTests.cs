@@ -80,6 +80,39 @@ public class FullPipelineTests
         Assert.Equal("bin white with b zero please", beamTexts[0]);
     }
 
+    [Fact]
+    public void AShortClipReadsInMLNetAsTheLipReaderReadsIt()
+    {
+        // The bundled clips cut to 2 s (frames 10..59). CropMouthOptions.For(card) places a short clip's speech in the model
+        // window as the LipReader does (one implementation: LipActivity.WindowInput), so the two paths read it alike.
+        using var dir = new TempDir();
+        string modelPath = dir.File("lipnet-default-fp32.onnx");
+        File.WriteAllBytes(modelPath, Runtime.LipNetModel.Float32Copy(Runtime.LipNetModel.DefaultModelBytes()!));
+        using var reader = Runtime.LipReader.Default(new Runtime.LipReaderOptions { BeamWidth = 0 });
+        var card = reader.Model.Card;
+        string samples = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data");
+        var paths = new[] { "grid/video/s1/bwwbzp.mp4", "grid/video/s1/bbaf4p.mp4", "synthetic/video/s1/sbwb8s.mp4" }.Select(c =>
+        {
+            string cut = dir.File(Path.GetFileName(c));
+            FrameRateTests.Ffmpeg("-i", Path.Combine(samples, c), "-vf", "select='between(n,10,59)',setpts=N/25/TB", "-an", "-r", "25", cut);
+            return cut;
+        }).ToList();
+
+        var texts = ReadWithMLNet(modelPath, card, paths);
+        Assert.Equal(paths.Select(p => reader.Transcribe(p).Text), texts);
+        // The crop column holds a whole window for them (placed, its edges held), not the 50 frames cut.
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new VideoRow { VideoPath = p }));
+        var crops = ml.Transforms.LoadVideo("Video", "VideoPath", LoadVideoOptions.For(card))
+            .Append(ml.Transforms.CropMouth("Mouth", "Video", CropMouthOptions.For(card)));
+        var shapes = crops.Fit(data).Transform(data).GetColumn<int[]>("Mouth.Shape").ToList();
+        Assert.All(shapes, shape => Assert.Equal(card.Frames, shape[0]));
+        // Without a window (CropMouthOptions' default) the crops stay as found.
+        var asFound = ml.Transforms.LoadVideo("Video", "VideoPath", LoadVideoOptions.For(card))
+            .Append(ml.Transforms.CropMouth("Mouth", "Video", CropMouthOptions.For(card) with { Window = 0 }));
+        Assert.All(asFound.Fit(data).Transform(data).GetColumn<int[]>("Mouth.Shape"), shape => Assert.Equal(50, shape[0]));
+    }
+
     /// <summary>The README's card-driven ML.NET pipeline (load, crop, normalize, ONNX, greedy CTC) over <paramref name="paths"/>.</summary>
     internal static List<string> ReadWithMLNet(string modelPath, Onnx.ModelCard card, IEnumerable<string> paths, int beamWidth = 0,
         bool gridGrammar = false)

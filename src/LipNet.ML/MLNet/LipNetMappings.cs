@@ -59,9 +59,24 @@ public sealed record CropMouthOptions
     /// <summary>Crop height in pixels, 4..4096 (default 50).</summary>
     public int Height { get; init; } = 50;
 
+    /// <summary>
+    /// The model window in frames (0, the default: crops as found). A clip shorter than it, cropped by the landmark locator,
+    /// whose lips move becomes a window of this many crops with its speech starting at <see cref="SpeechStartFrame"/> and its
+    /// first and last frames held around it — as <see cref="Runtime.LipReader"/> reads short clips (LipNet models read words
+    /// by their place in the window; zeros after a short clip read worse: README, Long videos). <see cref="For"/> sets the
+    /// card's frame count.
+    /// </summary>
+    public int Window { get; init; }
+
+    /// <summary>The window frame a short clip's speech is moved to (default 7, <see cref="Runtime.StreamingOptions.SpeechStartFrame"/>'s).</summary>
+    public int? SpeechStartFrame { get; init; } = new Runtime.StreamingOptions().SpeechStartFrame;
+
     /// <summary>The crops <paramref name="card"/>'s model was trained on: its crop profile's locator and its input size.</summary>
     /// <param name="card">The model card (crop profile, input width and height).</param>
-    /// <returns>Haar for the <c>haar</c> profile, else the landmark locator with the card's profile; the card's crop size.</returns>
+    /// <returns>
+    /// Haar for the <c>haar</c> profile, else the landmark locator with the card's profile; the card's crop size; the card's
+    /// frame count as <see cref="Window"/>.
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="card"/> is null.</exception>
     /// <exception cref="MouthLocatorException">The card names an unknown crop profile.</exception>
     public static CropMouthOptions For(Onnx.ModelCard card)
@@ -74,6 +89,7 @@ public sealed record CropMouthOptions
             Profile = profile.Name,
             Width = card.Width,
             Height = card.Height,
+            Window = card.Frames,
         };
     }
 }
@@ -110,9 +126,15 @@ internal static class MappingCache
     private static readonly ConcurrentDictionary<string, Lazy<MouthCropper>> Croppers = new();
     private static readonly ConcurrentDictionary<string, Lazy<FrameNormalizer>> Normalizers = new();
 
+    private static readonly ConcurrentDictionary<string, CropMouthOptions> CropOptions = new();
+
+    public static CropMouthOptions Crop(string encoded) => CropOptions.GetOrAdd(encoded, OptionsCodec.Decode<CropMouthOptions>);
+
     public static MouthCropper Cropper(string encoded) => Croppers.GetOrAdd(encoded, key => new Lazy<MouthCropper>(() =>
     {
-        var o = OptionsCodec.Decode<CropMouthOptions>(key);
+        var o = Crop(key);
+        if (o.Window < 0)
+            throw new TensorShapeException($"the model window of CropMouth is {o.Window} frames; 0 (off) or more");
         IMouthLocator locator = o.Locator switch
         {
             MouthLocatorKind.Haar => new HaarMouthLocator(o.Haar),
@@ -172,8 +194,13 @@ internal sealed class CropMouthMappingFactory : CustomMappingFactory<FramesInput
     public static void Map(FramesInput input, MouthOutput output)
     {
         var crop = MappingCache.Cropper(input.Options).Crop(FrameColumns.ToFrames(input));
-        output.Pixels = FrameColumns.ExactPixels(crop.Frames);
-        output.Shape = [crop.Frames.FrameCount, crop.Frames.Height, crop.Frames.Width, VideoFrames.Channels];
+        var frames = crop.Frames;
+        var options = MappingCache.Crop(input.Options);
+        if (options.Window > 0 && crop.Landmarks is { Count: > 0 } landmarks)
+            frames = Runtime.LipActivity.WindowInput(frames, options.Window, options.SpeechStartFrame,
+                Runtime.LipActivity.SpeechSpan(landmarks, new Runtime.StreamingOptions()));
+        output.Pixels = FrameColumns.ExactPixels(frames);
+        output.Shape = [frames.FrameCount, frames.Height, frames.Width, VideoFrames.Channels];
         output.Fps = input.Fps;
         var boxes = new float[crop.Boxes.Length * 4];
         for (int i = 0; i < crop.Boxes.Length; i++)

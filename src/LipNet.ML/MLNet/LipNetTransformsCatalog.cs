@@ -59,7 +59,10 @@ public static class LipNetTransformsCatalog
     /// <param name="catalog">The transforms catalog, <c>mlContext.Transforms</c>.</param>
     /// <param name="outputColumnName">
     /// The crop column: bytes, T x crop height x crop width x 3 RGB, with <c>{name}.Shape</c>, <c>{name}.Fps</c> and
-    /// <c>{name}.Boxes</c> (float[4T]: x, y, width, height of each frame's box in source pixels).
+    /// <c>{name}.Boxes</c> (float[4T]: x, y, width, height of each frame's box in source pixels). With
+    /// <see cref="MLNet.CropMouthOptions.Window"/> (set by <see cref="MLNet.CropMouthOptions.For"/>) a clip shorter than the
+    /// model window whose lips move holds a whole window of crops, placed as <see cref="Runtime.LipReader"/> reads it; its
+    /// boxes stay one per source frame.
     /// </param>
     /// <param name="inputColumnName">
     /// A frame column (from <see cref="LoadVideo"/>) with its companions; null = <paramref name="outputColumnName"/>.
@@ -73,7 +76,7 @@ public static class LipNetTransformsCatalog
     /// <exception cref="MouthLocatorException">
     /// The locator cannot be built: a missing or invalid cascade file, an unknown crop profile, a fixed region outside the frame.
     /// </exception>
-    /// <exception cref="TensorShapeException">A crop size outside 4..4096 pixels.</exception>
+    /// <exception cref="TensorShapeException">A crop size outside 4..4096 pixels, or a negative window.</exception>
     /// <exception cref="Runtime.ModelLoadException">The landmark locator's front-end models cannot be loaded.</exception>
     public static IEstimator<ITransformer> CropMouth(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, MLNet.CropMouthOptions? options = null)
     {

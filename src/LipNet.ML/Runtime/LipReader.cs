@@ -293,36 +293,13 @@ public sealed class LipReader : IDisposable
     private (int From, int To)? ClipSpeech(CroppedClip clip) =>
         clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null;
 
-    /// <summary>
-    /// How many frames (negative: to the left) crops shorter than the model window are moved in it so that their speech
-    /// starts at <see cref="StreamingOptions.SpeechStartFrame"/>, as in the model's training clips (and as a stream's segments
-    /// are read); null where they are read as they are: a clip of the window's length (a GRID clip reads as before), no speech
-    /// found, or no <see cref="StreamingOptions.SpeechStartFrame"/>.
-    /// </summary>
-    internal int? WindowShift(int count, (int From, int To)? speech)
-    {
-        int window = Model.Card.Frames;
-        if (count >= window || count == 0 || Options.Streaming.SpeechStartFrame is not { } lead || speech is not { } s)
-            return null;
-        // Later speech moves left (the stillness before it drops out of the window); the clip's end stays in the window.
-        return Math.Min(Math.Clamp(lead, 0, window - 1) - s.From, window - count);
-    }
+    /// <summary><see cref="LipActivity.WindowShift"/> for this reader's model window and <see cref="StreamingOptions.SpeechStartFrame"/>.</summary>
+    internal int? WindowShift(int count, (int From, int To)? speech) =>
+        LipActivity.WindowShift(count, Model.Card.Frames, Options.Streaming.SpeechStartFrame, speech);
 
-    /// <summary>
-    /// The crops the model reads for a clip: as they are, or for a clip shorter than the window a whole window of them, moved
-    /// by <see cref="WindowShift"/> with the first and last frames repeated around them (a still mouth, as a stream's segment
-    /// is filled) — zeros past a short clip's end are not what LipNet models were trained on.
-    /// </summary>
-    internal Video.VideoFrames WindowInput(Video.VideoFrames crops, (int From, int To)? speech)
-    {
-        if (WindowShift(crops.FrameCount, speech) is not { } shift)
-            return crops;
-        int window = Model.Card.Frames, bytes = crops.FrameByteCount;
-        var pixels = GC.AllocateUninitializedArray<byte>(window * bytes);
-        for (int t = 0; t < window; t++)
-            crops.Pixels.AsSpan(Math.Clamp(t - shift, 0, crops.FrameCount - 1) * bytes, bytes).CopyTo(pixels.AsSpan(t * bytes));
-        return new Video.VideoFrames(pixels, window, crops.Width, crops.Height, crops.Fps, crops.Order, crops.Source);
-    }
+    /// <summary><see cref="LipActivity.WindowInput"/> for this reader's model window and <see cref="StreamingOptions.SpeechStartFrame"/>.</summary>
+    internal Video.VideoFrames WindowInput(Video.VideoFrames crops, (int From, int To)? speech) =>
+        LipActivity.WindowInput(crops, Model.Card.Frames, Options.Streaming.SpeechStartFrame, speech);
 
     /// <summary>Streams frames through a session and gathers its final segments into one transcription.</summary>
     private Transcription TranscribeLong(string source, IEnumerable<Video.VideoFrame> frames, long start, double decodeMs, CancellationToken cancellationToken)

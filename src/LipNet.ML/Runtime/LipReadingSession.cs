@@ -513,6 +513,41 @@ internal static class LipActivity
         return differences[(int)(0.9 * (differences.Length - 1))] < 0.5;
     }
 
+    /// <summary>
+    /// How many frames (negative: to the left) crops shorter than the model window are moved in it so that their speech
+    /// starts at <paramref name="speechStartFrame"/>, as in the model's training clips (and as a stream's segments are
+    /// read); null where they are read as they are: a clip of the window's length (a GRID clip reads as before), no speech
+    /// found, or no <paramref name="speechStartFrame"/>.
+    /// </summary>
+    /// <param name="count">The clip's frames.</param>
+    /// <param name="window">Frames of the model window (its card's frame count).</param>
+    /// <param name="speechStartFrame">The window frame speech should start at (<see cref="StreamingOptions.SpeechStartFrame"/>).</param>
+    /// <param name="speech">Where the lips move in the clip (<see cref="SpeechSpan(IReadOnlyList{Face.FaceLandmarks}, StreamingOptions)"/>).</param>
+    public static int? WindowShift(int count, int window, int? speechStartFrame, (int From, int To)? speech)
+    {
+        if (count >= window || count == 0 || speechStartFrame is not { } lead || speech is not { } s)
+            return null;
+        // Later speech moves left (the stillness before it drops out of the window); the clip's end stays in the window.
+        return Math.Min(Math.Clamp(lead, 0, window - 1) - s.From, window - count);
+    }
+
+    /// <summary>
+    /// The crops a model reads for a clip: as they are, or for a clip shorter than the window a whole window of them, moved
+    /// by <see cref="WindowShift"/> with the first and last frames repeated around them (a still mouth, as a stream's segment
+    /// is filled) — zeros past a short clip's end are not what LipNet models were trained on. The one placement of
+    /// <see cref="LipReader"/>, its sessions and the ML.NET <c>CropMouth</c> transform.
+    /// </summary>
+    public static Video.VideoFrames WindowInput(Video.VideoFrames crops, int window, int? speechStartFrame, (int From, int To)? speech)
+    {
+        if (WindowShift(crops.FrameCount, window, speechStartFrame, speech) is not { } shift)
+            return crops;
+        int bytes = crops.FrameByteCount;
+        var pixels = GC.AllocateUninitializedArray<byte>(window * bytes);
+        for (int t = 0; t < window; t++)
+            crops.Pixels.AsSpan(Math.Clamp(t - shift, 0, crops.FrameCount - 1) * bytes, bytes).CopyTo(pixels.AsSpan(t * bytes));
+        return new Video.VideoFrames(pixels, window, crops.Width, crops.Height, crops.Fps, crops.Order, crops.Source);
+    }
+
     /// <summary>Inner-lip gap on the mid-line over the corner-to-corner mouth width, in percent (Face Mesh points 13/14, 61/291).</summary>
     public static double Opening(Face.FaceLandmarks l)
     {
