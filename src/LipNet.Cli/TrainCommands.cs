@@ -19,9 +19,12 @@ internal static class TrainCommands
     /// <summary>File the run's inference model is exported to (from the best checkpoint) inside --out.</summary>
     public const string ModelFile = "model.onnx";
 
-    /// <summary>The augmentation with word spans at <paramref name="probability"/>; without other augmentation, word spans alone.</summary>
-    private static FrameAugmentOptions? WithWordSpans(FrameAugmentOptions? augment, double probability) => probability <= 0 ? augment
-        : (augment ?? new FrameAugmentOptions { FlipProbability = 0, FrameJitterProbability = 0 }) with { WordSpanProbability = probability };
+    /// <summary>The augmentation with word spans and splices at these chances; without other augmentation, those alone.</summary>
+    private static FrameAugmentOptions? WithWordSpans(FrameAugmentOptions? augment, double spans, double splices) => spans <= 0 && splices <= 0 ? augment
+        : (augment ?? new FrameAugmentOptions { FlipProbability = 0, FrameJitterProbability = 0 }) with
+        {
+            WordSpanProbability = spans, WordSpliceProbability = splices,
+        };
 
     public static Command Train(CliIO io)
     {
@@ -37,6 +40,7 @@ internal static class TrainCommands
         var augment = new Option<string>("--augment") { Description = "none, basic (flip + frame drop/duplicate) or full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%) or strong (±6 px, ±12%, and time masks of up to 10 frames per second).", DefaultValueFactory = _ => "basic" };
         augment.AcceptOnlyFromAmong("none", "basic", "full", "strong");
         var wordSpans = new Option<float>("--word-spans") { Description = "Chance that a clip with word times (GRID align files) is trained on as a span of its words at a random place in the window, the rest held still (the LipNet paper's single-word instances; 0 = off).", DefaultValueFactory = _ => 0f }.Within(0, 1);
+        var wordSplice = new Option<float>("--word-splice") { Description = "Chance that one word of a clip with word times is replaced by the same place's word of another clip of its speaker (0 = off).", DefaultValueFactory = _ => 0f }.Within(0, 1);
         var synthetic = new Option<string?>("--synthetic") { Description = "SxC: render S speakers x C clips in memory instead (true mouth boxes, no codec)." };
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };
@@ -61,7 +65,7 @@ internal static class TrainCommands
         var threads = (new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per logical processor).", DefaultValueFactory = _ => 0 }).AtLeast(0);
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out unreadable videos and malformed labels (reported) instead of stopping." };
         var command = new Command("train", "Train a LipNet on ONNX Runtime (checkpoints, validation, resume) and export the best model.")
-            { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, init, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad, profile, cropCache, augment, wordSpans };
+            { data, synthetic, arch, output, split, epochs, batchSize, accumulate, lr, warmup, clip, weightDecay, dropout, seed, resume, init, device, patience, checkpointEvery, keep, maxSteps, noAugment, threads, skipBad, profile, cropCache, augment, wordSpans, wordSplice };
         command.SetAction(parse =>
         {
             var architecture = LipNetArchitecture.Preset(parse.GetValue(arch)!);
@@ -94,7 +98,7 @@ internal static class TrainCommands
                     "full" => FrameAugmentOptions.Full,
                     "strong" => FrameAugmentOptions.Strong,
                     _ => FrameAugmentOptions.Default,
-                }, parse.GetValue(wordSpans)),
+                }, parse.GetValue(wordSpans), parse.GetValue(wordSplice)),
                 CropProfile = parse.GetValue(synthetic) is null ? cropProfile.Name : null,
                 Patience = parse.GetValue(patience),
                 CheckpointEverySteps = parse.GetValue(checkpointEvery),

@@ -177,4 +177,25 @@ public class TensorTests
         Assert.Same(frames, oneWord.Frames);
         Assert.Equal("bin", oneWord.Sentence);
     }
+
+    [Fact]
+    public void ASplicedWordComesFromTheDonorInItsPlaceAndTheClipKeepsItsLength()
+    {
+        // Clip frames hold t, donor frames 100 + t. "bin blue at": bin 10-19, blue 20-29, at 30-34 (25 fps); the donor's
+        // second word "red" spans frames 22-25, so the clip becomes 0-19, 122-125, 30-74 and its last frame held.
+        var clip = TestVideos.Frames(75, 4, 2, (t, y, x, c) => (byte)t);
+        var donor = TestVideos.Frames(75, 4, 2, (t, y, x, c) => (byte)(100 + t));
+        Corpora.WordTiming[] words = [new("bin", 0.4, 0.8), new("blue", 0.8, 1.2), new("at", 1.2, 1.4)];
+        Corpora.WordTiming[] donorWords = [new("lay", 0.4, 0.88), new("red", 0.88, 1.04), new("by", 1.04, 1.4)];
+        var (spliced, sentence) = FrameAugmenter.SpliceWord(clip, words, donor, donorWords, 1);
+        Assert.Equal("bin red at", sentence);
+        Assert.Equal(75, spliced.FrameCount);
+        var expected = Enumerable.Range(0, 20).Concat(Enumerable.Range(122, 4)).Concat(Enumerable.Range(30, 45)).ToList();
+        while (expected.Count < 75)
+            expected.Add(74);
+        Assert.Equal(expected, Enumerable.Range(0, 75).Select(t => (int)spliced.Frame(t)[0]));
+        // Sentences of different lengths or another frame size: unchanged.
+        Assert.Same(clip, FrameAugmenter.SpliceWord(clip, words, donor, donorWords[..2], 1).Frames);
+        Assert.Same(clip, FrameAugmenter.SpliceWord(clip, words, TestVideos.Frames(75, 8, 2, (t, y, x, c) => 0), donorWords, 1).Frames);
+    }
 }

@@ -174,12 +174,40 @@ public class TrainingRunTests
         Assert.Equal(plain.Video.ToArray(), again.Video.ToArray());
     }
 
-    /// <summary>Clips of another set with the sentence "a b c" and its word times.</summary>
-    private sealed class TimedClips(ITrainingClips inner, IReadOnlyList<Corpora.WordTiming> words) : ITrainingClips
+    [Fact]
+    public void WordSplicesTakeAWordFromAnotherClipOfTheSameSpeaker()
+    {
+        // Speakers s0 and s1 alternate; every clip says "a b c" but clip 1 (speaker s1) says "d e f": a splice into an s1 clip
+        // can only bring d, e or f into its place, and s0's clips never get them.
+        var words = new Corpora.WordTiming[] { new("a", 0.04, 0.12), new("b", 0.12, 0.2), new("c", 0.2, 0.28) };
+        var other = words.Select((w, k) => w with { Word = "def"[k].ToString() }).ToArray();
+        var clips = new TimedClips(new RandomClips(6, 6), words, (1, other));
+        var normalize = FrameNormalizeOptions.Standardized with { FrameCount = 8 };
+        var vocabulary = Decoding.CtcVocabulary.Grid(Decoding.BlankPosition.First);
+        var splicing = new TrainingBatchAssembler(normalize, FrameAugmentOptions.Default with { WordSpliceProbability = 1 }, vocabulary);
+        var s1Texts = new HashSet<string>();
+        for (int epoch = 0; epoch < 12; epoch++)
+        {
+            var batch = splicing.Assemble(clips, [0, 3, 2, 5], 1, epoch, 0);
+            Assert.Equal("a b c", vocabulary.Decode(batch.Targets[0])); // s0's clips only have "a b c" donors
+            Assert.Equal("a b c", vocabulary.Decode(batch.Targets[2]));
+            s1Texts.Add(vocabulary.Decode(batch.Targets[1]));
+            s1Texts.Add(vocabulary.Decode(batch.Targets[3]));
+        }
+        Assert.Contains("a b c", s1Texts); // from s1's other "a b c" clips
+        Assert.True(s1Texts.Count > 1, "clip 1 lends its words to the other s1 clips");
+        Assert.All(s1Texts, t => Assert.Matches("^[ad] [be] [cf]$", t));
+    }
+
+    /// <summary>Clips of another set with the sentence "a b c" and its word times (one clip may say other words).</summary>
+    private sealed class TimedClips(ITrainingClips inner, IReadOnlyList<Corpora.WordTiming> words, (int Index, Corpora.WordTiming[] Words)? exception = null)
+        : ITrainingClips
     {
         public int Count => inner.Count;
-        public (string Id, string Speaker, string Sentence) Describe(int index) => (inner.Describe(index).Id, inner.Describe(index).Speaker, "a b c");
-        public TrainingClip Load(int index) => inner.Load(index) with { Sentence = "a b c", Words = words };
+        public (string Id, string Speaker, string Sentence) Describe(int index) => (inner.Describe(index).Id, inner.Describe(index).Speaker, Sentence(index));
+        public TrainingClip Load(int index) => inner.Load(index) with { Sentence = Sentence(index), Words = WordsOf(index) };
+        private IReadOnlyList<Corpora.WordTiming> WordsOf(int index) => exception is { } e && e.Index == index ? e.Words : words;
+        private string Sentence(int index) => string.Join(' ', WordsOf(index).Select(w => w.Word));
     }
 
     [Fact]

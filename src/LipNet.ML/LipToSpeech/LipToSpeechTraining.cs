@@ -83,8 +83,8 @@ public sealed record LipToSpeechTrainingOptions
     /// <summary>
     /// Augmentation of the training crops. Default: horizontal flips only (speech does not change with a mirror);
     /// <see cref="FrameAugmentOptions.Full"/>'s shifts, zoom, brightness and contrast and <see cref="FrameAugmentOptions.Strong"/>'s
-    /// time masks (the audio target stays: the model fills the gap from context) may be added. Frame drop/duplicate and word
-    /// spans must stay 0: they would misalign the video with its audio.
+    /// time masks (the audio target stays: the model fills the gap from context) may be added. Frame drop/duplicate, word spans
+    /// and word splices must stay 0: they would misalign the video with its audio.
     /// </summary>
     public FrameAugmentOptions Augment { get; init; } = new() { FrameJitterProbability = 0 };
 
@@ -169,8 +169,8 @@ public static class LipToSpeechTraining
             throw new ArgumentException($"{train.Count} training clips with {trainMel.Count} targets, {validation.Count} validation clips with {validationMel.Count}");
         if (options.Augment.FrameJitterProbability > 0)
             throw new ArgumentException("frame drop/duplicate would misalign the video with its audio targets: set FrameJitterProbability to 0", nameof(options));
-        if (options.Augment.WordSpanProbability > 0)
-            throw new ArgumentException("word spans would cut the video away from its audio targets: set WordSpanProbability to 0", nameof(options));
+        if (options.Augment.WordSpanProbability > 0 || options.Augment.WordSpliceProbability > 0)
+            throw new ArgumentException("word spans and splices would cut the video away from its audio targets: set both to 0", nameof(options));
         ModelCard lipCard;
         using (var lipreading = LipNetModel.Load(lipreadingModel, lipreadingSource))
             lipCard = lipreading.Card;

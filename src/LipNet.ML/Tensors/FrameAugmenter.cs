@@ -41,6 +41,14 @@ public sealed record FrameAugmentOptions
     /// </summary>
     public double WordSpanProbability { get; init; }
 
+    /// <summary>
+    /// Chance that one word of a training clip (its place in the sentence drawn at random) is replaced by the word in the
+    /// same place of another clip of the same speaker with as many words, both cut by their word times (0 = off). One
+    /// speaker's few hundred sentences let a model recall a whole sentence from a part of it; spliced clips pair each word
+    /// with new neighbours. CTC training only; clips without word times are left whole.
+    /// </summary>
+    public double WordSpliceProbability { get; init; }
+
     /// <summary>Flip and frame jitter only (LipNet's training augmentation).</summary>
     public static FrameAugmentOptions Default { get; } = new();
 
@@ -129,6 +137,55 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
             frames.Frame(from + Math.Clamp(t - offset, 0, length - 1)).CopyTo(pixels.AsSpan(t * bytes, bytes));
         string span = string.Join(' ', words.Skip(first).Take(count).Select(w => w.Word));
         return (new VideoFrames(pixels, window, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source), span);
+    }
+
+    /// <summary>
+    /// Word <paramref name="place"/> of a clip replaced by the word in the same place of a donor clip (see
+    /// <see cref="FrameAugmentOptions.WordSpliceProbability"/>): the clip's frames before that word, the donor word's frames,
+    /// the clip's frames after it, cut at their word times (rounded to frames); as many frames as the clip had (the end cut, or
+    /// its last frame held). Unchanged when the word lists differ in length, <paramref name="place"/> is outside them or the
+    /// frame sizes differ.
+    /// </summary>
+    /// <param name="frames">The clip's frames, [T, H, W, 3] bytes.</param>
+    /// <param name="words">The clip's words with their times in seconds.</param>
+    /// <param name="donor">The donor clip's frames, of the same frame size.</param>
+    /// <param name="donorWords">The donor's words with their times.</param>
+    /// <param name="place">Which word (0-based).</param>
+    /// <returns>The spliced frames and sentence.</returns>
+    public static (VideoFrames Frames, string Sentence) SpliceWord(VideoFrames frames, IReadOnlyList<WordTiming> words, VideoFrames donor,
+        IReadOnlyList<WordTiming> donorWords, int place)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(words);
+        ArgumentNullException.ThrowIfNull(donor);
+        ArgumentNullException.ThrowIfNull(donorWords);
+        string sentence = string.Join(' ', words.Select(w => w.Word));
+        if (words.Count != donorWords.Count || place < 0 || place >= words.Count || frames.FrameByteCount != donor.FrameByteCount
+            || frames.FrameCount == 0 || donor.FrameCount == 0 || !(frames.Fps > 0) || !(donor.Fps > 0))
+            return (frames, sentence);
+        static (int From, int To) Frames(WordTiming w, double fps, int count)
+        {
+            int from = Math.Clamp((int)Math.Round(w.Start * fps), 0, count - 1);
+            return (from, Math.Clamp((int)Math.Round(w.End * fps), from + 1, count));
+        }
+        var (from, to) = Frames(words[place], frames.Fps, frames.FrameCount);
+        var (donorFrom, donorTo) = Frames(donorWords[place], donor.Fps, donor.FrameCount);
+        var order = new List<(VideoFrames Source, int Frame)>(frames.FrameCount);
+        for (int t = 0; t < from; t++)
+            order.Add((frames, t));
+        for (int t = donorFrom; t < donorTo; t++)
+            order.Add((donor, t));
+        for (int t = to; t < frames.FrameCount; t++)
+            order.Add((frames, t));
+        int bytes = frames.FrameByteCount;
+        var pixels = GC.AllocateUninitializedArray<byte>(frames.FrameCount * bytes);
+        for (int t = 0; t < frames.FrameCount; t++)
+        {
+            var (source, frame) = order[Math.Min(t, order.Count - 1)];
+            source.Frame(frame).CopyTo(pixels.AsSpan(t * bytes, bytes));
+        }
+        string spliced = string.Join(' ', words.Select((w, k) => k == place ? donorWords[k].Word : w.Word));
+        return (new VideoFrames(pixels, frames.FrameCount, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source), spliced);
     }
 
     private static VideoFrames Reorder(VideoFrames frames, List<int> order, bool flip)

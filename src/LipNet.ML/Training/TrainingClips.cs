@@ -245,7 +245,9 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
             var (frames, sentence) = (loaded[i].Crops, loaded[i].Sentence);
             if (_augmenter is not null)
             {
-                // The word span draws from its own stream, so runs without it see the same augmentation as before.
+                // Splices and word spans draw from their own streams, so runs without them see the same augmentation as before.
+                (frames, sentence) = Splice(clips, indices[i], loaded[i], frames, sentence,
+                    new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0x5e1)));
                 (frames, sentence) = _augmenter.WordSpan(frames, sentence, loaded[i].Words, _normalizer.Options.FrameCount,
                     new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0x5b5)));
                 frames = _augmenter.Apply(frames, new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0xa06)));
@@ -254,5 +256,27 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
             targets[i] = vocabulary.Encode(sentence);
         });
         return new TrainingBatch(memory, targets, lengths);
+    }
+
+    /// <summary>
+    /// With <see cref="FrameAugmentOptions.WordSpliceProbability"/>, one word of the clip replaced by the same place's word of a
+    /// donor: a clip of the same speaker with as many timed words, drawn among up to 32 random clips of the set.
+    /// </summary>
+    private (VideoFrames Frames, string Sentence) Splice(ITrainingClips clips, int index, TrainingClip clip, VideoFrames frames, string sentence,
+        Random random)
+    {
+        if (_augmenter!.Options.WordSpliceProbability <= 0 || clip.Words.Count == 0 || random.NextDouble() >= _augmenter.Options.WordSpliceProbability)
+            return (frames, sentence);
+        string speaker = clips.Describe(index).Speaker;
+        for (int tries = 0; tries < 32; tries++)
+        {
+            int candidate = random.Next(clips.Count);
+            if (candidate == index || clips.Describe(candidate).Speaker != speaker)
+                continue;
+            var donor = clips.Load(candidate);
+            if (donor.Words.Count == clip.Words.Count)
+                return FrameAugmenter.SpliceWord(frames, clip.Words, donor.Crops, donor.Words, random.Next(clip.Words.Count));
+        }
+        return (frames, sentence);
     }
 }
