@@ -56,17 +56,9 @@ public class FullPipelineTests
     public void TheEmbeddedModelReadsInMLNetAsTheLipReaderDoesWithEveryOptionFromItsCard()
     {
         using var dir = new TempDir();
-        // ML.NET's ONNX transformer takes no float16 tensors: the embedded model's float32 copy (same weights and card).
-        string modelPath = dir.File("lipnet-default-fp32.onnx");
-        File.WriteAllBytes(modelPath, Runtime.LipNetModel.Float32Copy(Runtime.LipNetModel.DefaultModelBytes()!));
+        var (modelPath, paths) = Float32DefaultAndBundledClips(dir);
         using var reader = Runtime.LipReader.Default(new Runtime.LipReaderOptions { BeamWidth = 0 });
         var card = reader.Model.Card;
-        string samples = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data");
-        var paths = new[]
-        {
-            Path.Combine(samples, "grid", "video", "s1", "bwwbzp.mp4"), Path.Combine(samples, "grid", "video", "s1", "bbaf4p.mp4"),
-            Path.Combine(samples, "synthetic", "video", "s1", "sbwb8s.mp4"),
-        };
 
         var texts = ReadWithMLNet(modelPath, card, paths);
         Assert.Equal(paths.Select(p => reader.Transcribe(p).Text), texts);
@@ -86,15 +78,13 @@ public class FullPipelineTests
         // The bundled clips cut to 2 s (frames 10..59). CropMouthOptions.For(card) places a short clip's speech in the model
         // window as the LipReader does (one implementation: LipActivity.WindowInput), so the two paths read it alike.
         using var dir = new TempDir();
-        string modelPath = dir.File("lipnet-default-fp32.onnx");
-        File.WriteAllBytes(modelPath, Runtime.LipNetModel.Float32Copy(Runtime.LipNetModel.DefaultModelBytes()!));
+        var (modelPath, bundled) = Float32DefaultAndBundledClips(dir);
         using var reader = Runtime.LipReader.Default(new Runtime.LipReaderOptions { BeamWidth = 0 });
         var card = reader.Model.Card;
-        string samples = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data");
-        var paths = new[] { "grid/video/s1/bwwbzp.mp4", "grid/video/s1/bbaf4p.mp4", "synthetic/video/s1/sbwb8s.mp4" }.Select(c =>
+        var paths = bundled.Select(c =>
         {
             string cut = dir.File(Path.GetFileName(c));
-            FrameRateTests.Ffmpeg("-i", Path.Combine(samples, c), "-vf", "select='between(n,10,59)',setpts=N/25/TB", "-an", "-r", "25", cut);
+            FrameRateTests.Ffmpeg("-i", c, "-vf", "select='between(n,10,59)',setpts=N/25/TB", "-an", "-r", "25", cut);
             return cut;
         }).ToList();
 
@@ -111,6 +101,19 @@ public class FullPipelineTests
         var asFound = ml.Transforms.LoadVideo("Video", "VideoPath", LoadVideoOptions.For(card))
             .Append(ml.Transforms.CropMouth("Mouth", "Video", CropMouthOptions.For(card) with { Window = 0 }));
         Assert.All(asFound.Fit(data).Transform(data).GetColumn<int[]>("Mouth.Shape"), shape => Assert.Equal(50, shape[0]));
+    }
+
+    /// <summary>
+    /// The embedded model's float32 copy written to <paramref name="dir"/> (ML.NET's ONNX transformer takes no float16 tensors;
+    /// same weights and card) and the bundled clips: two real GRID s1 clips and a synthetic one.
+    /// </summary>
+    private static (string ModelPath, string[] Clips) Float32DefaultAndBundledClips(TempDir dir)
+    {
+        string modelPath = dir.File("lipnet-default-fp32.onnx");
+        File.WriteAllBytes(modelPath, Runtime.LipNetModel.Float32Copy(Runtime.LipNetModel.DefaultModelBytes()!));
+        string samples = Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..", "samples", "data");
+        return (modelPath, new[] { "grid/video/s1/bwwbzp.mp4", "grid/video/s1/bbaf4p.mp4", "synthetic/video/s1/sbwb8s.mp4" }
+            .Select(c => Path.Combine(samples, c)).ToArray());
     }
 
     /// <summary>The README's card-driven ML.NET pipeline (load, crop, normalize, ONNX, greedy CTC) over <paramref name="paths"/>.</summary>
