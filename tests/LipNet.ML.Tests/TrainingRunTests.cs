@@ -199,6 +199,26 @@ public class TrainingRunTests
         Assert.All(s1Texts, t => Assert.Matches("^[ad] [be] [cf]$", t));
     }
 
+    [Fact]
+    public void ValidationReadsTheClipsAsTheyAreWhateverTheTrainingAugmentation()
+    {
+        // Word spans and splices change only clips with word times: here the validation clips alone have them, so both runs
+        // train on the same batches, and validation must not see the augmentation (it once did: flips, shifts and spans).
+        var train = new RandomClips(4, 1);
+        var words = new Corpora.WordTiming[] { new("a", 0.04, 0.12), new("b", 0.12, 0.2), new("c", 0.2, 0.28) };
+        var validation = new TimedClips(new RandomClips(3, 2), words);
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var plain = TrainingRun.Run(Tiny, train, validation, dirA.Path, Options(1) with { Augment = FrameAugmentOptions.Full });
+        var spans = TrainingRun.Run(Tiny, train, validation, dirB.Path, Options(1) with
+        {
+            Augment = FrameAugmentOptions.Full with { WordSpanProbability = 1, WordSpliceProbability = 1 },
+        });
+        Assert.Equal(0f, MaxRelativeDifference(LoadOnnx(plain.LastCheckpoint), LoadOnnx(spans.LastCheckpoint)));
+        Assert.Equal(plain.State.Epochs[0].ValidationLoss, spans.State.Epochs[0].ValidationLoss);
+        Assert.Equal(plain.State.Epochs[0].GreedyCer, spans.State.Epochs[0].GreedyCer);
+    }
+
     /// <summary>Clips of another set with the sentence "a b c" and its word times (one clip may say other words).</summary>
     private sealed class TimedClips(ITrainingClips inner, IReadOnlyList<Corpora.WordTiming> words, (int Index, Corpora.WordTiming[] Words)? exception = null)
         : ITrainingClips
