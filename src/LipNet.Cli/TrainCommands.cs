@@ -20,7 +20,8 @@ internal static class TrainCommands
     public const string ModelFile = "model.onnx";
 
     /// <summary>The augmentation with word spans and splices at these chances; without other augmentation, those alone.</summary>
-    private static FrameAugmentOptions? WithWordSpans(FrameAugmentOptions? augment, double spans, double splices) => spans <= 0 && splices <= 0 ? augment
+    private static FrameAugmentOptions? WithWordAugmentation(FrameAugmentOptions? augment, double spans, double splices) =>
+        spans <= 0 && splices <= 0 ? augment
         : (augment ?? new FrameAugmentOptions { FlipProbability = 0, FrameJitterProbability = 0 }) with
         {
             WordSpanProbability = spans, WordSpliceProbability = splices,
@@ -92,7 +93,7 @@ internal static class TrainCommands
                 },
                 Epochs = parse.GetValue(epochs),
                 Normalize = FrameNormalizeOptions.Standardized,
-                Augment = WithWordSpans(parse.GetValue(noAugment) ? null : parse.GetValue(augment) switch
+                Augment = WithWordAugmentation(parse.GetValue(noAugment) ? null : parse.GetValue(augment) switch
                 {
                     "none" => null,
                     "full" => FrameAugmentOptions.Full,
