@@ -41,7 +41,7 @@ internal static class TrainCommands
         var augment = new Option<string>("--augment") { Description = "none, basic (flip + frame drop/duplicate) or full (also ±4 px shift, ±8% zoom, brightness ±20, contrast ±15%) or strong (±6 px, ±12%, and time masks of up to 10 frames per second).", DefaultValueFactory = _ => "basic" };
         augment.AcceptOnlyFromAmong("none", "basic", "full", "strong");
         var wordSpans = new Option<float>("--word-spans") { Description = "Chance that a clip with word times (GRID align files) is trained on as a span of its words at a random place in the window, the rest held still (the LipNet paper's single-word instances; 0 = off).", DefaultValueFactory = _ => 0f }.Within(0, 1);
-        var wordSplice = new Option<float>("--word-splice") { Description = "Chance that one word of a clip with word times is replaced by the same place's word of another clip of its speaker (0 = off).", DefaultValueFactory = _ => 0f }.Within(0, 1);
+        var wordSplice = new Option<float>("--word-splice") { Description = "Chance that one word of a clip with word times is replaced by the same place's word of another clip of its speaker (speaker ids are folder names: keep them distinct across --data roots; 0 = off).", DefaultValueFactory = _ => 0f }.Within(0, 1);
         var synthetic = new Option<string?>("--synthetic") { Description = "SxC: render S speakers x C clips in memory instead (true mouth boxes, no codec)." };
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };

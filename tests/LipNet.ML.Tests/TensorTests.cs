@@ -170,6 +170,17 @@ public class TensorTests
         Assert.Equal(5, seen.Count);
         Assert.True(offsets.Count > 10, "spans land at many places in the window");
 
+        // A span longer than the window, or word times past the clip's end: the clip as it is. In a window of 10 frames only
+        // "at" fits (5 frames and 2 of margin on each side); "blue" said past the clip's 3 s is never cut.
+        IReadOnlyList<Corpora.WordTiming> pastTheEnd = [new("bin", 0.4, 0.8), new("blue", 4.0, 4.4)];
+        for (int seed = 0; seed < 30; seed++)
+        {
+            var small = spans.WordSpan(frames, "bin blue at", words, 10, new Random(seed));
+            Assert.True(ReferenceEquals(frames, small.Frames) || small.Sentence == "at", small.Sentence);
+            var late = spans.WordSpan(frames, "bin blue", pastTheEnd, 75, new Random(seed));
+            Assert.True(ReferenceEquals(frames, late.Frames) || late.Sentence == "bin", late.Sentence);
+        }
+
         // Off, or nothing to cut: the clip as it is.
         var off = new FrameAugmenter(new FrameAugmentOptions()).WordSpan(frames, "bin blue at", words, 75, new Random(1));
         Assert.Same(frames, off.Frames);
@@ -187,15 +198,24 @@ public class TensorTests
         var donor = TestVideos.Frames(75, 4, 2, (t, y, x, c) => (byte)(100 + t));
         Corpora.WordTiming[] words = [new("bin", 0.4, 0.8), new("blue", 0.8, 1.2), new("at", 1.2, 1.4)];
         Corpora.WordTiming[] donorWords = [new("lay", 0.4, 0.88), new("red", 0.88, 1.04), new("by", 1.04, 1.4)];
-        var (spliced, sentence) = FrameAugmenter.SpliceWord(clip, words, donor, donorWords, 1);
+        var (spliced, sentence, splicedWords) = FrameAugmenter.SpliceWord(clip, "bin blue at", words, donor, donorWords, 1);
         Assert.Equal("bin red at", sentence);
+        // The word times move with the frames (what a word span cut after the splice goes by): "at" is 6 frames earlier.
+        Assert.Equal([("bin", 0.4, 0.8), ("red", 0.8, 0.96), ("at", 0.96, 1.16)],
+            splicedWords.Select(w => (w.Word, Math.Round(w.Start, 6), Math.Round(w.End, 6))));
         Assert.Equal(75, spliced.FrameCount);
         var expected = Enumerable.Range(0, 20).Concat(Enumerable.Range(122, 4)).Concat(Enumerable.Range(30, 45)).ToList();
         while (expected.Count < 75)
             expected.Add(74);
         Assert.Equal(expected, Enumerable.Range(0, 75).Select(t => (int)spliced.Frame(t)[0]));
-        // Sentences of different lengths or another frame size: unchanged.
-        Assert.Same(clip, FrameAugmenter.SpliceWord(clip, words, donor, donorWords[..2], 1).Frames);
-        Assert.Same(clip, FrameAugmenter.SpliceWord(clip, words, TestVideos.Frames(75, 8, 2, (t, y, x, c) => 0), donorWords, 1).Frames);
+        // Sentences of different lengths, another frame size, or a donor word so long that the clip's last word would be cut
+        // off: unchanged.
+        Assert.Same(clip, FrameAugmenter.SpliceWord(clip, "bin blue at", words, donor, donorWords[..2], 1).Frames);
+        var turned = TestVideos.Frames(75, 2, 4, (t, y, x, c) => 0);
+        Assert.Same(clip, FrameAugmenter.SpliceWord(clip, "bin blue at", words, turned, donorWords, 1).Frames);
+        Corpora.WordTiming[] longWord = [new("lay", 0.0, 0.1), new("red", 0.1, 2.9), new("by", 2.9, 3.0)];
+        var (kept, keptSentence, _) = FrameAugmenter.SpliceWord(clip, "bin blue at", words, donor, longWord, 1);
+        Assert.Same(clip, kept);
+        Assert.Equal("bin blue at", keptSentence);
     }
 }

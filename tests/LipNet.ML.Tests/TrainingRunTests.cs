@@ -168,10 +168,13 @@ public class TrainingRunTests
             var text = vocabulary.Decode(spans.Targets[i]);
             Assert.True(text is "a" or "b" or "c" or "a b" or "b c", text);
         }
-        // Off by default: the same batch as a run without the option (its draws come from their own stream).
-        var again = new TrainingBatchAssembler(normalize, FrameAugmentOptions.Default with { WordSpanProbability = 0 }, vocabulary)
-            .Assemble(clips, [0, 1], 3, 0, 0);
-        Assert.Equal(plain.Video.ToArray(), again.Video.ToArray());
+        // On clips without word times the options change nothing: their draws come from streams of their own, so the flips and
+        // jitter are those of a run without them.
+        var untimed = new RandomClips(2, 6);
+        var without = new TrainingBatchAssembler(normalize, FrameAugmentOptions.Default, vocabulary).Assemble(untimed, [0, 1], 3, 0, 0);
+        var both = FrameAugmentOptions.Default with { WordSpanProbability = 1, WordSpliceProbability = 1 };
+        var with = new TrainingBatchAssembler(normalize, both, vocabulary).Assemble(untimed, [0, 1], 3, 0, 0);
+        Assert.Equal(without.Video.ToArray(), with.Video.ToArray());
     }
 
     [Fact]
@@ -197,6 +200,23 @@ public class TrainingRunTests
         Assert.Contains("a b c", s1Texts); // from s1's other "a b c" clips
         Assert.True(s1Texts.Count > 1, "clip 1 lends its words to the other s1 clips");
         Assert.All(s1Texts, t => Assert.Matches("^[ad] [be] [cf]$", t));
+
+        // A donor that cannot be read stops the batch with its own typed error (naming its file), as a batch clip does.
+        var faulty = new FaultyClips(clips, 3);
+        bool thrown = false;
+        for (int epoch = 0; epoch < 40 && !thrown; epoch++)
+        {
+            try
+            {
+                splicing.Assemble(faulty, [1], 1, epoch, 0);
+            }
+            catch (MouthLocatorException ex)
+            {
+                Assert.Equal("clip3.mp4", ex.FilePath);
+                thrown = true;
+            }
+        }
+        Assert.True(thrown, "clip 3 is drawn as a donor within 40 epochs");
     }
 
     [Fact]
@@ -220,11 +240,12 @@ public class TrainingRunTests
     }
 
     /// <summary>Clips of another set with the sentence "a b c" and its word times (one clip may say other words).</summary>
-    private sealed class TimedClips(ITrainingClips inner, IReadOnlyList<Corpora.WordTiming> words, (int Index, Corpora.WordTiming[] Words)? exception = null)
-        : ITrainingClips
+    private sealed class TimedClips(ITrainingClips inner, IReadOnlyList<Corpora.WordTiming> words,
+        (int Index, Corpora.WordTiming[] Words)? exception = null) : ITrainingClips
     {
         public int Count => inner.Count;
-        public (string Id, string Speaker, string Sentence) Describe(int index) => (inner.Describe(index).Id, inner.Describe(index).Speaker, Sentence(index));
+        public (string Id, string Speaker, string Sentence) Describe(int index) =>
+            (inner.Describe(index).Id, inner.Describe(index).Speaker, Sentence(index));
         public TrainingClip Load(int index) => inner.Load(index) with { Sentence = Sentence(index), Words = WordsOf(index) };
         private IReadOnlyList<Corpora.WordTiming> WordsOf(int index) => exception is { } e && e.Index == index ? e.Words : words;
         private string Sentence(int index) => string.Join(' ', WordsOf(index).Select(w => w.Word));

@@ -170,7 +170,8 @@ public static class LipToSpeechTraining
         if (options.Augment.FrameJitterProbability > 0)
             throw new ArgumentException("frame drop/duplicate would misalign the video with its audio targets: set FrameJitterProbability to 0", nameof(options));
         if (options.Augment.WordSpanProbability > 0 || options.Augment.WordSpliceProbability > 0)
-            throw new ArgumentException("word spans and splices would cut the video away from its audio targets: set both to 0", nameof(options));
+            throw new ArgumentException("word spans and splices would cut the video away from its audio targets: set both to 0",
+                nameof(options));
         ModelCard lipCard;
         using (var lipreading = LipNetModel.Load(lipreadingModel, lipreadingSource))
             lipCard = lipreading.Card;

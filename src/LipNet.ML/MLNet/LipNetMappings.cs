@@ -63,12 +63,15 @@ public sealed record CropMouthOptions
     /// The model window in frames (0, the default: crops as found). A clip shorter than it, cropped by the landmark locator,
     /// whose lips move becomes a window of this many crops with its speech starting at <see cref="SpeechStartFrame"/> and its
     /// first and last frames held around it — as <see cref="Runtime.LipReader"/> reads short clips (LipNet models read words
-    /// by their place in the window; zeros after a short clip read worse: README, Long videos). <see cref="For"/> sets the
-    /// card's frame count.
+    /// by their place in the window; zeros after a short clip read worse: README, Long videos) with its default
+    /// <see cref="Runtime.StreamingOptions"/>' lip-activity settings. 0 to 4096; <see cref="For"/> sets the card's frame count.
     /// </summary>
     public int Window { get; init; }
 
-    /// <summary>The window frame a short clip's speech is moved to (default 7, <see cref="Runtime.StreamingOptions.SpeechStartFrame"/>'s).</summary>
+    /// <summary>
+    /// The window frame a short clip's speech is moved to (default 7, <see cref="Runtime.StreamingOptions.SpeechStartFrame"/>'s;
+    /// null: zero-padded as found).
+    /// </summary>
     public int? SpeechStartFrame { get; init; } = new Runtime.StreamingOptions().SpeechStartFrame;
 
     /// <summary>The crops <paramref name="card"/>'s model was trained on: its crop profile's locator and its input size.</summary>
@@ -133,8 +136,8 @@ internal static class MappingCache
     public static MouthCropper Cropper(string encoded) => Croppers.GetOrAdd(encoded, key => new Lazy<MouthCropper>(() =>
     {
         var o = Crop(key);
-        if (o.Window < 0)
-            throw new TensorShapeException($"the model window of CropMouth is {o.Window} frames; 0 (off) or more");
+        if (o.Window is < 0 or > 4096)
+            throw new TensorShapeException($"the model window of CropMouth is {o.Window} frames; 0 (off) to 4096");
         IMouthLocator locator = o.Locator switch
         {
             MouthLocatorKind.Haar => new HaarMouthLocator(o.Haar),

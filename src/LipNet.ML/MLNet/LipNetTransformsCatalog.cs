@@ -76,7 +76,7 @@ public static class LipNetTransformsCatalog
     /// <exception cref="MouthLocatorException">
     /// The locator cannot be built: a missing or invalid cascade file, an unknown crop profile, a fixed region outside the frame.
     /// </exception>
-    /// <exception cref="TensorShapeException">A crop size outside 4..4096 pixels, or a negative window.</exception>
+    /// <exception cref="TensorShapeException">A crop size outside 4..4096 pixels, or a window outside 0..4096 frames.</exception>
     /// <exception cref="Runtime.ModelLoadException">The landmark locator's front-end models cannot be loaded.</exception>
     public static IEstimator<ITransformer> CropMouth(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null, MLNet.CropMouthOptions? options = null)
     {

@@ -293,11 +293,15 @@ public sealed class LipReader : IDisposable
     private (int From, int To)? ClipSpeech(CroppedClip clip) =>
         clip.Crop.Landmarks is { Count: > 0 } landmarks ? LipActivity.SpeechSpan(landmarks, Options.Streaming) : null;
 
-    /// <summary><see cref="LipActivity.WindowShift"/> for this reader's model window and <see cref="StreamingOptions.SpeechStartFrame"/>.</summary>
+    /// <summary>
+    /// <see cref="LipActivity.WindowShift"/> for this reader's model window and <see cref="StreamingOptions.SpeechStartFrame"/>.
+    /// </summary>
     internal int? WindowShift(int count, (int From, int To)? speech) =>
         LipActivity.WindowShift(count, Model.Card.Frames, Options.Streaming.SpeechStartFrame, speech);
 
-    /// <summary><see cref="LipActivity.WindowInput"/> for this reader's model window and <see cref="StreamingOptions.SpeechStartFrame"/>.</summary>
+    /// <summary>
+    /// <see cref="LipActivity.WindowInput"/> for this reader's model window and <see cref="StreamingOptions.SpeechStartFrame"/>.
+    /// </summary>
     internal Video.VideoFrames WindowInput(Video.VideoFrames crops, (int From, int To)? speech) =>
         LipActivity.WindowInput(crops, Model.Card.Frames, Options.Streaming.SpeechStartFrame, speech);
 

@@ -522,7 +522,10 @@ internal static class LipActivity
     /// <param name="count">The clip's frames.</param>
     /// <param name="window">Frames of the model window (its card's frame count).</param>
     /// <param name="speechStartFrame">The window frame speech should start at (<see cref="StreamingOptions.SpeechStartFrame"/>).</param>
-    /// <param name="speech">Where the lips move in the clip (<see cref="SpeechSpan(IReadOnlyList{Face.FaceLandmarks}, StreamingOptions)"/>).</param>
+    /// <param name="speech">
+    /// Where the lips move in the clip (<see cref="SpeechSpan(IReadOnlyList{Face.FaceLandmarks}, StreamingOptions)"/>).
+    /// </param>
+    /// <returns>The shift in frames, or null.</returns>
     public static int? WindowShift(int count, int window, int? speechStartFrame, (int From, int To)? speech)
     {
         if (count >= window || count == 0 || speechStartFrame is not { } lead || speech is not { } s)
@@ -537,6 +540,11 @@ internal static class LipActivity
     /// is filled) — zeros past a short clip's end are not what LipNet models were trained on. The one placement of
     /// <see cref="LipReader"/>, its sessions and the ML.NET <c>CropMouth</c> transform.
     /// </summary>
+    /// <param name="crops">The clip's crops, [T, H, W, 3] bytes.</param>
+    /// <param name="window">Frames of the model window.</param>
+    /// <param name="speechStartFrame">The window frame speech should start at.</param>
+    /// <param name="speech">Where the lips move in the clip.</param>
+    /// <returns><paramref name="crops"/> itself, or a new [window, H, W, 3] stack.</returns>
     public static Video.VideoFrames WindowInput(Video.VideoFrames crops, int window, int? speechStartFrame, (int From, int To)? speech)
     {
         if (WindowShift(crops.FrameCount, window, speechStartFrame, speech) is not { } shift)

@@ -70,7 +70,17 @@ public sealed record FrameAugmentOptions
 public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
 {
     /// <summary>The probabilities and ranges in use (<see cref="FrameAugmentOptions.Default"/> when none were given).</summary>
-    public FrameAugmentOptions Options { get; } = options ?? FrameAugmentOptions.Default;
+    /// <exception cref="ArgumentOutOfRangeException">(At construction.) A probability outside 0..1 or not a number.</exception>
+    public FrameAugmentOptions Options { get; } = Checked(options ?? FrameAugmentOptions.Default);
+
+    private static FrameAugmentOptions Checked(FrameAugmentOptions o)
+    {
+        foreach (var (name, p) in new[] { ("FlipProbability", o.FlipProbability), ("FrameJitterProbability", o.FrameJitterProbability),
+            ("WordSpanProbability", o.WordSpanProbability), ("WordSpliceProbability", o.WordSpliceProbability) })
+            if (!(p >= 0 && p <= 1))
+                throw new ArgumentOutOfRangeException(name, p, "a probability is between 0 and 1");
+        return o;
+    }
 
     /// <summary>
     /// An augmented copy of <paramref name="frames"/>: flipped with <see cref="FrameAugmentOptions.FlipProbability"/>, frames
@@ -103,14 +113,17 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
         return output;
     }
 
-    /// <summary>Frames kept on each side of a word span beyond its words' times (80 ms at 25 fps): the lips move before the voice.</summary>
+    /// <summary>
+    /// Frames kept on each side of a word span beyond its words' times (80 ms at 25 fps): the lips move before the voice.
+    /// </summary>
     public const int WordSpanMarginFrames = 2;
 
     /// <summary>
     /// With <see cref="FrameAugmentOptions.WordSpanProbability"/>, a span of the clip's words as an instance of its own: the
     /// span's frames (its words' times, <see cref="WordSpanMarginFrames"/> more on each side) at a random position in a window
     /// of <paramref name="window"/> frames, the span's first frame repeated before it and its last after it, labelled with
-    /// the span's words. Otherwise, or for a clip with fewer than two timed words, the clip and sentence as they are.
+    /// the span's words. Otherwise, for a clip with fewer than two timed words, or where the drawn span would not fit the
+    /// window or its word times lie past the clip's end, the clip and sentence as they are.
     /// </summary>
     /// <param name="frames">The clip's frames, [T, H, W, 3] bytes, at <see cref="VideoFrames.Fps"/>.</param>
     /// <param name="sentence">The clip's transcript.</param>
@@ -118,8 +131,12 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
     /// <param name="window">Frames of the model window (e.g. 75).</param>
     /// <param name="random">The random source; the same state gives the same span.</param>
     /// <returns>The frames and sentence to train on.</returns>
+    /// <exception cref="ArgumentNullException">
+    /// <paramref name="frames"/>, <paramref name="words"/> or <paramref name="random"/> is null.
+    /// </exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="window"/> is not positive.</exception>
-    public (VideoFrames Frames, string Sentence) WordSpan(VideoFrames frames, string sentence, IReadOnlyList<WordTiming> words, int window, Random random)
+    public (VideoFrames Frames, string Sentence) WordSpan(VideoFrames frames, string sentence, IReadOnlyList<WordTiming> words, int window,
+        Random random)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(words);
@@ -129,8 +146,12 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
             || random.NextDouble() >= Options.WordSpanProbability)
             return (frames, sentence);
         int count = random.Next(1, words.Count), first = random.Next(0, words.Count - count + 1), last = first + count - 1;
-        int from = Math.Clamp((int)Math.Floor(words[first].Start * frames.Fps) - WordSpanMarginFrames, 0, frames.FrameCount - 1);
-        int to = Math.Clamp((int)Math.Ceiling(words[last].End * frames.Fps) + WordSpanMarginFrames, from + 1, frames.FrameCount);
+        double start = words[first].Start * frames.Fps, end = words[last].End * frames.Fps;
+        // Word times past the clip's end, or a span longer than the window, would label frames that are not there.
+        if (end > frames.FrameCount + 0.5 || end - start + 2 * WordSpanMarginFrames > window)
+            return (frames, sentence);
+        int from = Math.Clamp((int)Math.Floor(start) - WordSpanMarginFrames, 0, frames.FrameCount - 1);
+        int to = Math.Clamp((int)Math.Ceiling(end) + WordSpanMarginFrames, from + 1, frames.FrameCount);
         int length = Math.Min(to - from, window), offset = random.Next(0, window - length + 1), bytes = frames.FrameByteCount;
         var pixels = GC.AllocateUninitializedArray<byte>(window * bytes);
         for (int t = 0; t < window; t++)
@@ -142,35 +163,41 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
     /// <summary>
     /// Word <paramref name="place"/> of a clip replaced by the word in the same place of a donor clip (see
     /// <see cref="FrameAugmentOptions.WordSpliceProbability"/>): the clip's frames before that word, the donor word's frames,
-    /// the clip's frames after it, cut at their word times (rounded to frames); as many frames as the clip had (the end cut, or
-    /// its last frame held). Unchanged when the word lists differ in length, <paramref name="place"/> is outside them or the
-    /// frame sizes differ.
+    /// the clip's frames after it, cut at their word times (rounded to frames), in as many frames as the clip had (its last
+    /// frame held when the donor's word is shorter); with the words' times moved to where they now are. Unchanged when the
+    /// word lists differ in length, <paramref name="place"/> is outside them, the frame sizes or orders differ, a word time
+    /// lies past its clip's end, or the clip's last word would no longer end inside it.
     /// </summary>
     /// <param name="frames">The clip's frames, [T, H, W, 3] bytes.</param>
+    /// <param name="sentence">The clip's transcript (returned when nothing is spliced).</param>
     /// <param name="words">The clip's words with their times in seconds.</param>
-    /// <param name="donor">The donor clip's frames, of the same frame size.</param>
-    /// <param name="donorWords">The donor's words with their times.</param>
+    /// <param name="donor">The donor clip's frames, of the same frame size and channel order.</param>
+    /// <param name="donorWords">The donor's words with their times in seconds.</param>
     /// <param name="place">Which word (0-based).</param>
-    /// <returns>The spliced frames and sentence.</returns>
-    public static (VideoFrames Frames, string Sentence) SpliceWord(VideoFrames frames, IReadOnlyList<WordTiming> words, VideoFrames donor,
-        IReadOnlyList<WordTiming> donorWords, int place)
+    /// <returns>The spliced frames, sentence and word times (or the clip's own).</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static (VideoFrames Frames, string Sentence, IReadOnlyList<WordTiming> Words) SpliceWord(VideoFrames frames, string sentence,
+        IReadOnlyList<WordTiming> words, VideoFrames donor, IReadOnlyList<WordTiming> donorWords, int place)
     {
         ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(sentence);
         ArgumentNullException.ThrowIfNull(words);
         ArgumentNullException.ThrowIfNull(donor);
         ArgumentNullException.ThrowIfNull(donorWords);
-        string sentence = string.Join(' ', words.Select(w => w.Word));
-        if (words.Count != donorWords.Count || place < 0 || place >= words.Count || frames.FrameByteCount != donor.FrameByteCount
-            || frames.FrameCount == 0 || donor.FrameCount == 0 || !(frames.Fps > 0) || !(donor.Fps > 0))
-            return (frames, sentence);
-        static (int From, int To) Frames(WordTiming w, double fps, int count)
-        {
-            int from = Math.Clamp((int)Math.Round(w.Start * fps), 0, count - 1);
-            return (from, Math.Clamp((int)Math.Round(w.End * fps), from + 1, count));
-        }
-        var (from, to) = Frames(words[place], frames.Fps, frames.FrameCount);
-        var (donorFrom, donorTo) = Frames(donorWords[place], donor.Fps, donor.FrameCount);
-        var order = new List<(VideoFrames Source, int Frame)>(frames.FrameCount);
+        var unchanged = (frames, sentence, words);
+        if (words.Count != donorWords.Count || place < 0 || place >= words.Count
+            || frames.Width != donor.Width || frames.Height != donor.Height || frames.Order != donor.Order
+            || frames.FrameCount == 0 || donor.FrameCount == 0 || !(frames.Fps > 0) || !(donor.Fps > 0)
+            || words[^1].End * frames.Fps > frames.FrameCount + 0.5 || donorWords[place].End * donor.Fps > donor.FrameCount + 0.5)
+            return unchanged;
+        int from = (int)Math.Round(words[place].Start * frames.Fps);
+        int to = Math.Max(from + 1, (int)Math.Round(words[place].End * frames.Fps));
+        int donorFrom = (int)Math.Round(donorWords[place].Start * donor.Fps);
+        int donorTo = Math.Max(donorFrom + 1, (int)Math.Round(donorWords[place].End * donor.Fps));
+        int shift = donorTo - donorFrom - (to - from);
+        if (Math.Round(words[^1].End * frames.Fps) + shift > frames.FrameCount || to > frames.FrameCount || donorTo > donor.FrameCount)
+            return unchanged; // the clip's last word would be cut off
+        var order = new List<(VideoFrames Source, int Frame)>(frames.FrameCount + Math.Max(0, shift));
         for (int t = 0; t < from; t++)
             order.Add((frames, t));
         for (int t = donorFrom; t < donorTo; t++)
@@ -184,8 +211,12 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
             var (source, frame) = order[Math.Min(t, order.Count - 1)];
             source.Frame(frame).CopyTo(pixels.AsSpan(t * bytes, bytes));
         }
-        string spliced = string.Join(' ', words.Select((w, k) => k == place ? donorWords[k].Word : w.Word));
-        return (new VideoFrames(pixels, frames.FrameCount, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source), spliced);
+        double fps = frames.Fps;
+        var spliced = words.Select((w, k) => k < place ? w
+            : k == place ? new WordTiming(donorWords[k].Word, from / fps, (from + donorTo - donorFrom) / fps)
+            : w with { Start = w.Start + shift / fps, End = w.End + shift / fps }).ToArray();
+        return (new VideoFrames(pixels, frames.FrameCount, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source),
+            string.Join(' ', spliced.Select(w => w.Word)), spliced);
     }
 
     private static VideoFrames Reorder(VideoFrames frames, List<int> order, bool flip)

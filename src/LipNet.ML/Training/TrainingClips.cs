@@ -98,6 +98,9 @@ public sealed class CorpusTrainingClips(IReadOnlyList<CorpusItem> items, Func<Cl
 /// </summary>
 public sealed class SkippingTrainingClips(ITrainingClips inner, Action<LipNetException>? skipped = null) : ITrainingClips, IDisposable
 {
+    /// <summary>The set whose unreadable clips this one leaves out.</summary>
+    public ITrainingClips Inner => inner;
+
     private readonly ConcurrentDictionary<int, LipNetException> _unreadable = new();
     private readonly ConcurrentDictionary<int, int> _standIns = new();
 
@@ -157,7 +160,7 @@ public sealed class SkippingTrainingClips(ITrainingClips inner, Action<LipNetExc
 /// </summary>
 public sealed class SyntheticTrainingClips(SyntheticCorpusOptions options, IReadOnlyList<int> speakers) : ITrainingClips
 {
-    private readonly ConcurrentDictionary<int, VideoFrames> _cache = new();
+    private readonly ConcurrentDictionary<int, (VideoFrames Crops, IReadOnlyList<WordTiming> Words)> _cache = new();
     private readonly Dictionary<int, IReadOnlyList<string>> _sentences = speakers.Distinct().ToDictionary(s => s, s => SyntheticCorpus.Sentences(s, options.ClipsPerSpeaker, options.Seed));
 
     /// <summary>The synthetic corpus the clips are rendered from (seed, size, frame count and rate, clips per speaker).</summary>
@@ -182,15 +185,19 @@ public sealed class SyntheticTrainingClips(SyntheticCorpusOptions options, IRead
     }
 
     /// <summary>
-    /// The clip rendered (first time; deterministic from the corpus seed) and cropped at its true mouth boxes. Crops stay
-    /// cached in memory for the set's lifetime.
+    /// The clip rendered (first time; deterministic from the corpus seed) and cropped at its true mouth boxes, with its
+    /// word times. Crops stay cached in memory for the set's lifetime.
     /// </summary>
     public TrainingClip Load(int index)
     {
         var (speaker, clip) = At(index);
-        var crops = _cache.GetOrAdd(index, _ => SyntheticCorpus.MouthCrops(SyntheticCorpus.Render(Options, speaker, clip)));
+        var (crops, words) = _cache.GetOrAdd(index, _ =>
+        {
+            var rendered = SyntheticCorpus.Render(Options, speaker, clip);
+            return (SyntheticCorpus.MouthCrops(rendered), rendered.Timeline.Words);
+        });
         var (id, name, sentence) = Describe(index);
-        return new TrainingClip(id, name, sentence, crops);
+        return new TrainingClip(id, name, sentence, crops) { Words = words };
     }
 }
 
@@ -225,30 +232,21 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
     {
         int n = indices.Count;
         var loaded = new TrainingClip[n];
-        try
-        {
-            Parallel.For(0, n, i => loaded[i] = clips.Load(indices[i]));
-        }
-        catch (AggregateException ex) when (ex.InnerExceptions.OfType<LipNetException>().FirstOrDefault() is { } unreadable)
-        {
-            // The clip's own typed error (it names the file), not the parallel loop's wrapper.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(unreadable).Throw();
-        }
+        ForEachClip(n, i => loaded[i] = clips.Load(indices[i]));
         int perClip = loaded[0].Crops.Height * loaded[0].Crops.Width * _normalizer.Options.Channels * _normalizer.Options.FrameCount;
         var memory = buffer ?? AlignedMemory.Allocate(n * perClip);
         if (memory.Length != n * perClip)
             throw new TensorShapeException($"batch buffer holds {memory.Length} floats, {n} clips of {perClip} need {n * perClip}");
         var lengths = new int[n];
         var targets = new int[n][];
-        Parallel.For(0, n, i =>
+        ForEachClip(n, i =>
         {
-            var (frames, sentence) = (loaded[i].Crops, loaded[i].Sentence);
+            var (frames, sentence, words) = (loaded[i].Crops, loaded[i].Sentence, loaded[i].Words);
             if (_augmenter is not null)
             {
                 // Splices and word spans draw from their own streams, so runs without them see the same augmentation as before.
-                (frames, sentence) = Splice(clips, indices[i], loaded[i], frames, sentence,
-                    new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0x5e1)));
-                (frames, sentence) = _augmenter.WordSpan(frames, sentence, loaded[i].Words, _normalizer.Options.FrameCount,
+                (frames, sentence, words) = Splice(clips, loaded[i], new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0x5e1)));
+                (frames, sentence) = _augmenter.WordSpan(frames, sentence, words, _normalizer.Options.FrameCount,
                     new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0x5b5)));
                 frames = _augmenter.Apply(frames, new Random(StableSeed.Combine(seed, epoch, firstPosition + i, 0xa06)));
             }
@@ -259,24 +257,48 @@ public sealed class TrainingBatchAssembler(FrameNormalizeOptions normalize, Fram
     }
 
     /// <summary>
-    /// With <see cref="FrameAugmentOptions.WordSpliceProbability"/>, one word of the clip replaced by the same place's word of a
-    /// donor: a clip of the same speaker with as many timed words, drawn among up to 32 random clips of the set.
+    /// Runs <paramref name="body"/> for clips 0 … n − 1 in parallel; a clip's own typed error (it names the file) comes out as
+    /// itself, not in the parallel loop's wrapper.
     /// </summary>
-    private (VideoFrames Frames, string Sentence) Splice(ITrainingClips clips, int index, TrainingClip clip, VideoFrames frames, string sentence,
+    private static void ForEachClip(int n, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, n, body);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.OfType<LipNetException>().FirstOrDefault() is { } unreadable)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(unreadable).Throw();
+        }
+    }
+
+    // Per clip set: the indices of each speaker's clips, from the set's own descriptions (stable: not its stand-ins).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ITrainingClips, Dictionary<string, int[]>> _speakers = new();
+
+    /// <summary>
+    /// With <see cref="FrameAugmentOptions.WordSpliceProbability"/>, one word of the clip replaced by the same place's word of a
+    /// donor: a clip of the same speaker id (speaker ids are folder names: keep them distinct across corpus roots), another
+    /// sentence, with as many timed words. Returns the clip's frames, sentence and word times, spliced or not.
+    /// </summary>
+    private (VideoFrames Frames, string Sentence, IReadOnlyList<WordTiming> Words) Splice(ITrainingClips clips, TrainingClip clip,
         Random random)
     {
-        if (_augmenter!.Options.WordSpliceProbability <= 0 || clip.Words.Count == 0 || random.NextDouble() >= _augmenter.Options.WordSpliceProbability)
-            return (frames, sentence);
-        string speaker = clips.Describe(index).Speaker;
-        for (int tries = 0; tries < 32; tries++)
+        var unchanged = (clip.Crops, clip.Sentence, clip.Words);
+        double chance = _augmenter!.Options.WordSpliceProbability;
+        if (chance <= 0 || clip.Words.Count == 0 || random.NextDouble() >= chance)
+            return unchanged;
+        var speakers = _speakers.GetValue(clips, set =>
         {
-            int candidate = random.Next(clips.Count);
-            if (candidate == index || clips.Describe(candidate).Speaker != speaker)
-                continue;
-            var donor = clips.Load(candidate);
-            if (donor.Words.Count == clip.Words.Count)
-                return FrameAugmenter.SpliceWord(frames, clip.Words, donor.Crops, donor.Words, random.Next(clip.Words.Count));
-        }
-        return (frames, sentence);
+            var described = set is SkippingTrainingClips skipping ? skipping.Inner : set;
+            return Enumerable.Range(0, described.Count).GroupBy(i => described.Describe(i).Speaker)
+                .ToDictionary(g => g.Key, g => g.ToArray());
+        });
+        if (!speakers.TryGetValue(clip.Speaker, out var same))
+            return unchanged;
+        // The donor as loaded (a stand-in where the drawn clip is unreadable) must still be the same speaker's.
+        var donor = clips.Load(same[random.Next(same.Length)]);
+        if (donor.Speaker != clip.Speaker || donor.Id == clip.Id || donor.Words.Count != clip.Words.Count)
+            return unchanged;
+        return FrameAugmenter.SpliceWord(clip.Crops, clip.Sentence, clip.Words, donor.Crops, donor.Words, random.Next(clip.Words.Count));
     }
 }

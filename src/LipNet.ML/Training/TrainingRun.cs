@@ -142,7 +142,8 @@ public static class TrainingRun
         int batchesPerEpoch = batcher.BatchesPerEpoch;
         var assembler = new TrainingBatchAssembler(options.Normalize with { Layout = TensorLayout.CTHW }, options.Augment, trainer.Vocabulary);
         // Validation reads the clips as they are, as `lipnet evaluate` does: no flip, jitter, shift or word spans.
-        var validationAssembler = new TrainingBatchAssembler(options.Normalize with { Layout = TensorLayout.CTHW }, null, trainer.Vocabulary);
+        var validationAssembler = new TrainingBatchAssembler(options.Normalize with { Layout = TensorLayout.CTHW }, augment: null,
+            trainer.Vocabulary);
         var buffers = Enumerable.Range(0, accumulate).Select(_ => AlignedMemory.Allocate(batch * architecture.Channels * architecture.Frames * architecture.Height * architecture.Width)).ToArray();
         var validationBuffer = AlignedMemory.Allocate(buffers[0].Length);
         string checkpoints = Path.Combine(outputDirectory, CheckpointsFolder);
@@ -208,7 +209,8 @@ public static class TrainingRun
 
             var metrics = validation is null
                 ? new EpochMetrics(epoch + 1, trainer.Step, lossSum / Math.Max(1, lossCount), double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds)
-                : StopOnUnreadableClip(() => Validate(trainer, validation, validationAssembler, options, epoch + 1, lossSum / Math.Max(1, lossCount), clock, validationBuffer));
+                : StopOnUnreadableClip(() => Validate(trainer, validation, validationAssembler, options, epoch + 1,
+                    lossSum / Math.Max(1, lossCount), clock, validationBuffer));
             bool improved = validation is null || metrics.GreedyCer < state.BestValidationCer;
             state = state with
             {
