@@ -237,6 +237,16 @@ public class TrainingRunTests
         Assert.Equal(0f, MaxRelativeDifference(LoadOnnx(plain.LastCheckpoint), LoadOnnx(spans.LastCheckpoint)));
         Assert.Equal(plain.State.Epochs[0].ValidationLoss, spans.State.Epochs[0].ValidationLoss);
         Assert.Equal(plain.State.Epochs[0].GreedyCer, spans.State.Epochs[0].GreedyCer);
+
+        // With a learning rate of zero the weights stay where they start, whatever the batches: validation is then the same
+        // with no augmentation and with flips, jitter, shifts, zoom and lighting.
+        using var dirC = new TempDir();
+        using var dirD = new TempDir();
+        var still = Options(1) with { Trainer = Options(1).Trainer with { LearningRate = 0, WeightDecay = 0 } };
+        var none = TrainingRun.Run(Tiny, train, validation, dirC.Path, still with { Augment = null });
+        var full = TrainingRun.Run(Tiny, train, validation, dirD.Path,
+            still with { Augment = FrameAugmentOptions.Full with { FlipProbability = 1 } });
+        Assert.Equal(none.State.Epochs[0].ValidationLoss, full.State.Epochs[0].ValidationLoss);
     }
 
     /// <summary>Clips of another set with the sentence "a b c" and its word times (one clip may say other words).</summary>
