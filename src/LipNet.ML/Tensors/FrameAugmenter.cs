@@ -152,12 +152,9 @@ public sealed class FrameAugmenter(FrameAugmentOptions? options = null)
             return (frames, sentence);
         int from = Math.Clamp((int)Math.Floor(start) - WordSpanMarginFrames, 0, frames.FrameCount - 1);
         int to = Math.Clamp((int)Math.Ceiling(end) + WordSpanMarginFrames, from + 1, frames.FrameCount);
-        int length = Math.Min(to - from, window), offset = random.Next(0, window - length + 1), bytes = frames.FrameByteCount;
-        var pixels = GC.AllocateUninitializedArray<byte>(window * bytes);
-        for (int t = 0; t < window; t++)
-            frames.Frame(from + Math.Clamp(t - offset, 0, length - 1)).CopyTo(pixels.AsSpan(t * bytes, bytes));
-        string span = string.Join(' ', words.Skip(first).Take(count).Select(w => w.Word));
-        return (new VideoFrames(pixels, window, frames.Width, frames.Height, frames.Fps, frames.Order, frames.Source), span);
+        int length = Math.Min(to - from, window), offset = random.Next(0, window - length + 1);
+        var order = Enumerable.Range(0, window).Select(t => from + Math.Clamp(t - offset, 0, length - 1)).ToList();
+        return (Reorder(frames, order, flip: false), string.Join(' ', words.Skip(first).Take(count).Select(w => w.Word)));
     }
 
     /// <summary>
