@@ -130,4 +130,13 @@ public class MLNetTests
         Assert.Equal(["bin green by s zero again", "lay blue by o three now"], sentences);
         Assert.Equal([6, 6], view.GetColumn<int>("Length").ToList());
     }
+
+    [Fact]
+    public void AWindowOutsideItsRangeIsATypedErrorWhenThePipelineIsBuilt()
+    {
+        var ml = new MLContext(seed: 1);
+        foreach (int window in new[] { -1, 4097 })
+            Assert.Throws<TensorShapeException>(() => ml.Transforms.CropMouth("Mouth", "Video",
+                new CropMouthOptions { Locator = MouthLocatorKind.FixedRegion, Window = window }));
+    }
 }

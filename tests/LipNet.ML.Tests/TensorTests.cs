@@ -128,6 +128,17 @@ public class TensorTests
     }
 
     [Fact]
+    public void AProbabilityOutsideZeroToOneIsRefused()
+    {
+        foreach (double p in new[] { -0.1, 1.5, double.NaN })
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => new FrameAugmenter(new FrameAugmentOptions { WordSpanProbability = p }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new FrameAugmenter(new FrameAugmentOptions { WordSpliceProbability = p }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new FrameAugmenter(new FrameAugmentOptions { FlipProbability = p }));
+        }
+    }
+
+    [Fact]
     public void NoAugmentationIsTheIdentity()
     {
         var frames = TestVideos.Frames(10, 4, 2, (t, y, x, c) => (byte)(t + y + x + c));
