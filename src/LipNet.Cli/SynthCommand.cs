@@ -22,9 +22,19 @@ internal static class SynthCommand
                 "pauses between, 3 s per sentence, and word-level align files (e.g. --sentences 10: 30 s; 200: 10 minutes).",
             DefaultValueFactory = _ => 1,
         }).AtLeast(1);
+        var mouthOnset = new Option<double?>("--mouth-onset")
+        {
+            Description = "Seconds before each sentence's first phoneme at which the mouth leaves its rest pose (default: a single clip's " +
+                "mouth moves from its first frame, as in every synthetic corpus so far; a monologue's rests until 0.15 s before each sentence).",
+        };
+        mouthOnset.Validators.Add(r =>
+        {
+            if (r.TryValue(out double? v) && v is { } x && !(x > 0 && double.IsFinite(x)))
+                r.AddError($"--mouth-onset must be a positive number of seconds (got {x})");
+        });
         var json = new Option<bool>("--json") { Description = "Print one JSON object: written, skipped, failed, seconds." };
         var command = new Command("synth", "Render a GRID-style synthetic talking-mouth corpus (resumable: complete clips are kept).")
-            { output, speakers, clips, seed, format, size, sentences, json };
+            { output, speakers, clips, seed, format, size, sentences, mouthOnset, json };
         command.SetAction(parse =>
         {
             var (w, h) = CropCommand.ParseSize(parse.GetValue(size)!);
@@ -37,6 +47,7 @@ internal static class SynthCommand
                 Height = h,
                 Format = Enum.Parse<SyntheticVideoFormat>(parse.GetValue(format)!, ignoreCase: true),
                 SentencesPerClip = parse.GetValue(sentences),
+                MouthOnsetSeconds = parse.GetValue(mouthOnset),
             };
             if (options.Speakers < 1 || options.ClipsPerSpeaker < 1 || options.SentencesPerClip < 1)
                 throw new LipNet.ML.LipNetException("--speakers, --clips-per-speaker and --sentences must be at least 1");

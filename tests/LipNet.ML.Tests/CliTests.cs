@@ -108,6 +108,7 @@ public class CliTests
     [Theory]
     [InlineData("transcribe", "x.mp4", "--beam", "-5")]
     [InlineData("synth", "--out", "x", "--speakers", "0")]
+    [InlineData("synth", "--out", "x", "--mouth-onset", "0")]
     [InlineData("train", "--out", "x", "--synthetic", "1x1", "--dropout", "1")]
     [InlineData("train", "--out", "x", "--synthetic", "1x1", "--lr", "-0.1")]
     [InlineData("bench", "x.mp4", "--repeat", "0")]

@@ -26,6 +26,25 @@ public class SynthesisTests
     }
 
     [Fact]
+    public void MouthOnsetHoldsTheRestPoseUntilShortlyBeforeTheFirstPhoneme()
+    {
+        // Default: the mouth leaves rest from the clip's first frame (the convention of every synthetic corpus so far).
+        var drift = SyntheticCorpus.Render(Options, 0, 0);
+        Assert.NotEqual(MouthShape.Rest, drift.Mouth[2]);
+        var onset = SyntheticCorpus.Render(Options with { MouthOnsetSeconds = 0.15 }, 0, 0);
+        Assert.Equal(drift.Sentence, onset.Sentence);
+        Assert.Equal(drift.Words, onset.Words);
+        double leave = onset.Timeline.Phonemes[0].Start - 0.15;
+        Assert.True(leave > 0.2, $"the first phoneme starts at {onset.Timeline.Phonemes[0].Start} s");
+        for (int t = 0; (t + 0.5) / 25 <= leave; t++)
+            Assert.Equal(MouthShape.Rest, onset.Mouth[t]);
+        int moving = (int)Math.Ceiling(onset.Timeline.Phonemes[0].Start * 25);
+        Assert.NotEqual(MouthShape.Rest, onset.Mouth[moving]);
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            SyntheticCorpus.Write(Path.GetTempPath(), Options with { MouthOnsetSeconds = 0 }));
+    }
+
+    [Fact]
     public void SpeakersLookDifferent()
     {
         var ids = Enumerable.Range(0, 6).Select(i => SpeakerIdentity.Create(SyntheticCorpus.SpeakerName(i), 5)).ToList();

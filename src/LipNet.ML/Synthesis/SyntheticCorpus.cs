@@ -56,6 +56,14 @@ public sealed record SyntheticCorpusOptions
     /// </summary>
     public int SentencesPerClip { get; init; } = 1;
 
+    /// <summary>
+    /// Seconds before each sentence's first phoneme at which the mouth leaves its rest pose; null (the default) keeps the
+    /// renderer's two conventions: a single clip's mouth moves from rest from the clip's first frame towards the first
+    /// phoneme (every synthetic corpus and model of this project so far), a monologue's mouth rests until 0.15 s before each
+    /// sentence (lips lead the voice by about that much). A value applies to both; it must be positive.
+    /// </summary>
+    public double? MouthOnsetSeconds { get; init; }
+
     /// <summary>Clips rendered at once (default: one per core).</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
 }
@@ -90,11 +98,23 @@ public static class SyntheticCorpus
     }
 
     /// <summary>Renders one clip in memory (no codec): BGR frames plus timings and the true mouth boxes.</summary>
-    public static SyntheticClip Render(SpeakerIdentity speaker, string sentence, int clipSeed, int width = 360, int height = 288, int frameCount = 75, double fps = 25)
+    /// <param name="speaker">Who speaks (looks, rate, articulation).</param>
+    /// <param name="sentence">A GRID sentence.</param>
+    /// <param name="clipSeed">Seed of the clip's timing jitter, head motion, lighting and noise.</param>
+    /// <param name="width">Frame width in pixels.</param>
+    /// <param name="height">Frame height in pixels.</param>
+    /// <param name="frameCount">Frames of the clip.</param>
+    /// <param name="fps">Frame rate in Hz.</param>
+    /// <param name="mouthOnsetSeconds">
+    /// Null: the mouth moves from rest from the first frame; else it rests until this long before the first phoneme
+    /// (<see cref="SyntheticCorpusOptions.MouthOnsetSeconds"/>).
+    /// </param>
+    public static SyntheticClip Render(SpeakerIdentity speaker, string sentence, int clipSeed, int width = 360, int height = 288, int frameCount = 75,
+        double fps = 25, double? mouthOnsetSeconds = null)
     {
         var random = new Random(clipSeed);
         var timeline = SpeechTimeline.Plan(sentence, speaker, random, frameCount / fps);
-        var mouth = timeline.MouthTrack(frameCount, fps, speaker.Articulation);
+        var mouth = timeline.MouthTrack(frameCount, fps, speaker.Articulation, mouthOnsetSeconds);
         var conditions = ClipConditions.Draw(random);
         using var renderer = new FaceRenderer(speaker, width, height);
         int frameBytes = width * height * 3;
@@ -121,7 +141,8 @@ public static class SyntheticCorpus
     {
         var identity = SpeakerIdentity.Create(SpeakerName(speaker), options.Seed);
         var sentence = Sentences(speaker, Math.Max(options.ClipsPerSpeaker, clip + 1), options.Seed)[clip];
-        return Render(identity, sentence, StableSeed.Combine(options.Seed, speaker, clip), options.Width, options.Height, options.FrameCount, options.Fps);
+        return Render(identity, sentence, StableSeed.Combine(options.Seed, speaker, clip), options.Width, options.Height, options.FrameCount, options.Fps,
+            options.MouthOnsetSeconds);
     }
 
     /// <summary>Mouth crops of a rendered clip taken at the true mouth boxes (the fast in-memory training path).</summary>
@@ -137,6 +158,8 @@ public static class SyntheticCorpus
     {
         if (options.Speakers < 1 || options.ClipsPerSpeaker < 1)
             throw new ArgumentOutOfRangeException(nameof(options), "need at least one speaker and one clip per speaker");
+        if (options.MouthOnsetSeconds is { } onset && !(onset > 0 && double.IsFinite(onset)))
+            throw new ArgumentOutOfRangeException(nameof(options), onset, "MouthOnsetSeconds must be a positive number of seconds, or null");
         Directory.CreateDirectory(root);
         var jobs = Enumerable.Range(0, options.Speakers).SelectMany(s => Enumerable.Range(0, options.ClipsPerSpeaker).Select(c => (Speaker: s, Clip: c))).ToList();
         int perClip = Math.Max(1, options.SentencesPerClip);
@@ -212,7 +235,7 @@ public static class SyntheticCorpus
                 var timeline = SpeechTimeline.Plan(sentences[k], speaker, random, seconds);
                 words.AddRange(timeline.Words.Select(w => new WordTiming(w.Word, Math.Round(w.Start + k * seconds, 4), Math.Round(w.End + k * seconds, 4))));
                 // Between sentences the mouth rests until just before the next one (0.15 s: lips lead the voice).
-                var mouth = timeline.MouthTrack(span, options.Fps, speaker.Articulation, onsetSeconds: 0.15);
+                var mouth = timeline.MouthTrack(span, options.Fps, speaker.Articulation, onsetSeconds: options.MouthOnsetSeconds ?? 0.15);
                 for (int t = 0; t < span; t++)
                 {
                     renderer.Render(mouth[t], k * span + t, total, conditions, frame);
