@@ -85,6 +85,15 @@ public sealed class CliIO(TextWriter stdout, TextWriter stderr)
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
 
+    /// <summary>One "skipped FILE: REASON" line on stderr; a reason that already starts with the file (a typed error's message) is not repeated.</summary>
+    public void Skipped(string? source, string reason)
+    {
+        if (source is null || reason.StartsWith(source + ":", StringComparison.Ordinal))
+            Error.WriteLine($"skipped {reason}");
+        else
+            Error.WriteLine($"skipped {source}: {reason}");
+    }
+
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

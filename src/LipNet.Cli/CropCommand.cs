@@ -50,7 +50,7 @@ internal static class CropCommand
         var profile = new Option<string?>("--profile") { Description = "Crop profile: mouth-centred (rizkiarm/LipNet, the landmark default), mean-face (auto_avsr), face-aligned (VIPL LipNet-PyTorch) or haar; sets the locator and crop size." };
         profile.AcceptOnlyFromAmong([.. CropProfile.All.Select(p => p.Name)]);
         var cascade = new Option<FileInfo?>("--cascade") { Description = "Frontal-face Haar cascade file (default: opencv-data's)." };
-        var size = new Option<string?>("--size") { Description = "Crop size WxH (default: the profile's, 100x50 for mouth-centred and haar)." };
+        var size = new Option<string?>("--size") { Description = "Crop size WxH (default: the profile's, 100x50 for mouth-centred and haar)." }.SizeWithin(4, 4096);
         var landmarks = new Option<bool>("--landmarks") { Description = "With --json: add a 'landmarks' array (per frame: confidence, interpolated, 468 points x, y, z, 40 lip points)." };
         var overlay = new Option<bool>("--overlay") { Description = "Also write <name>_overlay.png: the frames with the mouth box and the landmarks drawn." };
         var overlayEvery = (new Option<int>("--overlay-every") { Description = "Draw every N-th frame on the overlay sheet.", DefaultValueFactory = _ => 1 }).AtLeast(1);

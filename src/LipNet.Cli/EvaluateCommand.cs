@@ -59,6 +59,10 @@ internal static class EvaluateCommand
             };
             EvaluationReport report = null!;
             io.WithProgress("transcribing", test.Count, tick => report = lipReader.Evaluate(test, evaluation, new TrainCommands.SynchronousProgress<Transcription>(_ => tick())));
+            foreach (var p in reader.Problems)
+                io.Skipped(p.Path, p.Reason);
+            foreach (var f in report.Failed)
+                io.Skipped(f.Source, f.Reason);
             if (report.Failed.Count > 0 && !parse.GetValue(skipBad))
                 throw new LipNetException($"{report.Failed.Count} video(s) could not be read, first: {report.Failed[0].Reason} (use --skip-bad to report and go on)");
             // The corpus reader's own problems (unreadable labels, videos without labels) are reported with the clips that failed.

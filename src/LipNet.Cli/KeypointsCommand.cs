@@ -93,7 +93,7 @@ internal static class KeypointsCommand
             var train = Prepare(io, trainItems, features, parse.GetValue(cache), parse.GetValue(skipBad), failures, "training clips");
             var validation = Prepare(io, heldOut, features, parse.GetValue(cache), parse.GetValue(skipBad), failures, "validation clips");
             foreach (var f in failures)
-                io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
+                io.Skipped(f.Source, f.Reason);
             var options = new Wav2KeypointsTrainingOptions
             {
                 Trainer = new TrainerOptions
@@ -155,7 +155,7 @@ internal static class KeypointsCommand
                 throw new LipNetException("no clip could be read", parse.GetValue(corpus)!.FullName);
             var accuracy = Wav2KeypointsTraining.Evaluate(wav2kp, test, reference, $"{Path.GetFileName(parse.GetValue(corpus)!.FullName)} ({parse.GetValue(split)})");
             foreach (var f in failures)
-                io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
+                io.Skipped(f.Source, f.Reason);
             if (parse.GetValue(record))
             {
                 if (parse.GetValue(model) is not { } file)

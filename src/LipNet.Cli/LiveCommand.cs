@@ -15,6 +15,11 @@ internal static class LiveCommand
     public static Command Create(CliIO io)
     {
         var camera = new Option<int?>("--camera") { Description = "Camera index (0 = the first; V4L2 on Linux)." };
+        camera.Validators.Add(r =>
+        {
+            if (r.TryValue(out int? v) && v < 0)
+                r.AddError($"--camera must be at least 0 (got {v})");
+        });
         var input = new Option<string?>("--input") { Description = "A video file or a stream URL (rtsp://, http://, udp:// ...)." };
         var realtime = new Option<bool>("--realtime") { Description = "Deliver a file at its frame rate (a file standing in for a camera)." };
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };

@@ -9,7 +9,7 @@ internal static class LmCommand
     public static Command Create(CliIO io)
     {
         var text = new Option<FileInfo>("--text") { Description = "Training text, one sentence per line.", Required = true };
-        var order = (new Option<int>("--order") { Description = "n-gram order (1-4).", DefaultValueFactory = _ => 3 }).AtLeast(1);
+        var order = (new Option<int>("--order") { Description = "n-gram order (1-4).", DefaultValueFactory = _ => 3 }).Within(1, 4);
         var unit = new Option<string>("--unit") { Description = "word or char.", DefaultValueFactory = _ => "word" };
         unit.AcceptOnlyFromAmong("word", "char");
         var output = new Option<FileInfo>("--out") { Description = "ARPA file to write.", Required = true };

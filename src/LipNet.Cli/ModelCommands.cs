@@ -22,13 +22,14 @@ internal static class ModelCommands
     {
         var option = (new Option<int>("--landmark-every")
         {
-            Description = "Landmark profiles: run Face Mesh on every N-th frame and interpolate between (faster; 1 = every frame).",
+            Description = "Landmark profiles: run Face Mesh on every N-th frame and interpolate between (faster; 1 = every frame; at most 10, " +
+                "the shortest stretch of speech that is read: sparser landmarks miss the lip movement that finds speech).",
             DefaultValueFactory = _ => new LipNet.ML.Mouth.LandmarkMouthLocatorOptions().LandmarkEvery,
         });
         option.Validators.Add(r =>
         {
-            if (r.TryValue(out int v) && v is < 1 or > 25)
-                r.AddError($"--landmark-every must lie in 1..25 (got {v})");
+            if (r.TryValue(out int v) && v is < 1 or > 10)
+                r.AddError($"--landmark-every must lie in 1..10 (got {v})");
         });
         return option;
     }
@@ -130,6 +131,7 @@ internal static class ModelCommands
         var landmarkEvery = LandmarkEveryOption();
         var command = new Command("transcribe", "Read the lips in videos of any length (longer than the model's window: read between pauses, streamed).")
             { videos, model, beam, grammar, lm, lmUnit, alpha, beta, device, truth, json, format, mirror, landmarkEvery };
+        command.RejectingUnknownOptions(videos);
         command.Validators.Add(result =>
         {
             if (result.TryValue(videos, out var paths) && paths is not null && paths.Any(p => p is null || p.Name.Length == 0))
@@ -148,6 +150,7 @@ internal static class ModelCommands
             {
                 Landmarks = Landmarks(parse, landmarkEvery),
                 Session = new LipNetSessionOptions { Device = parse.GetValue(device)!, Log = m => io.Error.WriteLine(m) },
+                Logger = new TextWriterLogger(io.Error), // warnings, e.g. a long video cut short
                 BeamWidth = parse.GetValue(beam),
                 GridGrammar = parse.GetValue(grammar) == "grid",
                 MirrorAverage = parse.GetValue(mirror),
@@ -223,6 +226,7 @@ internal static class ModelCommands
         var beam = (new Option<int>("--beam") { Description = "CTC beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();
         var landmarkEvery = LandmarkEveryOption();
         var command = new Command("bench", "Throughput: end to end and model only, with the time of each stage (one JSON object).") { videos, model, batch, repeat, threads, locator, beam, landmarkEvery };
+        command.RejectingUnknownOptions(videos);
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(videos)!.Select(v => v.FullName).ToList();

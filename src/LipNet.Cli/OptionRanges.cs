@@ -34,6 +34,42 @@ internal static class OptionRanges
     public static bool TryValue<T>(this System.CommandLine.Parsing.CommandResult result, Argument<T> argument, out T value) =>
         Try(() => result.GetValue(argument)!, out value);
 
+    /// <summary>
+    /// A list of files must not swallow a mistyped option: System.CommandLine hands "--beem 50" to a many-valued argument as two
+    /// file names. A token starting with '-' that names no existing file or folder is a usage error instead. Added as a command
+    /// validator: an argument's own validators do not run once a command validator has read its value.
+    /// </summary>
+    public static Command RejectingUnknownOptions(this Command command, Argument<FileInfo[]> argument)
+    {
+        command.Validators.Add(r =>
+        {
+            foreach (var token in r.GetResult(argument)?.Tokens ?? [])
+            {
+                string v = token.Value;
+                if (v.Length > 1 && v[0] == '-' && !File.Exists(v) && !Directory.Exists(v))
+                    r.AddError($"Unrecognized option '{v}' (see --help for the options of this command).");
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A <c>WxH</c> size option (pixels) with both sides in <paramref name="min"/>..<paramref name="max"/>; absent passes.</summary>
+    public static T SizeWithin<T>(this T option, int min, int max) where T : Option
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0)
+                return;
+            string text = r.Tokens[^1].Value;
+            var parts = text.ToLowerInvariant().Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out int w) || !int.TryParse(parts[1], out int h))
+                r.AddError($"{option.Name} must be WxH in pixels, e.g. 100x50 (got {text})");
+            else if (w < min || w > max || h < min || h > max)
+                r.AddError($"{option.Name} must have both sides in {min}..{max} pixels (got {text})");
+        });
+        return option;
+    }
+
     public static Option<int> AtLeast(this Option<int> option, int min)
     {
         option.Validators.Add(r =>

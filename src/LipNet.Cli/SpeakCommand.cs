@@ -37,7 +37,7 @@ internal static class SpeakCommand
         var architecture = lipCard.Architecture!;
         var (mel, failures) = LipToSpeechTraining.MelTargets(items, architecture.Frames, options.Mel);
         foreach (var f in failures)
-            io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
+            io.Skipped(f.Source, f.Reason);
         if (failures.Count > 0 && !skipBad)
             throw new LipNetException($"{failures.Count} {label} could not be read, first: {failures[0].Reason} (use --skip-bad to report and go on)", failures[0].Source);
         var kept = Enumerable.Range(0, items.Count).Where(i => mel[i] is not null).ToList();
@@ -47,7 +47,7 @@ internal static class SpeakCommand
         var clips = new CorpusTrainingClips(kept.Select(i => items[i]).ToList(), () => new LipNet.ML.Tensors.ClipPreprocessor(profile.CreateLocator(),
             new LipNet.ML.Mouth.MouthCropOptions { Width = architecture.Width, Height = architecture.Height },
             read: new LipNet.ML.Video.VideoReadOptions { TargetFps = lipCard.Fps }, ownsLocator: true), cache: false, diskCache: cache);
-        ITrainingClips set = skipBad ? new SkippingTrainingClips(clips, ex => io.Error.WriteLine($"skipped {ex.FilePath}: {ex.Message}")) : clips;
+        ITrainingClips set = skipBad ? new SkippingTrainingClips(clips, ex => io.Skipped(ex.FilePath, ex.Message)) : clips;
         return (set, kept.Select(i => mel[i]!).ToList());
     }
 
@@ -184,7 +184,7 @@ internal static class SpeakCommand
             io.WithProgress("speaking", items.Count, (Action _) => accuracy = synthesizer.Evaluate(items.Select(i => i.VideoPath).ToList(),
                 $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(root))} ({spec})", failures));
             foreach (var f in failures)
-                io.Error.WriteLine($"skipped {f.Source}: {f.Reason}");
+                io.Skipped(f.Source, f.Reason);
             if (failures.Count > 0 && !parse.GetValue(skipBad))
                 throw new LipNetException($"{failures.Count} clip(s) could not be read, first: {failures[0].Reason} (use --skip-bad to report and go on)", failures[0].Source);
             if (parse.GetValue(record))

@@ -276,7 +276,7 @@ internal static class TrainCommands
             var reader = CorpusReader.Open(root, new CorpusReadOptions { SkipBad = skipBad });
             var items = reader.Read().ToList();
             foreach (var p in reader.Problems)
-                io.Error.WriteLine($"skipped {p.Path}: {p.Reason}");
+                io.Skipped(p.Path, p.Reason);
             if (items.Count == 0)
                 throw new LipNetException("the corpus has no clips", root);
             var divided = listed is not null ? new CorpusSplit(items.Where(i => !listed.Contains(ClipKey(i))).ToList(), items.Where(i => listed.Contains(ClipKey(i))).ToList())
@@ -291,7 +291,7 @@ internal static class TrainCommands
         ITrainingClips Set(List<CorpusItem> part)
         {
             var clips = new CorpusTrainingClips(part, () => TrainingPreprocessor(profile, architecture), diskCache: cache);
-            return skipBad ? new SkippingTrainingClips(clips, ex => io.Error.WriteLine($"skipped {ex.Message}")) : clips;
+            return skipBad ? new SkippingTrainingClips(clips, ex => io.Skipped(ex.FilePath, ex.Message)) : clips;
         }
         return (Set(train), validation.Count > 0 ? Set(validation) : null,
             $"{string.Join("; ", described)} (split {split}, seed {seed}, crops {profile.Name}); {train.Count} training draws an epoch");
@@ -429,7 +429,7 @@ internal static class TrainCommands
         var reader = CorpusReader.Open(corpus, new CorpusReadOptions { SkipBad = true });
         var items = reader.Read().ToList();
         foreach (var p in reader.Problems)
-            io?.Error.WriteLine($"skipped {p.Path}: {p.Reason}");
+            io?.Skipped(p.Path, p.Reason);
         if (items.Count == 0)
             throw new LipNetException("the calibration corpus has no clips", corpus);
         int n = Math.Min(clips, items.Count);

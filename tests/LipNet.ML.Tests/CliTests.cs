@@ -109,6 +109,13 @@ public class CliTests
     [InlineData("transcribe", "x.mp4", "--beam", "-5")]
     [InlineData("synth", "--out", "x", "--speakers", "0")]
     [InlineData("synth", "--out", "x", "--mouth-onset", "0")]
+    [InlineData("synth", "--out", "x", "--speakers", "100001")]
+    [InlineData("synth", "--out", "x", "--sentences", "100000")]
+    [InlineData("synth", "--out", "x", "--size", "0x0")]
+    [InlineData("synth", "--out", "x", "--size", "abc")]
+    [InlineData("crop", "x.mp4", "--out", "o", "--size", "5000x5000")]
+    [InlineData("lm", "--out", "x", "--order", "9")]
+    [InlineData("live", "--camera", "-1")]
     [InlineData("train", "--out", "x", "--synthetic", "1x1", "--dropout", "1")]
     [InlineData("train", "--out", "x", "--synthetic", "1x1", "--lr", "-0.1")]
     [InlineData("bench", "x.mp4", "--repeat", "0")]
@@ -116,6 +123,7 @@ public class CliTests
     [InlineData("transcribe", "x.mp4", "--beam", "abc")]
     [InlineData("transcribe", "x.mp4", "--format", "xml")]
     [InlineData("transcribe", "x.mp4", "--landmark-every", "x")]
+    [InlineData("transcribe", "x.mp4", "--landmark-every", "11")]
     [InlineData("transcribe", "x.mp4", "--alpha", "abc")]
     [InlineData("live", "--camera", "abc")]
     [InlineData("crop", "x.mp4", "--out", "o", "--fps", "fast")]
@@ -136,6 +144,19 @@ public class CliTests
         // One line per error and a pointer to the help on stderr; nothing on stdout (it may be redirected to a file).
         Assert.Equal("", stdout);
         Assert.Contains("--help' lists the options", stderr);
+    }
+
+    [Theory]
+    [InlineData("transcribe")]
+    [InlineData("bench")]
+    public void AMistypedOptionIsAUsageErrorNotAVideoName(string command)
+    {
+        // A many-valued video argument would otherwise take "--beem 50" for two more videos and read the real one.
+        var (code, stdout, stderr) = Run(command, "x.mp4", "--beem", "50");
+        Assert.Equal(1, code);
+        Assert.Contains("Unrecognized option '--beem'", stderr);
+        Assert.DoesNotContain("not found", stderr);
+        Assert.Equal("", stdout);
     }
 
     [Fact]

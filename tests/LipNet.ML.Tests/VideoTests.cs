@@ -138,6 +138,37 @@ public class VideoTests
     }
 
     [Fact]
+    public void AFileCutShortOfTheFramesItsContainerDeclaresIsATypedError()
+    {
+        // The bundled real GRID clip keeps its index up front: cut, it still declares 75 frames but decodes 2 or 37. Read on, it
+        // gave a confident wrong sentence with exit code 0.
+        string clip = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(OnnxGraphTests.Fixture("x"))!, "..", "..",
+            "samples", "data", "grid", "video", "s1", "bbaf4p.mp4"));
+        var bytes = File.ReadAllBytes(clip);
+        using var dir = new TempDir();
+        foreach (var keep in new[] { 20_000, 80_000 })
+        {
+            var cut = dir.File($"cut{keep}.mp4");
+            File.WriteAllBytes(cut, bytes[..keep]);
+            var ex = Assert.Throws<VideoDecodeException>(() => VideoLoader.Load(cut));
+            Assert.Equal(cut, ex.FilePath);
+            Assert.Contains("of the 75 frames its container declares", ex.Reason);
+            // Frame by frame the reader ends normally and says so: a long video's transcription reads up to the cut.
+            using var reader = VideoReader.Open(cut);
+            var buffer = new byte[reader.FrameByteCount];
+            while (reader.ReadFrame(buffer)) { }
+            Assert.True(reader.EndedShort);
+        }
+        Assert.Equal(75, VideoLoader.Load(clip).FrameCount);
+        using (var whole = VideoReader.Open(clip))
+        {
+            var buffer = new byte[whole.FrameByteCount];
+            while (whole.ReadFrame(buffer)) { }
+            Assert.False(whole.EndedShort);
+        }
+    }
+
+    [Fact]
     public void TruncatedVideoDecodesWhatIsThereOrFailsTyped()
     {
         using var dir = new TempDir();

@@ -143,6 +143,7 @@ public sealed class LipToSpeechSynthesizer : IDisposable
         var features = new SpeechFeatureExtractor(Card.Mel);
         double stoi = 0, estoi = 0, melL1 = 0;
         int clips = 0;
+        LipNetException? first = null;
         foreach (var video in videos)
         {
             try
@@ -159,11 +160,14 @@ public sealed class LipToSpeechSynthesizer : IDisposable
             }
             catch (LipNetException ex) when (failures is not null)
             {
+                first ??= ex;
                 failures.Add(new Runtime.TranscriptionFailure(video, ex.Message));
             }
         }
         if (clips == 0)
-            throw new LipNetException($"none of the {videos.Count} clips could be read");
+            throw first is null
+                ? new LipNetException($"none of the {videos.Count} clips could be read")
+                : new LipNetException($"none of the {videos.Count} clips could be read; the first: {first.Reason}", first.FilePath, first);
         return new SpeechAccuracy(testSet, clips, stoi / clips, estoi / clips, melL1 / clips);
     }
 

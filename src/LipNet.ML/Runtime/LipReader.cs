@@ -279,7 +279,13 @@ public sealed class LipReader : IDisposable
         // Longer: the head's frames (copied out of the reused buffer) and then the rest, streamed.
         var first = Enumerable.Range(0, head.FrameCount).Select(t => Video.VideoFrame.Of(head, t)).ToList();
         // The rest in pooled buffers: these frames never leave the session, which hands each buffer back once cropped.
-        return (null, TranscribeLong(reader.Source, first.Concat(reader.ReadFrames(pooled: true)), start, decodeMs, cancellationToken));
+        var transcription = TranscribeLong(reader.Source, first.Concat(reader.ReadFrames(pooled: true)), start, decodeMs, cancellationToken);
+        // Cut short (a partial download): what arrived is read, as a player would play it; a clip of one window throws instead.
+        if (reader.EndedShort && Options.Logger is { } logger)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger,
+                "{Video} ends after {Read} of the {Declared} frames its container declares (truncated?): read up to where it ends",
+                reader.Source, reader.SourceFramesRead, reader.ReportedFrameCount);
+        return (null, transcription);
     }
 
     private Transcription RunClip(string source, CroppedClip clip, long start)

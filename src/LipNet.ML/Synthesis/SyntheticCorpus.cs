@@ -77,6 +77,12 @@ public sealed record SyntheticCorpusReport(int Written, int Skipped, IReadOnlyLi
 /// </summary>
 public static class SyntheticCorpus
 {
+    /// <summary>Most clips one corpus may hold (speakers x clips per speaker): a million 3 s clips.</summary>
+    public const int MaxClips = 1_000_000;
+
+    /// <summary>Most sentences one monologue may hold: 12,000, ten hours at 3 s a sentence.</summary>
+    public const int MaxSentencesPerClip = 12_000;
+
     /// <summary>Speaker folder name of speaker index i (s1, s2 ...), as in GRID.</summary>
     public static string SpeakerName(int index) => $"s{index + 1}";
 
@@ -154,10 +160,22 @@ public static class SyntheticCorpus
     /// whose video opens and whose align parses is skipped; files are written under a temporary name and
     /// renamed, so an interrupted run leaves no half-written clip behind.
     /// </summary>
+    /// <param name="root">The corpus root (created if missing).</param>
+    /// <param name="options">Speakers, clips, seed, size, format, sentences per clip, mouth onset.</param>
+    /// <param name="clipDone">Called after each clip (written, skipped or failed), from the rendering threads.</param>
+    /// <returns>Clips written, skipped as complete, and failed with the reason.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// No speaker or clip, more than <see cref="MaxClips"/> clips or <see cref="MaxSentencesPerClip"/> sentences a clip, a frame
+    /// side outside 64..4096 pixels, or a mouth onset that is not a positive number of seconds.
+    /// </exception>
     public static SyntheticCorpusReport Write(string root, SyntheticCorpusOptions options, Action? clipDone = null)
     {
-        if (options.Speakers < 1 || options.ClipsPerSpeaker < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), "need at least one speaker and one clip per speaker");
+        if (options.Speakers < 1 || options.ClipsPerSpeaker < 1 || (long)options.Speakers * options.ClipsPerSpeaker > MaxClips)
+            throw new ArgumentOutOfRangeException(nameof(options), $"need 1 to {MaxClips:N0} clips: at least one speaker and one clip per speaker");
+        if (options.SentencesPerClip > MaxSentencesPerClip)
+            throw new ArgumentOutOfRangeException(nameof(options), options.SentencesPerClip, $"SentencesPerClip must be at most {MaxSentencesPerClip:N0}");
+        if (options.Width is < 64 or > 4096 || options.Height is < 64 or > 4096)
+            throw new ArgumentOutOfRangeException(nameof(options), $"frame size {options.Width}x{options.Height} outside 64..4096 pixels a side");
         if (options.MouthOnsetSeconds is { } onset && !(onset > 0 && double.IsFinite(onset)))
             throw new ArgumentOutOfRangeException(nameof(options), onset, "MouthOnsetSeconds must be a positive number of seconds, or null");
         Directory.CreateDirectory(root);

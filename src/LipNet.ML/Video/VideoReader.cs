@@ -54,10 +54,12 @@ public sealed class VideoReader : IDisposable
     private readonly Mat _converted = new();
     private readonly string? _tempFile;
     private readonly VideoReadOptions _options;
+    private readonly bool _isFile; // a file or a copied stream: its container's frame count is checked at the end
     private int _framesRead;
 
-    private VideoReader(VideoCapture capture, string source, string? tempFile, VideoReadOptions options)
+    private VideoReader(VideoCapture capture, string source, string? tempFile, VideoReadOptions options, bool isFile)
     {
+        _isFile = isFile;
         _capture = capture;
         _tempFile = tempFile;
         _options = options;
@@ -101,6 +103,13 @@ public sealed class VideoReader : IDisposable
 
     /// <summary>Frame count the container claims; decoding may yield a few more or fewer.</summary>
     public int ReportedFrameCount { get; }
+
+    /// <summary>
+    /// True once a file (or a copied stream) has ended at least 20% and 10 frames short of <see cref="ReportedFrameCount"/>: it is
+    /// cut short, e.g. a partial download. <see cref="ReadAll()"/> then throws; frame-by-frame reads end normally and leave the
+    /// decision to the caller (a long video's transcription reads up to the cut). Never set for URLs and cameras.
+    /// </summary>
+    public bool EndedShort { get; private set; }
 
     /// <summary>Source frames decoded so far.</summary>
     public int SourceFramesRead => _framesRead;
@@ -186,7 +195,7 @@ public sealed class VideoReader : IDisposable
             capture.Dispose();
             throw new VideoDecodeException("cannot be opened (no such device, no permission, or held by another program)", source);
         }
-        return Checked(new VideoReader(capture, source, null, options), options);
+        return Checked(new VideoReader(capture, source, null, options, isFile: false), options);
     }
 
     // CAP_PROP_OPEN_TIMEOUT_MSEC (53) and CAP_PROP_READ_TIMEOUT_MSEC (54): OpenCvSharp's enum lacks them. Without them an
@@ -204,7 +213,7 @@ public sealed class VideoReader : IDisposable
             throw new VideoDecodeException(IsUrl(path) ? $"the stream did not answer within {options.OpenTimeout.TotalSeconds:0.#} s or is not a video"
                 : "not a readable video: no video stream (an audio-only file?), or corrupt, or a codec OpenCV's FFmpeg cannot decode", source);
         }
-        return Checked(new VideoReader(capture, source, tempFile, options), options);
+        return Checked(new VideoReader(capture, source, tempFile, options, isFile: !IsUrl(path)), options);
     }
 
     /// <summary>Creates a capture, turning a missing OpenCV library or an OpenCV error into the library's typed errors.</summary>
@@ -356,7 +365,12 @@ public sealed class VideoReader : IDisposable
             throw new VideoDecodeException($"decoding failed at frame {_framesRead} ({ex.Message})", Source, ex);
         }
         if (!ok || _frame.Empty())
+        {
+            // Containers round their frame count, and some only estimate it, but a file that ends 20% and 10 frames short of it is
+            // cut short (e.g. a partial download).
+            EndedShort = _isFile && _framesRead > 0 && 5L * _framesRead < 4L * ReportedFrameCount && ReportedFrameCount - _framesRead >= 10;
             return false;
+        }
         if (_frame.Type() != MatType.CV_8UC3)
             throw new VideoDecodeException($"unsupported decoded pixel format {_frame.Type()} at frame {_framesRead}", Source);
         if (_framesRead == 0)
@@ -410,6 +424,9 @@ public sealed class VideoReader : IDisposable
     }
 
     /// <summary>Decodes every remaining frame into one contiguous <see cref="VideoFrames"/>.</summary>
+    /// <exception cref="VideoDecodeException">
+    /// No frame decodes, a frame is malformed, the size limit is passed, or the file is cut short (<see cref="EndedShort"/>).
+    /// </exception>
     public VideoFrames ReadAll() => ReadAll(null);
 
     /// <summary>
@@ -448,6 +465,9 @@ public sealed class VideoReader : IDisposable
         }
         if (count == 0)
             throw new VideoDecodeException("video has no decodable frames", Source);
+        if (count < limit && EndedShort)
+            throw new VideoDecodeException(
+                $"ends after {SourceFramesRead} of the {ReportedFrameCount} frames its container declares: the file is truncated or corrupt", Source);
         return new VideoFrames(pixels, count, Width, Height, Fps, _options.Order, Source)
         {
             SourceFps = SourceFps,
