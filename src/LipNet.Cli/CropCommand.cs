@@ -42,7 +42,7 @@ internal static class CropCommand
     public static Command Create(CliIO io)
     {
         var video = new Argument<FileInfo>("video") { Description = "Video file (mpg, mp4, mov, avi, mkv ...)." };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the crops.", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the crops.", Required = true }.OutputPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object: video, frames, fps, width, height, boxes (one per frame at --fps)." };
         var frames = new Option<bool>("--frames") { Description = "Also write one PNG per frame." };
         var locator = new Option<string>("--locator") { Description = "landmarks (face detection + Face Mesh, default), haar (Haar face detection) or fixed (a fixed region).", DefaultValueFactory = _ => "landmarks" };

@@ -21,7 +21,7 @@ internal static class EvaluateCommand
         var model = new Option<FileInfo?>("--model") { Description = "ONNX model with a model card (default: the embedded default model)." };
         var split = new Option<string>("--split") { Description = "all, overlapped:N (N test clips per speaker), unseen:N (N test speakers) or list:FILE (the clips FILE names, speaker/id a line); the test side is evaluated.", DefaultValueFactory = _ => "all" }.SplitSyntax(counted: true, "all");
         var seed = new Option<int>("--seed") { Description = "Seed of the split.", DefaultValueFactory = _ => 0 };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and the plots.", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json, report.md and the plots.", Required = true }.OutputPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (sentences, cer, wer, cer_mean, wer_mean, bleu, per_speaker ...)." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report unreadable videos and malformed labels and go on." };
         var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();

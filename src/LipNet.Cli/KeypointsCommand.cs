@@ -65,7 +65,7 @@ internal static class KeypointsCommand
     private static Command Train(CliIO io)
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "Corpus root of videos with audio (GRID layout and the others `stats` reads).", Required = true };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints, epochs.csv, model.onnx (the best epoch's).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints, epochs.csv, model.onnx (the best epoch's).", Required = true }.OutputPath();
         var split = SplitOption();
         var cache = CacheOption();
         var epochs = (new Option<int>("--epochs") { Description = "Passes over the training clips.", DefaultValueFactory = _ => 30 }).AtLeast(1);
@@ -177,7 +177,7 @@ internal static class KeypointsCommand
         var input = new Argument<FileInfo>("input") { Description = "A video with audio, or an audio file (wav, mp3, m4a …)." };
         var model = new Option<FileInfo?>("--model") { Description = "WAV2KP ONNX model with its card (default: the embedded model)." };
         var output = CliIO.Extensions(new Option<FileInfo?>("--out") { Description = "file.json (40 points per frame), file.mp4 (the points drawn; beside the video's own when the input is a video) or file.png (a strip of frames).", Required = true },
-            ".json", ".mp4", ".png");
+            ".json", ".mp4", ".png").OutputPath();
         var cache = CacheOption();
         var command = new Command("predict", "Predict the lip keypoints of speech: JSON, or an MP4 / PNG to judge them by eye.") { input, model, output, cache };
         command.SetAction(parse =>

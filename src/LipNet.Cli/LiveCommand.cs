@@ -26,7 +26,7 @@ internal static class LiveCommand
         var beam = (new Option<int>("--beam") { Description = "Beam width (0 = greedy).", DefaultValueFactory = _ => 100 }).BeamWidth();
         var grammar = new Option<string>("--grammar") { Description = "grid (only GRID sentences) or none.", DefaultValueFactory = _ => "none" };
         grammar.AcceptOnlyFromAmong("grid", "none");
-        var partials = new Option<bool>("--partials") { Description = "Also print partial readings of the open segment (stderr)." };
+        var partials = new Option<bool>("--partials") { Description = "Also print partial readings of the open segment (stderr): fast greedy previews, without the beam, grammar or language model of the final segments." };
         var json = new Option<bool>("--json") { Description = "One JSON object per final segment (JSON lines), then a summary object." };
         var openTimeout = new Option<double>("--open-timeout") { Description = "Seconds a camera or URL may take to open.", DefaultValueFactory = _ => 10 }.Positive();
         var command = new Command("live", "Read the lips in a live stream (camera, URL, or a file paced as one), printing segments as they are final.")

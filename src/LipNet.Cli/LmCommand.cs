@@ -12,7 +12,7 @@ internal static class LmCommand
         var order = (new Option<int>("--order") { Description = "n-gram order (1-4).", DefaultValueFactory = _ => 3 }).Within(1, 4);
         var unit = new Option<string>("--unit") { Description = "word or char.", DefaultValueFactory = _ => "word" };
         unit.AcceptOnlyFromAmong("word", "char");
-        var output = new Option<FileInfo>("--out") { Description = "ARPA file to write.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "ARPA file to write.", Required = true }.OutputPath();
         var command = new Command("lm", "Estimate an n-gram language model (ARPA) from a text file, for --lm.") { text, order, unit, output };
         command.SetAction(parse =>
         {

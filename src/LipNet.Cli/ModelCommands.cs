@@ -42,7 +42,7 @@ internal static class ModelCommands
         var torch = new Option<FileInfo?>("--torch") { Description = "LipNet-PyTorch (VIPL) checkpoint (.pt, torch.save state_dict, zip or legacy format); --arch vipl." };
         var safetensors = new Option<FileInfo?>("--safetensors") { Description = "Safetensors with LipNet-PyTorch names (conv1.weight, gru1.weight_ih_l0, FC.weight ...); --arch Paper or Small." };
         var arch = new Option<string?>("--arch") { Description = "The network: rizkiarm (--keras), vipl (--torch), Paper or Small (--safetensors; default Paper)." };
-        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true }.OutputPath();
         var blank = new Option<string>("--blank") { Description = "--safetensors only: first (blank, space, a..z) or last (a..z, space, blank).", DefaultValueFactory = _ => "first" };
         blank.AcceptOnlyFromAmong("first", "last");
         var fp16 = new Option<bool>("--fp16") { Description = "Store weights as float16 (half the size)." };
@@ -138,7 +138,8 @@ internal static class ModelCommands
                 result.AddError("a video path is empty");
             if (!result.TryValue(format, out string? f) || !result.TryValue(json, out bool asJson))
                 return;
-            if (asJson && f is "srt" or "vtt")
+            // --format text is the default: only an explicit one contradicts --json.
+            if (asJson && (f is "srt" or "vtt" || (f == "text" && result.GetResult(format) is { Implicit: false })))
                 result.AddError($"--json and --format {f} ask for two outputs: choose one");
             if (f is "srt" or "vtt" && paths is { Length: > 1 })
                 result.AddError($"--format {f} writes the subtitles of one video: give one video");

@@ -53,6 +53,41 @@ internal static class OptionRanges
         return command;
     }
 
+    /// <summary>
+    /// An output path (<c>--out</c>) that can be written: a folder option must not name a file, a file option not a folder, and no
+    /// part of the path above it may be a file. Checked up front, so the error names the option and the path instead of a raw
+    /// "Could not find a part of the path" or "already exists" after the work.
+    /// </summary>
+    public static Option<T> OutputPath<T>(this Option<T> option) where T : FileSystemInfo?
+    {
+        bool folder = typeof(T) == typeof(DirectoryInfo);
+        option.Validators.Add(r =>
+        {
+            if (!r.TryValue(out T value) || value is null)
+                return;
+            string path = value.FullName;
+            if (folder && File.Exists(path))
+                r.AddError($"{option.Name} {path}: is a file, not a folder");
+            else if (!folder && Directory.Exists(path))
+                r.AddError($"{option.Name} {path}: is a folder, not a file");
+            else
+            {
+                for (var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)); !string.IsNullOrEmpty(parent);
+                     parent = Path.GetDirectoryName(parent))
+                {
+                    if (File.Exists(parent))
+                    {
+                        r.AddError($"{option.Name} {path}: {parent} on its path is a file, not a folder");
+                        break;
+                    }
+                    if (Directory.Exists(parent))
+                        break;
+                }
+            }
+        });
+        return option;
+    }
+
     /// <summary>A <c>WxH</c> size option (pixels) with both sides in <paramref name="min"/>..<paramref name="max"/>; absent passes.</summary>
     public static T SizeWithin<T>(this T option, int min, int max) where T : Option
     {

@@ -54,7 +54,7 @@ internal static class SpeakCommand
     private static Command Train(CliIO io)
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "Corpus root of videos with audio (GRID layout and the others `stats` reads).", Required = true };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints, epochs.csv, model.onnx (the best epoch's).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints, epochs.csv, model.onnx (the best epoch's).", Required = true }.OutputPath();
         var split = new Option<string>("--split") { Description = "list:FILE (the held-out clips, speaker/id a line: validation, never trained on) or none.", DefaultValueFactory = _ => "none" }.SplitSyntax(counted: false, "none");
         var init = new Option<string>("--init") { Description = "Lipreading model whose front end (conv blocks, GRUs), crop profile and normalisation to start from: default or a .onnx file.", DefaultValueFactory = _ => "default" };
         var cropCache = new Option<string?>("--crop-cache") { Description = $"Folder keeping crops between runs (default {CropCache.DefaultDirectory}; 'none' = off)." };
@@ -121,7 +121,7 @@ internal static class SpeakCommand
     {
         var video = new Argument<FileInfo>("video") { Description = "A video of a speaking face (its own audio, if any, is not used).", Arity = ArgumentArity.ZeroOrOne };
         var model = new Option<FileInfo?>("--model") { Description = "Lip-to-speech ONNX model with its card (default: the embedded model)." };
-        var output = CliIO.Extensions(new Option<FileInfo?>("--out") { Description = "The WAV file to write (16-bit PCM, the card's rate, the video's length).", Required = true }, ".wav");
+        var output = CliIO.Extensions(new Option<FileInfo?>("--out") { Description = "The WAV file to write (16-bit PCM, the card's rate, the video's length).", Required = true }, ".wav").OutputPath();
         var spectrogram = CliIO.Extensions(new Option<FileInfo?>("--spectrogram") { Description = "Also write a PNG of the predicted log-mel (above it the video's own audio's, when it has audio)." }, ".png");
         speak.Arguments.Add(video);
         speak.Options.Add(model);

@@ -9,7 +9,7 @@ internal static class SynthCommand
 {
     public static Command Create(CliIO io)
     {
-        var output = new Option<DirectoryInfo>("--out") { Description = "Corpus root to write (GRID layout: video/sNN, align/sNN).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Corpus root to write (GRID layout: video/sNN, align/sNN).", Required = true }.OutputPath();
         var speakers = (new Option<int>("--speakers") { Description = "Number of synthetic speakers (1-100000).", DefaultValueFactory = _ => 2 }).Within(1, 100_000);
         var clips = (new Option<int>("--clips-per-speaker") { Description = "Clips per speaker (1-100000; at most a million clips in all).", DefaultValueFactory = _ => 5 }).Within(1, 100_000);
         var seed = new Option<int>("--seed") { Description = "Seed: the same seed writes the same corpus.", DefaultValueFactory = _ => 0 };

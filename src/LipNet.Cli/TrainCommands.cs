@@ -44,7 +44,7 @@ internal static class TrainCommands
         var wordSplice = new Option<float>("--word-splice") { Description = "Chance that one word of a clip with word times is replaced by the same place's word of another clip of its speaker (speaker ids are folder names: keep them distinct across --data roots; 0 = off).", DefaultValueFactory = _ => 0f }.Within(0, 1);
         var synthetic = new Option<string?>("--synthetic") { Description = "SxC: render S speakers x C clips in memory instead (true mouth boxes, no codec)." };
         var arch = new Option<string>("--arch") { Description = "Small or Paper.", DefaultValueFactory = _ => "Small" };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: checkpoints/, best/, steps.csv, epochs.csv, curves.png, model.onnx.", Required = true }.OutputPath();
         var split = new Option<string>("--split") { Description = "Validation split: unseen:N (N held-out speakers), overlapped:N (N clips per speaker), list:FILE (the clips FILE names, e.g. onnx/splits/s1-validation.txt) or none.", DefaultValueFactory = _ => "unseen:1" }.SplitSyntax(counted: true, "none");
         var epochs = (new Option<int>("--epochs") { Description = "Passes over the training draws.", DefaultValueFactory = _ => 10 }).AtLeast(1);
         var batchSize = (new Option<int>("--batch-size") { Description = "Clips per optimizer step (split into --accumulate micro-batches).", DefaultValueFactory = _ => 8 }).AtLeast(1);
@@ -458,7 +458,7 @@ internal static class TrainCommands
     public static Command ExportCommand(CliIO io)
     {
         var checkpoint = new Option<DirectoryInfo>("--checkpoint") { Description = "Checkpoint folder (or a run folder: its best/ checkpoint).", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write.", Required = true }.OutputPath();
         var fp16 = new Option<bool>("--fp16") { Description = "Store weights as float16 (half the size)." };
         var reports = new Option<FileInfo[]>("--accuracy") { Description = "report.json files of `lipnet evaluate` whose figures go into the model card.", AllowMultipleArgumentsPerToken = true };
         var int8 = new Option<bool>("--int8") { Description = "8-bit convolutions after the first block (u8s8, per-channel weights; GRUs stay float), calibrated on --calibration clips." };

@@ -146,6 +146,29 @@ public class CliTests
         Assert.Contains("--help' lists the options", stderr);
     }
 
+    [Fact]
+    public void OutputPathsThatCannotBeWrittenAreUsageErrorsNamingThePath()
+    {
+        using var dir = new TempDir();
+        string file = dir.File("a-file.txt");
+        File.WriteAllText(file, "x");
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["evaluate", dir.Path, "--out", file], "is a file, not a folder"),
+            (["synth", "--out", file], "is a file, not a folder"),
+            (["evaluate", dir.Path, "--out", Path.Combine(file, "sub")], $"{file} on its path is a file"),
+            (["speak", "x.mp4", "--out", Path.Combine(file, "x.wav")], $"{file} on its path is a file"),
+            (["lm", "--out", dir.Path], "is a folder, not a file"),
+        })
+        {
+            var (code, stdout, stderr) = Run(args);
+            Assert.Equal(1, code);
+            Assert.Contains("--out", stderr);
+            Assert.Contains(expected, stderr);
+            Assert.Equal("", stdout);
+        }
+    }
+
     [Theory]
     [InlineData("transcribe")]
     [InlineData("bench")]

@@ -115,6 +115,10 @@ public class LongVideoTests(MonologueFixture monologue, ITestOutputHelper output
         var (code, _, err) = CliTests.Run("transcribe", monologue.Video, "--format", "srt", "--json");
         Assert.Equal(1, code);
         Assert.Contains("--json and --format srt", err);
+        // An explicit --format text contradicts --json too (the default text does not).
+        (code, _, err) = CliTests.Run("transcribe", monologue.Video, "--format", "text", "--json");
+        Assert.Equal(1, code);
+        Assert.Contains("--json and --format text", err);
         (code, _, err) = CliTests.Run("transcribe", monologue.Video, monologue.Video, "--format", "vtt");
         Assert.Equal(1, code);
         Assert.Contains("one video", err);
