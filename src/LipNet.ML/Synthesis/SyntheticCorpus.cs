@@ -60,7 +60,8 @@ public sealed record SyntheticCorpusOptions
     /// Seconds before each sentence's first phoneme at which the mouth leaves its rest pose; null (the default) keeps the
     /// renderer's two conventions: a single clip's mouth moves from rest from the clip's first frame towards the first
     /// phoneme (every synthetic corpus and model of this project so far), a monologue's mouth rests until 0.15 s before each
-    /// sentence (lips lead the voice by about that much). A value applies to both; it must be positive.
+    /// sentence (lips lead the voice by about that much). A value applies to both; it must be positive. One longer than a
+    /// sentence's lead silence (e.g. 3 s) moves the mouth from the sentence's first frame: a monologue rendered as single clips are.
     /// </summary>
     public double? MouthOnsetSeconds { get; init; }
 
