@@ -100,7 +100,7 @@ internal static class LiveCommand
             if (asJson)
                 io.WriteJson(summary);
             else
-                io.Error.WriteLine($"{summary.frames} frames ({summary.media_seconds} s) in {summary.wall_seconds} s; {segments} segments, latency mean {summary.latency_mean} s, max {summary.latency_max} s");
+                io.Error.WriteLine($"{summary.frames} frames ({summary.media_seconds} s) in {summary.wall_seconds} s; {segments} segment{(segments == 1 ? "" : "s")}, latency mean {summary.latency_mean} s, max {summary.latency_max} s");
             return 0;
         });
         return command;

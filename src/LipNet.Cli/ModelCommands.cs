@@ -201,7 +201,11 @@ internal static class ModelCommands
     {
         if (GridAlign.FindFor(video) is { } align)
             return string.Join(' ', GridAlign.Load(align).Select(w => w.Word));
-        return GridGrammar.TryParseId(Path.GetFileNameWithoutExtension(video), out var sentence) ? sentence : null;
+        // A GRID id as the name, or ending it after an underscore (Lombard GRID's s2_l_bbim3a).
+        string name = Path.GetFileNameWithoutExtension(video);
+        if (GridGrammar.TryParseId(name, out var sentence) || GridGrammar.TryParseId(name[(name.LastIndexOf('_') + 1)..], out sentence))
+            return sentence;
+        return null;
     }
 
     public static Command Bench(CliIO io)

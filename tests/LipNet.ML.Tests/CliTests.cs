@@ -147,6 +147,16 @@ public class CliTests
     }
 
     [Fact]
+    public void TruthComesFromAGridIdAsTheNameOrEndingIt()
+    {
+        using var dir = new TempDir();
+        Assert.Equal("bin blue at f four please", LipNet.Cli.ModelCommands.TruthFor(dir.File("bbaf4p.mp4")));
+        Assert.Equal("bin blue in m three again", LipNet.Cli.ModelCommands.TruthFor(dir.File("s2_l_bbim3a.mov"))); // Lombard GRID
+        Assert.Null(LipNet.Cli.ModelCommands.TruthFor(dir.File("holiday_video.mp4")));
+        Assert.Null(LipNet.Cli.ModelCommands.TruthFor(dir.File("talk.mp4")));
+    }
+
+    [Fact]
     public void OutputPathsThatCannotBeWrittenAreUsageErrorsNamingThePath()
     {
         using var dir = new TempDir();
