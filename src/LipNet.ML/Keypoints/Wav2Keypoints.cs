@@ -130,8 +130,11 @@ public sealed class Wav2Keypoints : IDisposable
     /// <returns>Normalised keypoints (no poses: they are the mouth's shape, not its place).</returns>
     /// <exception cref="AudioDecodeException">The file cannot be read or has no audio track (<see cref="NoAudioTrackException"/>).</exception>
     /// <exception cref="AudioTooShortException">The audio is shorter than one video frame.</exception>
-    public KeypointSequence Predict(string path, int? videoFrames = null) =>
-        Predict(AudioReader.Read(path, new AudioReadOptions { SampleRate = Card.Features.SampleRate }), videoFrames);
+    public KeypointSequence Predict(string path, int? videoFrames = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Predict(AudioReader.Read(path, new AudioReadOptions { SampleRate = Card.Features.SampleRate }), videoFrames);
+    }
 
     /// <summary>The keypoints of a clip's audio (see <see cref="Predict(string, int?)"/>).</summary>
     /// <param name="clip">Mono audio at the card's sample rate.</param>
@@ -149,6 +152,7 @@ public sealed class Wav2Keypoints : IDisposable
     /// <summary>The model on prepared input [T, <see cref="Wav2KeypointsCard.InputFeatures"/>]: [T, 80] normalised keypoints.</summary>
     internal float[] PredictFeatures(float[] features, int frames)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         using var input = OrtValue.CreateTensorValueFromMemory(features, [1, frames, Card.InputFeatures]);
         using var runOptions = new RunOptions();
         using var outputs = _session.Run(runOptions, [SequenceRegressionModel.InputName], [input], [SequenceRegressionModel.OutputName]);
@@ -186,8 +190,14 @@ public sealed class Wav2Keypoints : IDisposable
         });
     }
 
-    /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose() => _session.Dispose();
+    /// <summary>Releases the ONNX Runtime session; later predictions throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _session.Dispose();
+    }
+
+    private bool _disposed;
 }
 
 /// <summary>The WAV2KP input recipe: standardise each MFCC coefficient, then stack each frame with its neighbours.</summary>

@@ -71,13 +71,18 @@ public sealed class LipToSpeechSynthesizer : IDisposable
     /// <param name="videoPath">A video with a face.</param>
     /// <exception cref="VideoDecodeException">The video cannot be read.</exception>
     /// <exception cref="MouthLocatorException">No face or mouth is found.</exception>
-    public SpeechFeatures Mel(string videoPath) => Mel(_preprocessor.Crop(videoPath).Crop.Frames);
+    public SpeechFeatures Mel(string videoPath)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Mel(_preprocessor.Crop(videoPath).Crop.Frames);
+    }
 
     /// <summary>The predicted log-mel spectrogram of mouth crops (<see cref="Mel(string)"/>), read in windows of the model's frame count.</summary>
     /// <param name="crops">Mouth crops at the card's size and rate.</param>
     /// <exception cref="TensorShapeException">The crops are not of the card's size.</exception>
     public SpeechFeatures Mel(VideoFrames crops)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(crops);
         var arch = Card.Architecture!;
         var visual = arch.Visual;
@@ -174,7 +179,12 @@ public sealed class LipToSpeechSynthesizer : IDisposable
     /// <summary>Releases the ONNX Runtime session and the front end.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         _session.Dispose();
         _preprocessor.Dispose();
     }
+
+    private bool _disposed;
 }

@@ -70,6 +70,7 @@ public sealed record LandmarkMouthLocatorOptions
 public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
 {
     private readonly ThreadLocal<FaceLandmarkTracker> _tracker;
+    private bool _disposed;
 
     /// <summary>Opens a face tracker (UltraFace detector and Face Mesh) now, so a bad model fails here; more per thread as used.</summary>
     /// <param name="options">Tracker, geometry, landmark stride and smoothing; null = defaults (mouth-centred geometry).</param>
@@ -126,6 +127,7 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
     public FaceLandmarks[] Landmarks(VideoFrames frames, out int[] missingFrames)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(frames);
         int count = frames.FrameCount;
         var result = new FaceLandmarks[count];
@@ -163,8 +165,11 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// <param name="source">Names the stream in errors.</param>
     /// <returns>A stream to push frames into; the caller disposes it.</returns>
     /// <exception cref="Runtime.ModelLoadException">A front-end model file is missing or corrupt.</exception>
-    public IMouthTrackStream OpenTrackStream(int cropWidth, int cropHeight, string source) =>
-        new LandmarkMouthTrackStream(this, cropWidth, cropHeight, source);
+    public IMouthTrackStream OpenTrackStream(int cropWidth, int cropHeight, string source)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new LandmarkMouthTrackStream(this, cropWidth, cropHeight, source);
+    }
 
     private sealed class LandmarkMouthTrackStream(LandmarkMouthLocator owner, int cropWidth, int cropHeight, string source) : IMouthTrackStream
     {
@@ -176,7 +181,8 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
 
         public void Push(VideoFrame frame, ICollection<LocatedFrame> located)
         {
-            ArgumentNullException.ThrowIfNull(frame);
+            VideoFrame.EnsureValid(frame, source);
+            ArgumentNullException.ThrowIfNull(located);
             if (_last is not null && (frame.Width != _last.Width || frame.Height != _last.Height))
                 throw new MouthLocatorException($"frame {frame.Index} is {frame.Width}x{frame.Height}, earlier frames {_last.Width}x{_last.Height}", source);
             _track ??= new IncrementalLandmarkTrack<VideoFrame>(_tracker, owner.Options.LandmarkEvery, owner.Options.SmoothingRadius, owner.Options.MaxGapFrames);
@@ -308,6 +314,9 @@ public sealed class LandmarkMouthLocator : IMouthLocator, IDisposable
     /// <summary>Releases the face tracker (ONNX Runtime sessions) of every thread that used the locator.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         foreach (var t in _tracker.Values)
             t.Dispose();
         _tracker.Dispose();

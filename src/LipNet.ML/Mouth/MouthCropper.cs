@@ -200,8 +200,10 @@ public sealed class MouthCropStream : IDisposable
 
     /// <summary>Takes the next frame; adds the crops that became ready to <paramref name="crops"/>.</summary>
     /// <exception cref="MouthLocatorException">A frame of another size than the first; an invalid box.</exception>
+    /// <exception cref="TensorShapeException">A frame without pixels, of a size out of range, or with too few bytes for its size.</exception>
     public void Push(VideoFrame frame, ICollection<MouthFrame> crops)
     {
+        ArgumentNullException.ThrowIfNull(crops);
         _track.Push(frame, _located);
         Drain(crops);
     }

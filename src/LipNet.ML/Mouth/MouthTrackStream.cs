@@ -63,7 +63,8 @@ public sealed class ChunkedMouthTrackStream : IMouthTrackStream
     /// <exception cref="ArgumentNullException"><paramref name="frame"/> is null.</exception>
     public void Push(VideoFrame frame, ICollection<LocatedFrame> located)
     {
-        ArgumentNullException.ThrowIfNull(frame);
+        VideoFrame.EnsureValid(frame, _source);
+        ArgumentNullException.ThrowIfNull(located);
         if (_chunk.Count > 0 && (frame.Width != _chunk[0].Width || frame.Height != _chunk[0].Height))
             throw new MouthLocatorException($"frame {frame.Index} is {frame.Width}x{frame.Height}, earlier frames {_chunk[0].Width}x{_chunk[0].Height}", _source);
         _chunk.Add(frame);

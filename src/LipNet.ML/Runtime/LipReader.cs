@@ -122,6 +122,7 @@ public sealed class LipReader : IDisposable
 {
     private readonly ClipPreprocessor _preprocessor;
     private readonly CtcDecoder _decoder;
+    private bool _disposed;
 
     /// <summary>Loads the model at <paramref name="modelPath"/> and builds the reader around it (which then owns the model).</summary>
     /// <param name="modelPath">An ONNX LipNet model; its embedded card (or <paramref name="card"/>) says how to read with it.</param>
@@ -219,6 +220,7 @@ public sealed class LipReader : IDisposable
     /// <exception cref="OperationCanceledException">Cancelled (checked between frames of a long video).</exception>
     public Transcription Transcribe(string path, CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         using var reader = Video.VideoReader.Open(path, _preprocessor.ReadOptions);
         return Transcribe(reader, cancellationToken);
     }
@@ -236,6 +238,7 @@ public sealed class LipReader : IDisposable
     /// <param name="nameHint">Original file name: its extension helps the demuxer and it names the clip in errors and results.</param>
     public Transcription Transcribe(Stream stream, string? nameHint = null)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         using var reader = Video.VideoReader.Open(stream, nameHint, _preprocessor.ReadOptions);
         return Transcribe(reader, CancellationToken.None);
     }
@@ -250,6 +253,7 @@ public sealed class LipReader : IDisposable
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
     public Transcription Transcribe(Video.VideoFrames frames)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(frames);
         long start = Stopwatch.GetTimestamp();
         if (frames.FrameCount <= Model.Card.Frames)
@@ -361,7 +365,11 @@ public sealed class LipReader : IDisposable
     /// <param name="source">Names the stream in errors and results.</param>
     /// <returns>A new session; the caller disposes it before the reader.</returns>
     /// <exception cref="TensorShapeException">Invalid <see cref="LipReaderOptions.Streaming"/> options.</exception>
-    public LipReadingSession OpenSession(string source = "<stream>") => new(this, source);
+    public LipReadingSession OpenSession(string source = "<stream>")
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new(this, source);
+    }
 
     /// <summary>
     /// Reads a live or recorded stream of frames at the model's frame rate, yielding partial segments while a segment is
@@ -573,6 +581,7 @@ public sealed class LipReader : IDisposable
 
     private TranscriptionBatch TranscribeBatch(IReadOnlyList<string> paths, Action<Transcription>? progress, CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (Options.Logger is { } logger)
         {
             var report = progress;
@@ -713,6 +722,9 @@ public sealed class LipReader : IDisposable
     /// </summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (_activityLocator.IsValueCreated)
             _activityLocator.Value.Dispose();
         _preprocessor.Dispose();

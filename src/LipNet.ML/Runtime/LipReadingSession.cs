@@ -126,7 +126,7 @@ public sealed class LipReadingSession : IDisposable
     private byte[]? _windowPixels;
     private LipReader.Batch? _batch;
     private int _base, _received, _nextWindow, _mergedEnd, _scan, _segmentStart = -1, _lastSpeech = -1, _lastPartial;
-    private bool _completed;
+    private bool _completed, _disposed;
 
     internal LipReadingSession(LipReader reader, string source)
     {
@@ -162,10 +162,14 @@ public sealed class LipReadingSession : IDisposable
 
     /// <summary>Takes the next frame (at the model's frame rate); adds the segments that became ready to <paramref name="updates"/>.</summary>
     /// <exception cref="MouthLocatorException">A frame of another size than the first.</exception>
+    /// <exception cref="TensorShapeException">A frame without pixels, of a size out of range, or with too few bytes for its size.</exception>
     /// <exception cref="InvalidOperationException">The session was completed.</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Push(VideoFrame frame, ICollection<TranscriptSegment> updates)
     {
-        ArgumentNullException.ThrowIfNull(frame);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        VideoFrame.EnsureValid(frame, Source);
+        ArgumentNullException.ThrowIfNull(updates);
         if (_completed)
             throw new InvalidOperationException($"{Source}: the session is complete");
         _received++;
@@ -179,6 +183,8 @@ public sealed class LipReadingSession : IDisposable
     /// <exception cref="VideoDecodeException">The stream ended before its first frame.</exception>
     public void Complete(ICollection<TranscriptSegment> updates)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(updates);
         if (_completed)
             return;
         _completed = true;
@@ -484,6 +490,9 @@ public sealed class LipReadingSession : IDisposable
     /// <summary>Releases the session's crop stream and its landmark track (face tracker); the reader stays usable.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         _crops.Dispose();
         _activity?.Dispose();
     }

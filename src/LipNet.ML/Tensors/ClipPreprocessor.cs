@@ -75,6 +75,7 @@ public sealed class ClipPreprocessor : IDisposable
 
     // Full frames live only until they are cropped, so each thread decodes into one reused buffer.
     private readonly ThreadLocal<byte[]?> _decodeBuffer = new();
+    private bool _disposed;
 
     /// <summary>Decodes the video file at <paramref name="path"/>, crops the mouth and normalizes the crops to a tensor.</summary>
     /// <param name="path">A video file (or stream URL) that OpenCV's FFmpeg backend reads.</param>
@@ -99,6 +100,7 @@ public sealed class ClipPreprocessor : IDisposable
     {
         using (reader)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var frames = reader.ReadAll(_decodeBuffer.Value);
             _decodeBuffer.Value = frames.Pixels;
             return frames;
@@ -111,6 +113,7 @@ public sealed class ClipPreprocessor : IDisposable
     /// </summary>
     internal VideoFrames DecodeHead(VideoReader reader, int limit)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var frames = reader.ReadAll(_decodeBuffer.Value, limit);
         _decodeBuffer.Value = frames.Pixels;
         return frames;
@@ -160,6 +163,7 @@ public sealed class ClipPreprocessor : IDisposable
 
     private CroppedClip Crop(Func<VideoFrames> decode)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         long t0 = Stopwatch.GetTimestamp();
         var frames = decode();
         long t1 = Stopwatch.GetTimestamp();
@@ -172,6 +176,9 @@ public sealed class ClipPreprocessor : IDisposable
     /// <summary>Frees the per-thread decode buffers and disposes the locator when this preprocessor owns it.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         _decodeBuffer.Dispose();
         if (_ownsLocator && Cropper.Locator is IDisposable d)
             d.Dispose();

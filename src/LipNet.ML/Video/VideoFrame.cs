@@ -32,6 +32,26 @@ public sealed record VideoFrame(byte[] Pixels, int Width, int Height, PixelOrder
         return new VideoFrame(pixels[..(width * height * VideoFrames.Channels)].ToArray(), width, height, order, index, time);
     }
 
+    /// <summary>
+    /// Checks a frame before native code reads it: pixels present, a positive size of at most
+    /// <see cref="VideoReadOptions.MaxDimension"/>'s default a side, and at least H x W x 3 bytes. The stages that take frames
+    /// from callers (crop and track streams, sessions) call it: a short buffer would be read past its end by OpenCV.
+    /// </summary>
+    /// <param name="frame">The frame.</param>
+    /// <param name="source">Names the stream in the error.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="frame"/> is null.</exception>
+    /// <exception cref="TensorShapeException">No pixels, a size out of range, or too few bytes for the size.</exception>
+    internal static void EnsureValid(VideoFrame frame, string source)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        int max = VideoReadOptions.Default.MaxDimension;
+        if (frame.Pixels is null || frame.Width <= 0 || frame.Height <= 0 || frame.Width > max || frame.Height > max
+            || frame.Pixels.LongLength < (long)frame.Width * frame.Height * VideoFrames.Channels)
+            throw new TensorShapeException(
+                $"frame {frame.Index}: {(frame.Pixels is null ? "no pixels" : $"{frame.Pixels.LongLength} bytes")} for {frame.Width}x{frame.Height}x3 " +
+                $"(each side 1..{max} pixels, H x W x 3 bytes)", source);
+    }
+
     /// <summary>Frame <paramref name="index"/> of a frame stack, timed at the stack's rate.</summary>
     public static VideoFrame Of(VideoFrames frames, int index) =>
         Copy(frames.Frame(index), frames.Width, frames.Height, frames.Order, index, frames.Fps > 0 ? TimeSpan.FromSeconds(index / frames.Fps) : TimeSpan.Zero);

@@ -1,0 +1,69 @@
+using LipNet.ML.Audio;
+using LipNet.ML.Keypoints;
+using LipNet.ML.LipToSpeech;
+using LipNet.ML.Mouth;
+using LipNet.ML.Runtime;
+using LipNet.ML.Video;
+
+namespace LipNet.ML.Tests;
+
+/// <summary>Disposal and frames from callers: typed errors, never a native crash or a freed ONNX Runtime session.</summary>
+public class LifetimeTests
+{
+    [Fact]
+    public void FramesThatNativeCodeCannotReadSafelyAreTypedErrors()
+    {
+        using var reader = LipReader.Default();
+        using var session = reader.OpenSession("caller");
+        var updates = new List<TranscriptSegment>();
+        // A buffer far shorter than its size: OpenCV read past its end (a segmentation fault at 4000x4000).
+        foreach (var frame in new[]
+        {
+            new VideoFrame(new byte[1], 4000, 4000, PixelOrder.Bgr, 0, TimeSpan.Zero),
+            new VideoFrame(new byte[30], 360, 288, PixelOrder.Bgr, 0, TimeSpan.Zero),
+            new VideoFrame(null!, 360, 288, PixelOrder.Bgr, 0, TimeSpan.Zero),
+            new VideoFrame(new byte[30], 0, 10, PixelOrder.Bgr, 0, TimeSpan.Zero),
+        })
+        {
+            var ex = Assert.Throws<TensorShapeException>(() => session.Push(frame, updates));
+            Assert.Equal("caller", ex.FilePath);
+        }
+        Assert.Throws<ArgumentNullException>(() => session.Push(new VideoFrame(new byte[360 * 288 * 3], 360, 288, PixelOrder.Bgr, 0, TimeSpan.Zero), null!));
+        Assert.Throws<ArgumentNullException>(() => session.Complete(null!));
+        using var crops = new MouthCropper(new FixedRegionMouthLocator()).OpenStream("caller");
+        Assert.Throws<TensorShapeException>(() => crops.Push(new VideoFrame(new byte[3], 100, 100, PixelOrder.Bgr, 0, TimeSpan.Zero), new List<MouthFrame>()));
+    }
+
+    [Fact]
+    public void DisposedObjectsThrowObjectDisposedAndDisposeTwiceIsANoOp()
+    {
+        var frame = new VideoFrame(new byte[360 * 288 * 3], 360, 288, PixelOrder.Bgr, 0, TimeSpan.Zero);
+        var reader = LipReader.Default();
+        var session = reader.OpenSession();
+        session.Dispose();
+        session.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => session.Push(frame, new List<TranscriptSegment>()));
+        Assert.Throws<ObjectDisposedException>(() => session.Complete(new List<TranscriptSegment>()));
+        reader.Dispose();
+        reader.Dispose();
+        Assert.Equal(typeof(LipReader).FullName, Assert.Throws<ObjectDisposedException>(() => reader.Transcribe("x.mp4")).ObjectName);
+        Assert.Throws<ObjectDisposedException>(() => reader.OpenSession());
+        Assert.Throws<ObjectDisposedException>(() => reader.TranscribeMany(["x.mp4"]));
+
+        var locator = new LandmarkMouthLocator();
+        locator.Dispose();
+        locator.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => locator.OpenTrackStream(100, 50, "x"));
+
+        var keypoints = Wav2Keypoints.Default();
+        keypoints.Dispose();
+        keypoints.Dispose();
+        var tone = new AudioClip(new float[16000], 16000, "<silence>");
+        Assert.Throws<ObjectDisposedException>(() => keypoints.Predict(tone));
+
+        var speech = LipToSpeechSynthesizer.Default();
+        speech.Dispose();
+        speech.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => speech.Mel(new VideoFrames(new byte[75 * 50 * 100 * 3], 75, 100, 50, 25, PixelOrder.Rgb, "x")));
+    }
+}
