@@ -74,6 +74,13 @@ public class CtcDecodeTransformTests
         // 2100 scores per row are no whole number of frames of 11 outputs: refused when fitting.
         var ex = Assert.Throws<TensorShapeException>(() => ml.Transforms.CtcDecode("Text", "Scores", new CtcDecodeOptions { Tokens = [.. "abcdefghij".Select(c => c.ToString())] }).Fit(data));
         Assert.Contains("11", ex.Message);
+        // An ONNX output column keeps its batch axis, [1, 75, 28]: 2100 scores are a whole number of frames of 4 outputs, but
+        // the last axis says 28.
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Scores)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, 75, 28);
+        var batched = ml.Data.LoadFromEnumerable(new[] { new Row { Id = "x", Scores = Spell(vocab, "bin", 75, 0), Frames = 75 } }, schema);
+        ex = Assert.Throws<TensorShapeException>(() => ml.Transforms.CtcDecode("Text", "Scores", new CtcDecodeOptions { Tokens = ["a", "b", "c"] }).Fit(batched));
+        Assert.Contains("[1, 75, 28]", ex.Message);
         Assert.Throws<CorpusFormatException>(() => ml.Transforms.CtcDecode("Text", "Scores", new CtcDecodeOptions { LanguageModelPath = "/no/lm.arpa" }));
     }
 }

@@ -186,7 +186,8 @@ internal sealed class CtcDecodeEstimator : IEstimator<ITransformer>
     /// <param name="input">Data with the score column and at least one scalar column (an id, a path, a length ...).</param>
     /// <returns>A transformer that adds the text column; it saves with <c>mlContext.Model.Save</c>.</returns>
     /// <exception cref="TensorShapeException">
-    /// A known-size score column that is not a whole number of frames of V outputs, or is [T, V'] with V' other than V.
+    /// A known-size score column that is not a whole number of frames of V outputs, or is [T, V'] (or [N, T, V']) with V' other
+    /// than V.
     /// </exception>
     /// <exception cref="LipNetException">The input has no scalar column to carry the options.</exception>
     public ITransformer Fit(IDataView input)
@@ -194,8 +195,10 @@ internal sealed class CtcDecodeEstimator : IEstimator<ITransformer>
         if (input.Schema.GetColumnOrNull(_input) is { Type: VectorDataViewType { IsKnownSize: true } vector })
         {
             int width = DecoderCache.Get(_options).Vocabulary.Size;
-            if (vector.Dimensions.Length == 2 && vector.Dimensions[1] != width)
-                throw new TensorShapeException($"column '{_input}' is [{vector.Dimensions[0]}, {vector.Dimensions[1]}] but the vocabulary has {width} outputs (blank included)");
+            // [T, V] or [N, T, V] (an ONNX output with its batch axis): the last axis is the vocabulary's.
+            if (vector.Dimensions.Length >= 2 && vector.Dimensions[^1] != width)
+                throw new TensorShapeException(
+                    $"column '{_input}' is [{string.Join(", ", vector.Dimensions)}] but the vocabulary has {width} outputs (blank included)");
             if (vector.Size % width != 0)
                 throw new TensorShapeException($"column '{_input}' holds {vector.Size} scores, not a whole number of frames of the vocabulary's {width} outputs");
         }
