@@ -66,4 +66,31 @@ public class LifetimeTests
         speech.Dispose();
         Assert.Throws<ObjectDisposedException>(() => speech.Mel(new VideoFrames(new byte[75 * 50 * 100 * 3], 75, 100, 50, 25, PixelOrder.Rgb, "x")));
     }
+
+    [Fact]
+    public void ReaderOptionsOutOfRangeFailWhenTheReaderIsMade()
+    {
+        // Before, a short clip read with bad streaming options gave "" and a NaN beta a one-space transcript.
+        Assert.Throws<ArgumentOutOfRangeException>(() => LipReader.Default(new LipReaderOptions { BatchSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LipReader.Default(new LipReaderOptions { BatchSize = 100_000 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LipReader.Default(new LipReaderOptions { Beta = float.NaN }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LipReader.Default(new LipReaderOptions { BeamWidth = -1 }));
+        Assert.Throws<ArgumentNullException>(() => LipReader.Default(new LipReaderOptions { Streaming = null! }));
+        Assert.Throws<ArgumentNullException>(() => LipReader.Default(new LipReaderOptions { Session = new() { Device = null! } }));
+        Assert.Throws<TensorShapeException>(() => LipReader.Default(new LipReaderOptions { Streaming = new() { ActivityRadiusFrames = 0 } }));
+        Assert.Throws<TensorShapeException>(() => LipReader.Default(new LipReaderOptions { Streaming = new() { LipActivityThreshold = double.NaN } }));
+        Assert.Throws<TensorShapeException>(() => LipReader.Default(new LipReaderOptions { Streaming = new() { Decoding = (SegmentDecoding)42 } }));
+    }
+
+    [Fact]
+    public void FramesAtAnotherRateThanTheModelsAreATypedError()
+    {
+        using var reader = LipReader.Default();
+        // Two sentences came out of one 3 s clip decoded at 50 fps: the model reads frames by position.
+        var at50 = new VideoFrames(new byte[150 * 64 * 64 * 3], 150, 64, 64, 50, PixelOrder.Bgr, "clip at 50 fps");
+        var ex = Assert.Throws<TensorShapeException>(() => reader.Transcribe(at50));
+        Assert.Equal("clip at 50 fps", ex.FilePath);
+        Assert.Contains("TargetFps = 25", ex.Message);
+        Assert.Throws<VideoDecodeException>(() => reader.Transcribe(new VideoFrames([], 0, 64, 64, 25, PixelOrder.Bgr, "empty")));
+    }
 }

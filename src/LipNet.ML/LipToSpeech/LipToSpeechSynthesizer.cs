@@ -79,7 +79,7 @@ public sealed class LipToSpeechSynthesizer : IDisposable
 
     /// <summary>The predicted log-mel spectrogram of mouth crops (<see cref="Mel(string)"/>), read in windows of the model's frame count.</summary>
     /// <param name="crops">Mouth crops at the card's size and rate.</param>
-    /// <exception cref="TensorShapeException">The crops are not of the card's size.</exception>
+    /// <exception cref="TensorShapeException">The crops are not of the card's size, or (when known) not at its frame rate.</exception>
     public SpeechFeatures Mel(VideoFrames crops)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -88,6 +88,8 @@ public sealed class LipToSpeechSynthesizer : IDisposable
         var visual = arch.Visual;
         if (crops.Width != visual.Width || crops.Height != visual.Height)
             throw new TensorShapeException($"crops are {crops.Width}x{crops.Height}, the model reads {visual.Width}x{visual.Height}", crops.Source);
+        if (crops.Fps > 0 && Card.Fps > 0 && Math.Abs(crops.Fps - Card.Fps) > 0.01 * Card.Fps)
+            throw new TensorShapeException($"crops are at {crops.Fps:0.##} fps, the model reads {Card.Fps:0.##} fps", crops.Source);
         int window = visual.Frames, bands = arch.MelBands, k = arch.MelPerFrame;
         var mel = new float[crops.FrameCount * k * bands];
         var tensor = new float[visual.Channels * window * visual.Height * visual.Width];

@@ -222,7 +222,7 @@ public sealed class LipNetModel : IDisposable
             so.EnableProfiling = true;
             so.ProfileOutputPathPrefix = prefix;
         }
-        string device = options.Device.Trim().ToLowerInvariant();
+        string device = (options.Device ?? throw new ArgumentNullException(nameof(options), "LipNetSessionOptions.Device is null")).Trim().ToLowerInvariant();
         if (device == "cpu")
             return (so, "cpu");
         if (!device.StartsWith("cuda", StringComparison.Ordinal) || !int.TryParse(device.Length == 4 ? "0" : device[5..], out int id) || (device.Length > 4 && device[4] != ':'))

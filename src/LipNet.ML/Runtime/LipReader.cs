@@ -37,10 +37,10 @@ public sealed record LipReaderOptions
     /// <summary>An n-gram model (e.g. <see cref="NGramLanguageModel.LoadArpa"/>) scored during beam search; null = none.</summary>
     public NGramLanguageModel? LanguageModel { get; init; }
 
-    /// <summary>Weight of the language model's natural-log probability in a beam's score (default 0.5).</summary>
+    /// <summary>Weight of the language model's natural-log probability in a beam's score (default 0.5; finite).</summary>
     public float Alpha { get; init; } = 0.5f;
 
-    /// <summary>Score added per word, natural-log units (default 0; positive favours more words). Beam search only.</summary>
+    /// <summary>Score added per word, natural-log units (default 0; positive favours more words; finite). Beam search only.</summary>
     public float Beta { get; init; }
 
     /// <summary>
@@ -51,7 +51,7 @@ public sealed record LipReaderOptions
 
     /// <summary>Settings of a landmark profile's locator (which face, thresholds, Face Mesh on every N-th frame).</summary>
     public LandmarkMouthLocatorOptions? Landmarks { get; init; }
-    /// <summary>Clips per inference batch in <see cref="LipReader.TranscribeMany"/>.</summary>
+    /// <summary>Clips per inference batch in <see cref="LipReader.TranscribeMany"/>: 1..1024 (at most the clips given are buffered).</summary>
     public int BatchSize { get; init; } = 8;
 
     /// <summary>
@@ -142,7 +142,21 @@ public sealed class LipReader : IDisposable
     /// <returns>A reader that owns the model; the caller disposes it.</returns>
     /// <exception cref="ModelLoadException">This build has no embedded model, or a front-end model cannot be loaded.</exception>
     /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
-    public static LipReader Default(LipReaderOptions? options = null) => new(LipNetModel.LoadDefault((options ?? new()).SessionWithLog()), options);
+    /// <exception cref="ArgumentException">An option out of range or null (see the constructor).</exception>
+    /// <exception cref="TensorShapeException">Streaming options out of range.</exception>
+    public static LipReader Default(LipReaderOptions? options = null)
+    {
+        var model = LipNetModel.LoadDefault((options ?? new()).SessionWithLog());
+        try
+        {
+            return new(model, options);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
     /// A reader over a loaded model: the card's crop profile, input size, normalization and vocabulary; the options' decoder.
@@ -151,11 +165,18 @@ public sealed class LipReader : IDisposable
     /// <param name="options">Decoder, locator, batching and session settings; null = the defaults.</param>
     /// <exception cref="ModelLoadException">The landmark locator's front-end models cannot be loaded.</exception>
     /// <exception cref="MouthLocatorException">An unknown crop profile on the card, or a Haar cascade file missing.</exception>
-    /// <exception cref="TensorShapeException">The card's vocabulary, crop size or normalization is invalid.</exception>
+    /// <exception cref="TensorShapeException">The card's vocabulary, crop size or normalization is invalid, or streaming options out of range.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/>, <see cref="LipReaderOptions.Streaming"/> or <see cref="LipReaderOptions.Session"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A negative beam width or model worker count, a batch size outside 1..1024, or a non-finite <see cref="LipReaderOptions.Alpha"/> or
+    /// <see cref="LipReaderOptions.Beta"/>.
+    /// </exception>
     public LipReader(LipNetModel model, LipReaderOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         Model = model;
         Options = options ?? new LipReaderOptions();
+        Validate(Options, model.Card.Frames);
         var card = model.Card;
         Vocabulary = card.CreateVocabulary();
         Profile = card.Profile();
@@ -164,6 +185,20 @@ public sealed class LipReader : IDisposable
         _decoder = CreateDecoder(card.OutputIsLogProbs);
         StreamDecoder = CreateDecoder(logProbs: true);
         StreamGreedy = new GreedyCtcDecoder(Vocabulary, inputsAreLogProbs: true);
+    }
+
+    /// <summary>Options out of range fail here, before any clip is read (a short clip would otherwise ignore bad streaming options).</summary>
+    private static void Validate(LipReaderOptions options, int window)
+    {
+        ArgumentNullException.ThrowIfNull(options.Streaming, "options.Streaming");
+        ArgumentNullException.ThrowIfNull(options.Session, "options.Session");
+        ArgumentOutOfRangeException.ThrowIfNegative(options.BeamWidth, "options.BeamWidth");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, "options.BatchSize");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.BatchSize, 1024, "options.BatchSize");
+        ArgumentOutOfRangeException.ThrowIfNegative(options.ModelWorkers, "options.ModelWorkers");
+        if (!float.IsFinite(options.Alpha) || !float.IsFinite(options.Beta))
+            throw new ArgumentOutOfRangeException("options.Alpha", $"Alpha ({options.Alpha}) and Beta ({options.Beta}) must be finite");
+        options.Streaming.Validate(window, "options.Streaming");
     }
 
     private CtcDecoder CreateDecoder(bool logProbs) => Options.BeamWidth <= 0
@@ -251,10 +286,19 @@ public sealed class LipReader : IDisposable
     /// <returns>The text, its words and segments with times, the n best hypotheses, a confidence and stage timings.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="frames"/> is null.</exception>
     /// <exception cref="MouthLocatorException">No face in any frame.</exception>
+    /// <exception cref="TensorShapeException">The frames' rate (when known, <see cref="Video.VideoFrames.Fps"/> &gt; 0) is not the card's.</exception>
+    /// <exception cref="VideoDecodeException">No frames.</exception>
     public Transcription Transcribe(Video.VideoFrames frames)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(frames);
+        double fps = Model.Card.Fps;
+        // LipNet models read frames by position: 150 frames at 50 fps read as 6 s of speech, two wrong sentences.
+        if (frames.Fps > 0 && fps > 0 && Math.Abs(frames.Fps - fps) > 0.01 * fps)
+            throw new TensorShapeException(
+                $"frames are at {frames.Fps:0.##} fps, the model reads {fps:0.##} fps: decode with VideoReadOptions.TargetFps = {fps:0.##}", frames.Source);
+        if (frames.FrameCount == 0)
+            throw new VideoDecodeException("has no frames", frames.Source);
         long start = Stopwatch.GetTimestamp();
         if (frames.FrameCount <= Model.Card.Frames)
             return RunClip(frames.Source, _preprocessor.Crop(frames), start);
@@ -591,7 +635,8 @@ public sealed class LipReader : IDisposable
                 report?.Invoke(t);
             };
         }
-        int batchSize = Math.Max(1, Options.BatchSize);
+        // No bigger than the work: a batch buffer is [BatchSize, C, T, H, W] floats.
+        int batchSize = Math.Clamp(Options.BatchSize, 1, Math.Max(1, paths.Count));
         int intraOp = Options.Session.IntraOpThreads > 0 ? Options.Session.IntraOpThreads : Environment.ProcessorCount;
         // Workers share the session's intra-op thread pool, so several pay only with one intra-op thread each; no more of
         // them than there are batches to run.

@@ -99,6 +99,17 @@ public sealed record StreamingOptions
 
     /// <summary>Emit partial segments (greedy reading of the open segment) after each window.</summary>
     public bool Partials { get; init; } = true;
+
+    /// <summary>Checks the options against a model window of <paramref name="window"/> frames.</summary>
+    /// <exception cref="TensorShapeException">An option out of range, naming <paramref name="source"/>.</exception>
+    internal void Validate(int window, string source)
+    {
+        if (MinPauseFrames < 1 || MarginFrames < 0 || ActivityRadiusFrames < 1 || MinSpeechFrames < 0 || HopFrames < 1
+            || MaxSegmentFrames < Math.Max(MinPauseFrames, window) || !double.IsFinite(LipActivityThreshold) || LipActivityThreshold < 0
+            || !Enum.IsDefined(Decoding))
+            throw new TensorShapeException($"invalid streaming options {this} (a segment must be allowed a whole window, {window} frames; " +
+                "pauses, radius and hop at least 1 frame; a finite threshold of 0 or more)", source);
+    }
 }
 
 /// <summary>
@@ -136,9 +147,7 @@ public sealed class LipReadingSession : IDisposable
         _window = reader.Model.Card.Frames;
         _hop = Math.Clamp(_options.HopFrames, 1, _window);
         _width = reader.Model.OutputWidth;
-        if (_options.MinPauseFrames < 1 || _options.MarginFrames < 0 || _options.ActivityRadiusFrames < 1
-            || _options.MaxSegmentFrames < Math.Max(_options.MinPauseFrames, _window))
-            throw new TensorShapeException($"invalid streaming options {_options} (a segment must be allowed a whole window, {_window} frames)", source);
+        _options.Validate(_window, source);
         _crops = reader.Preprocessor.Cropper.OpenStream(source);
         // Pauses are found from lip landmarks; a locator without them gets a landmark track beside it for that alone
         // (the change of Haar or fixed crops between frames is mostly codec noise and box jumps).
