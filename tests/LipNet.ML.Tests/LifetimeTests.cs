@@ -93,4 +93,27 @@ public class LifetimeTests
         Assert.Contains("TargetFps = 25", ex.Message);
         Assert.Throws<VideoDecodeException>(() => reader.Transcribe(new VideoFrames([], 0, 64, 64, 25, PixelOrder.Bgr, "empty")));
     }
+
+    [Fact]
+    public void IndexesAndBuffersAreCheckedBeforeUse()
+    {
+        var points = new KeypointSequence(new float[2 * 80], 2, [], 0);
+        Assert.Equal((0f, 0f), points.Point(1, 39));
+        Assert.Throws<ArgumentOutOfRangeException>(() => points.Point(0, 40)); // read frame 1's point 0 before
+        Assert.Throws<ArgumentOutOfRangeException>(() => points.Point(2, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => points.Point(-1, 0));
+
+        // A buffer too small for a frame is refused before the frame is decoded: none is lost.
+        using var dir = new TempDir();
+        var path = TestVideos.Write(dir.File("c.avi"), frames: 5);
+        using var reader = VideoReader.Open(path);
+        var frame = new byte[reader.FrameByteCount];
+        Assert.True(reader.ReadFrame(frame));
+        Assert.Throws<TensorShapeException>(() => reader.ReadFrame(new byte[10]));
+        int rest = 0;
+        while (reader.ReadFrame(frame))
+            rest++;
+        Assert.Equal(4, rest);
+        Assert.Throws<TensorShapeException>(() => new VideoFrames(new byte[10], 0, 100_000, 100_000, 25, PixelOrder.Bgr, "huge"));
+    }
 }

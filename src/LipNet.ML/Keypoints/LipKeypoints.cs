@@ -15,8 +15,15 @@ public sealed record KeypointSequence(float[] Points, int Frames, IReadOnlyList<
     /// <summary>Point <paramref name="index"/> (0..39) of frame <paramref name="frame"/>, normalised.</summary>
     /// <param name="frame">0-based frame.</param>
     /// <param name="index">Lip point 0..39.</param>
-    public (float X, float Y) Point(int frame, int index) =>
-        (Points[frame * LipKeypoints.Values + 2 * index], Points[frame * LipKeypoints.Values + 2 * index + 1]);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> outside 0..Frames-1 or <paramref name="index"/> outside 0..39.</exception>
+    public (float X, float Y) Point(int frame, int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(frame);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(frame, Frames);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LipKeypoints.Values / 2);
+        return (Points[frame * LipKeypoints.Values + 2 * index], Points[frame * LipKeypoints.Values + 2 * index + 1]);
+    }
 }
 
 /// <summary>

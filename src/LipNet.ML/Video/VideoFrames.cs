@@ -34,7 +34,7 @@ public sealed class VideoFrames
     public VideoFrames(byte[] pixels, int frameCount, int width, int height, double fps, PixelOrder order, string source)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        if (frameCount < 0 || width <= 0 || height <= 0)
+        if (frameCount < 0 || width <= 0 || height <= 0 || (long)width * height * Channels > Array.MaxLength)
             throw new TensorShapeException($"invalid frame stack size {frameCount}x{height}x{width}", source);
         long needed = (long)frameCount * height * width * Channels;
         if (pixels.LongLength < needed)

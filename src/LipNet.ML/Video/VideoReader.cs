@@ -250,6 +250,9 @@ public sealed class VideoReader : IDisposable
     /// </summary>
     public unsafe bool ReadFrame(Span<byte> destination)
     {
+        // Checked before decoding too, so a short buffer loses no frame; the size is known once the first frame is decoded.
+        if (_framesRead > 0 && destination.Length < FrameByteCount)
+            throw new TensorShapeException($"destination holds {destination.Length} bytes, a frame needs {FrameByteCount}", Source);
         if (!ReadNative(out Mat? frame))
             return false;
         if (destination.Length < FrameByteCount)
