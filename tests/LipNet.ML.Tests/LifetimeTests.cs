@@ -115,5 +115,8 @@ public class LifetimeTests
             rest++;
         Assert.Equal(4, rest);
         Assert.Throws<TensorShapeException>(() => new VideoFrames(new byte[10], 0, 100_000, 100_000, 25, PixelOrder.Bgr, "huge"));
+        Assert.Equal(path, Assert.Throws<TensorShapeException>(() => VideoReader.Open(path, new VideoReadOptions { TargetFps = 0 })).FilePath);
+        Assert.Throws<ArgumentNullException>(() => LipNetModel.Load((string)null!));
+        Assert.Contains("directory", Assert.Throws<Runtime.ModelLoadException>(() => LipNetModel.Load(dir.Path)).Message);
     }
 }

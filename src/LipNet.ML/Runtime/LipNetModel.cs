@@ -132,6 +132,9 @@ public sealed class LipNetModel : IDisposable
     /// <exception cref="NativeLibraryException">ONNX Runtime's native library is not installed.</exception>
     public static LipNetModel Load(string path, LipNetSessionOptions? options = null, ModelCard? card = null)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new ModelLoadException("is a directory, not a model file", path);
         if (!File.Exists(path))
             throw new ModelLoadException("model file not found", path);
         return Load(File.ReadAllBytes(path), path, options, card);

@@ -133,6 +133,7 @@ public sealed class VideoReader : IDisposable
     /// <param name="options">Channel order, frame limits, resampling, timeouts; null = <see cref="VideoReadOptions.Default"/>.</param>
     /// <returns>An open reader positioned before the first frame; the caller disposes it.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="TensorShapeException"><see cref="VideoReadOptions.TargetFps"/> outside (0, 1000], naming the file.</exception>
     /// <exception cref="NativeLibraryException">OpenCV's native library is not installed.</exception>
     public static VideoReader Open(string path, VideoReadOptions? options = null)
     {
@@ -187,6 +188,7 @@ public sealed class VideoReader : IDisposable
     {
         options ??= VideoReadOptions.Default;
         string source = $"camera {index}";
+        CheckOptions(options, source);
         if (index < 0)
             throw new VideoDecodeException("camera index must be 0 or more", source);
         var capture = Capture(() => new VideoCapture(index, VideoCaptureAPIs.ANY, Timeouts(options)), source, "camera");
@@ -203,8 +205,17 @@ public sealed class VideoReader : IDisposable
     private static int[] Timeouts(VideoReadOptions options) =>
         [53, (int)options.OpenTimeout.TotalMilliseconds, 54, (int)options.ReadTimeout.TotalMilliseconds];
 
+    /// <summary>Options that cannot work fail before anything is opened, naming the source.</summary>
+    private static void CheckOptions(VideoReadOptions options, string source)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.TargetFps is { } fps && !(fps > 0 && double.IsFinite(fps) && fps <= 1000))
+            throw new TensorShapeException($"target frame rate {fps} must lie in (0, 1000] frames per second", source);
+    }
+
     private static VideoReader OpenCapture(string path, string source, string? tempFile, VideoReadOptions options)
     {
+        CheckOptions(options, source);
         var capture = Capture(() => IsUrl(path) ? new VideoCapture(path, VideoCaptureAPIs.FFMPEG, Timeouts(options)) : new VideoCapture(path, VideoCaptureAPIs.FFMPEG),
             source, "video");
         if (!capture.IsOpened())
