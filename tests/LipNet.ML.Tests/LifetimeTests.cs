@@ -30,6 +30,11 @@ public class LifetimeTests
         }
         Assert.Throws<ArgumentNullException>(() => session.Push(new VideoFrame(new byte[360 * 288 * 3], 360, 288, PixelOrder.Bgr, 0, TimeSpan.Zero), null!));
         Assert.Throws<ArgumentNullException>(() => session.Complete(null!));
+        // Times going back gave segments that end before they start.
+        var pixels = new byte[360 * 288 * 3];
+        session.Push(new VideoFrame(pixels, 360, 288, PixelOrder.Bgr, 0, TimeSpan.FromSeconds(1)), updates);
+        Assert.Throws<TensorShapeException>(() => session.Push(new VideoFrame(pixels, 360, 288, PixelOrder.Bgr, 1, TimeSpan.Zero), updates));
+        Assert.Throws<ArgumentException>(() => reader.TranscribeMany(["a.mp4", null!]));
         using var crops = new MouthCropper(new FixedRegionMouthLocator()).OpenStream("caller");
         Assert.Throws<TensorShapeException>(() => crops.Push(new VideoFrame(new byte[3], 100, 100, PixelOrder.Bgr, 0, TimeSpan.Zero), new List<MouthFrame>()));
     }

@@ -599,11 +599,12 @@ public sealed class LipReader : IDisposable
     /// <param name="cancellationToken">Stops the batch between clips and between frames of a long video.</param>
     /// <returns>The transcriptions in input order and the failures ordered by path.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="paths"/> is null.</exception>
+    /// <exception cref="ArgumentException">A path in <paramref name="paths"/> is null.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (between clips, and between frames of a long video).</exception>
     public TranscriptionBatch TranscribeMany(IReadOnlyList<string> paths, IProgress<Transcription>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(paths);
+        CheckPaths(paths);
         return TranscribeBatch(paths, progress is null ? null : progress.Report, cancellationToken);
     }
 
@@ -615,12 +616,21 @@ public sealed class LipReader : IDisposable
     /// <param name="cancellationToken">Stops the batch between clips and between frames of a long video.</param>
     /// <returns>The transcriptions in input order and the failures ordered by path.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="paths"/> is null.</exception>
+    /// <exception cref="ArgumentException">A path in <paramref name="paths"/> is null.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (between clips, and between frames of a long video).</exception>
     public Task<TranscriptionBatch> TranscribeManyAsync(IReadOnlyList<string> paths, IProgress<Transcription>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(paths);
+        CheckPaths(paths);
         return Task.Run(() => TranscribeBatch(paths, progress is null ? null : progress.Report, cancellationToken), cancellationToken);
+    }
+
+    private static void CheckPaths(IReadOnlyList<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        for (int i = 0; i < paths.Count; i++)
+            if (paths[i] is null)
+                throw new ArgumentException($"paths[{i}] is null", nameof(paths));
     }
 
     private TranscriptionBatch TranscribeBatch(IReadOnlyList<string> paths, Action<Transcription>? progress, CancellationToken cancellationToken)

@@ -138,6 +138,7 @@ public sealed class LipReadingSession : IDisposable
     private LipReader.Batch? _batch;
     private int _base, _received, _nextWindow, _mergedEnd, _scan, _segmentStart = -1, _lastSpeech = -1, _lastPartial;
     private bool _completed, _disposed;
+    private TimeSpan _lastTime;
 
     internal LipReadingSession(LipReader reader, string source)
     {
@@ -171,7 +172,9 @@ public sealed class LipReadingSession : IDisposable
 
     /// <summary>Takes the next frame (at the model's frame rate); adds the segments that became ready to <paramref name="updates"/>.</summary>
     /// <exception cref="MouthLocatorException">A frame of another size than the first.</exception>
-    /// <exception cref="TensorShapeException">A frame without pixels, of a size out of range, or with too few bytes for its size.</exception>
+    /// <exception cref="TensorShapeException">
+    /// A frame without pixels, of a size out of range, or with too few bytes for its size; a frame timed before the one before it.
+    /// </exception>
     /// <exception cref="InvalidOperationException">The session was completed.</exception>
     /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Push(VideoFrame frame, ICollection<TranscriptSegment> updates)
@@ -181,6 +184,11 @@ public sealed class LipReadingSession : IDisposable
         ArgumentNullException.ThrowIfNull(updates);
         if (_completed)
             throw new InvalidOperationException($"{Source}: the session is complete");
+        // Segment and word times come from the frames' times: going back would give segments that end before they start.
+        if (_received > 0 && frame.Time < _lastTime)
+            throw new TensorShapeException($"frame {frame.Index} at {frame.Time.TotalSeconds:0.###} s comes after one at {_lastTime.TotalSeconds:0.###} s: " +
+                "frame times must not go back", Source);
+        _lastTime = frame.Time;
         _received++;
         _crops.Push(frame, _ready);
         _activity?.Push(frame, _activityReady);
