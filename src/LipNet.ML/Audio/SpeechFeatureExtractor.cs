@@ -238,6 +238,9 @@ public sealed class SpeechFeatureExtractor
             throw new ArgumentOutOfRangeException(nameof(videoFrameCount), videoFrameCount,
                 "must be positive (or null: from the audio's duration)");
         int videoFrames = videoFrameCount ?? Math.Max(1, VideoFrameCountOf(samples.Length));
+        // Rows past the audio are zeros; a count no array can hold is a mistake, not a request for padding.
+        if ((long)videoFrames * o.FeaturesPerVideoFrame * Math.Max(o.MelBands, o.MfccCount) > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(videoFrameCount), videoFrameCount, "too many frames to hold in one array");
         int frames = checked(videoFrames * o.FeaturesPerVideoFrame);
         double hop = o.HopSamples;
         NWaves.FeatureExtractors.Base.FeatureExtractor extractor = kind == SpeechFeatureKind.Mfcc ? _mfcc : _logMel;

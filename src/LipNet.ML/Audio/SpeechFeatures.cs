@@ -79,8 +79,10 @@ public sealed record SpeechFeatures
     {
         get
         {
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)frame, (uint)FrameCount, nameof(frame));
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)feature, (uint)FeatureCount, nameof(feature));
+            ArgumentOutOfRangeException.ThrowIfNegative(frame);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(frame, FrameCount);
+            ArgumentOutOfRangeException.ThrowIfNegative(feature);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(feature, FeatureCount);
             return Values[frame * FeatureCount + feature];
         }
     }
@@ -90,7 +92,8 @@ public sealed record SpeechFeatures
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frame"/> out of range.</exception>
     public ReadOnlySpan<float> Row(int frame)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)frame, (uint)FrameCount, nameof(frame));
+        ArgumentOutOfRangeException.ThrowIfNegative(frame);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(frame, FrameCount);
         return Values.AsSpan(frame * FeatureCount, FeatureCount);
     }
 
