@@ -81,6 +81,7 @@ public class CtcDecodeTransformTests
         var batched = ml.Data.LoadFromEnumerable(new[] { new Row { Id = "x", Scores = Spell(vocab, "bin", 75, 0), Frames = 75 } }, schema);
         ex = Assert.Throws<TensorShapeException>(() => ml.Transforms.CtcDecode("Text", "Scores", new CtcDecodeOptions { Tokens = ["a", "b", "c"] }).Fit(batched));
         Assert.Contains("[1, 75, 28]", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.CtcDecode("Text", "Scores", new CtcDecodeOptions { BeamWidth = 5, Beta = float.NaN }));
         Assert.Throws<CorpusFormatException>(() => ml.Transforms.CtcDecode("Text", "Scores", new CtcDecodeOptions { LanguageModelPath = "/no/lm.arpa" }));
     }
 }

@@ -158,6 +158,11 @@ internal sealed class CtcDecodeEstimator : IEstimator<ITransformer>
         _output = output;
         _input = input;
         _length = length;
+        ArgumentNullException.ThrowIfNull(options);
+        // Non-finite weights cannot be saved with the model (JSON) and make beam scores meaningless.
+        if (!float.IsFinite(options.Alpha) || !float.IsFinite(options.Beta) || !float.IsFinite(options.CutoffProbability))
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"Alpha ({options.Alpha}), Beta ({options.Beta}) and CutoffProbability ({options.CutoffProbability}) must be finite");
         _options = OptionsCodec.Encode(options);
         DecoderCache.Get(_options); // a bad vocabulary or missing LM file fails here, not mid-pipeline
     }
