@@ -96,11 +96,16 @@ internal static class OptionRanges
             if (r.Tokens.Count == 0)
                 return;
             string text = r.Tokens[^1].Value;
-            var parts = text.ToLowerInvariant().Split('x');
-            if (parts.Length != 2 || !int.TryParse(parts[0], out int w) || !int.TryParse(parts[1], out int h))
+            try
+            {
+                var (w, h) = CropCommand.ParseSize(text); // the commands' own parsing: one reading of WxH
+                if (w < min || w > max || h < min || h > max)
+                    r.AddError($"{option.Name} must have both sides in {min}..{max} pixels (got {text})");
+            }
+            catch (LipNet.ML.TensorShapeException)
+            {
                 r.AddError($"{option.Name} must be WxH in pixels, e.g. 100x50 (got {text})");
-            else if (w < min || w > max || h < min || h > max)
-                r.AddError($"{option.Name} must have both sides in {min}..{max} pixels (got {text})");
+            }
         });
         return option;
     }

@@ -88,7 +88,7 @@ public sealed class LipToSpeechSynthesizer : IDisposable
         var visual = arch.Visual;
         if (crops.Width != visual.Width || crops.Height != visual.Height)
             throw new TensorShapeException($"crops are {crops.Width}x{crops.Height}, the model reads {visual.Width}x{visual.Height}", crops.Source);
-        if (crops.Fps > 0 && Card.Fps > 0 && Math.Abs(crops.Fps - Card.Fps) > 0.01 * Card.Fps)
+        if (!crops.IsAtRate(Card.Fps))
             throw new TensorShapeException($"crops are at {crops.Fps:0.##} fps, the model reads {Card.Fps:0.##} fps", crops.Source);
         int window = visual.Frames, bands = arch.MelBands, k = arch.MelPerFrame;
         var mel = new float[crops.FrameCount * k * bands];

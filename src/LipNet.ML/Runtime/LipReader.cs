@@ -294,7 +294,7 @@ public sealed class LipReader : IDisposable
         ArgumentNullException.ThrowIfNull(frames);
         double fps = Model.Card.Fps;
         // LipNet models read frames by position: 150 frames at 50 fps read as 6 s of speech, two wrong sentences.
-        if (frames.Fps > 0 && fps > 0 && Math.Abs(frames.Fps - fps) > 0.01 * fps)
+        if (!frames.IsAtRate(fps))
             throw new TensorShapeException(
                 $"frames are at {frames.Fps:0.##} fps, the model reads {fps:0.##} fps: decode with VideoReadOptions.TargetFps = {fps:0.##}", frames.Source);
         if (frames.FrameCount == 0)

@@ -66,6 +66,12 @@ public sealed class VideoFrames
     /// <summary>Frame rate in frames per second: the target rate after resampling, else the source's; 0 = unknown.</summary>
     public double Fps { get; }
 
+    /// <summary>
+    /// False only when both rates are known (&gt; 0) and differ by more than 1%: the check before a model that reads frames by
+    /// position (a LipNet or lip-to-speech window) is given frames at another rate.
+    /// </summary>
+    internal bool IsAtRate(double fps) => !(Fps > 0 && fps > 0 && Math.Abs(Fps - fps) > 0.01 * fps);
+
     /// <summary>Channel order of the bytes in <see cref="Pixels"/> (BGR from OpenCV by default; RGB in ML.NET columns).</summary>
     public PixelOrder Order { get; }
 
